@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exitCodes.js';
+import { serve } from './serveCommand.js';
+
+function buildProgram(): Command {
+  const program = new Command('comfygate')
+    .description('An authenticating gate in front of ComfyUI')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('serve')
+    .description('start the gate in front of ComfyUI')
+    .option('--upstream <url>', 'ComfyUI URL (default: found on 127.0.0.1:8188, then :8000)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1; 0.0.0.0 shares on the LAN)')
+    .option('--port <port>', 'port to listen on (default 8189)')
+    .option('--data-dir <dir>', 'folder for keys, settings, usage and logs (or COMFYGATE_DATA_DIR)')
+    .action(serve);
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version output are successes; every other commander error is a usage error.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`comfygate: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`comfygate: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}

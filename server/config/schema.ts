@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search;
+    } catch {
+      return false;
+    }
+  }, 'expected an http(s) URL of the ComfyUI server, such as http://127.0.0.1:8188')
+  .transform((value) => new URL(value).origin);
+
+const millis = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 3600 * 1000);
+
+/** Every setting the gate runs with. Sources are merged key by key before this schema sees them. */
+export const gateConfigSchema = z.object({
+  /** ComfyUI's origin; absent means "discover it" (see proxy/upstreamDiscovery.ts). */
+  upstream: httpUrl.optional(),
+  host: z.string().trim().min(1, 'expected a host name or address').default('127.0.0.1'),
+  port: z.coerce.number().int('expected a whole number').min(0).max(65535).default(8189),
+  dataDir: z.string().trim().min(1, 'expected a folder path'),
+  /** How long ComfyUI may take to start answering a request (object_info and big prompts can be slow). */
+  upstreamTimeoutMs: millis.default(300_000),
+  connectTimeoutMs: millis.default(5_000),
+  /** Idle client WebSockets are pinged this often; one missed pong closes them. */
+  wsPingIntervalMs: millis.default(30_000),
+  shutdownGraceMs: millis.default(5_000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type GateConfig = z.infer<typeof gateConfigSchema>;
+export type GateConfigInput = z.input<typeof gateConfigSchema>;
+export type ConfigKey = keyof GateConfig;
+
+export const CONFIG_KEYS = Object.keys(gateConfigSchema.shape) as ConfigKey[];
+
+/** Environment variable for each key: COMFYGATE_ + upper snake case. */
+export function envName(key: ConfigKey): string {
+  return 'COMFYGATE_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}

@@ -1,0 +1,98 @@
+import type { ServerResponse } from 'node:http';
+
+/** Every error the gate itself answers with. The status comes from the code, never from the caller. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden_origin'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'upstream_unreachable'
+  | 'upstream_timeout'
+  | 'shutting_down'
+  | 'internal';
+
+export function statusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'bad_request':
+      return 400;
+    case 'unauthorized':
+      return 401;
+    case 'forbidden_origin':
+      return 403;
+    case 'not_found':
+      return 404;
+    case 'method_not_allowed':
+      return 405;
+    case 'upstream_unreachable':
+      return 502;
+    case 'shutting_down':
+      return 503;
+    case 'upstream_timeout':
+      return 504;
+    case 'internal':
+      return 500;
+  }
+}
+
+export class GateError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string
+  ) {
+    super(message);
+    this.name = 'GateError';
+    this.status = statusFor(code);
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+/** Writes the gate's one JSON error shape on a plain `http` response (the proxy path has no express). */
+export function sendError(res: ServerResponse, error: GateError, extraHeaders?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorBody(error.code, error.message);
+  res.writeHead(error.status, {
+    ...extraHeaders,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(body);
+}
+
+/** Answers on a raw socket (refused WebSocket upgrades, unparsable requests): cheap, then closed. */
+export function rawErrorResponse(error: GateError, extraHeaders: Record<string, string> = {}): string {
+  const body = errorBody(error.code, error.message);
+  let head = `HTTP/1.1 ${error.status} ${reasonPhrase(error.status)}\r\n`;
+  for (const [name, value] of Object.entries(extraHeaders)) head += `${name}: ${value}\r\n`;
+  head +=
+    'Content-Type: application/json; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Cache-Control: no-store\r\nConnection: close\r\n\r\n';
+  return head + body;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function reasonPhrase(status: number): string {
+  return REASONS[status] ?? 'Error';
+}

@@ -1,0 +1,89 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { GateError, rawErrorResponse, sendError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { runSteps, type Exchange, type RequestStep } from '../proxy/pipeline.js';
+import { upstreamUpgradeHeaders } from '../proxy/forwardHeaders.js';
+import type { WsRelay } from '../ws/wsRelay.js';
+import { clientIpOf } from './clientIp.js';
+
+export interface GateServerParts {
+  steps: readonly RequestStep[];
+  forward: (exchange: Exchange, res: ServerResponse) => void;
+  relay: WsRelay;
+  admin: (req: IncomingMessage, res: ServerResponse) => void;
+  logger: Logger;
+}
+
+/** `/gate`, `/gate/…` and `/gate?…` belong to the gate; every other path is ComfyUI's. */
+export function isGatePath(url: string): boolean {
+  return url.startsWith('/gate') && (url.length === 5 || url.charCodeAt(5) === 47 || url.charCodeAt(5) === 63);
+}
+
+/**
+ * The one plain `http.Server`: `/gate/*` goes to express, everything else through the steps and
+ * straight to ComfyUI, so the hot path never touches express.
+ */
+export function createGateServer({ steps, forward, relay, admin, logger }: GateServerParts): Server {
+  const server = createServer(
+    {
+      // Uploads of hundreds of MB and slow generations must not be cut by Node's 5-minute default.
+      requestTimeout: 0,
+      headersTimeout: 60_000,
+      keepAliveTimeout: 5_000,
+      noDelay: true,
+    },
+    (req, res) => {
+      const url = req.url ?? '';
+      if (url.charCodeAt(0) !== 47) {
+        sendError(res, new GateError('bad_request', 'The request target must be a path starting with /'), {
+          connection: 'close',
+        });
+        return;
+      }
+      if (isGatePath(url)) {
+        admin(req, res);
+        return;
+      }
+      const exchange: Exchange = { req, secure: false, clientIp: clientIpOf(req) };
+      const refusal = runSteps(steps, exchange);
+      if (refusal) {
+        req.resume();
+        sendError(res, refusal);
+        return;
+      }
+      forward(exchange, res);
+    }
+  );
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = req.url ?? '';
+    const refuse = (error: GateError): void => {
+      socket.end(rawErrorResponse(error));
+    };
+    if (url.charCodeAt(0) !== 47) return refuse(new GateError('bad_request', 'The request target must be a path'));
+    if (isGatePath(url)) return refuse(new GateError('not_found', 'The gate has no WebSocket endpoints'));
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket' || req.method !== 'GET') {
+      return refuse(new GateError('bad_request', 'Only WebSocket upgrades are supported'));
+    }
+    const exchange: Exchange = { req, secure: false, clientIp: clientIpOf(req) };
+    const refusal = runSteps(steps, exchange);
+    if (refusal) return refuse(refusal);
+    relay.open(req, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure));
+  });
+
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    logger.debug({ err: error.message }, 'malformed request');
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW' ? 'The request headers are too large' : 'The request could not be parsed';
+    socket.end(rawErrorResponse(new GateError('bad_request', status)));
+  });
+
+  return server;
+}

@@ -1,0 +1,234 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Logger } from '../log/logger.js';
+import { GateError, rawErrorResponse } from '../errors.js';
+import { isSendableCloseCode } from './closeCodes.js';
+
+export interface WsRelayOptions {
+  /** ComfyUI's http(s) origin; the socket goes to the same path and query on its ws(s) twin. */
+  upstreamUrl: string;
+  handshakeTimeoutMs: number;
+  pingIntervalMs: number;
+  logger: Logger;
+}
+
+/** One client socket and the upstream socket that serves only it. */
+interface RelaySession {
+  client: WebSocket;
+  upstream: WebSocket;
+  alive: boolean;
+}
+
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
+/** Above this many queued bytes towards one side, reading from the other side pauses. */
+const HIGH_WATER_BYTES = 1 << 20;
+/** ComfyUI sends whole preview images as one message; clients send small JSON. */
+const MAX_FROM_UPSTREAM = 256 << 20;
+const MAX_FROM_CLIENT = 16 << 20;
+const UPSTREAM_RESPONSE_LIMIT = 64 << 10;
+
+/**
+ * Relays WebSockets message by message with the `ws` library on both sides. Parsing frames costs a
+ * little over piping bytes (see the bench), but it is what lets the gate read the first `status`
+ * message and drop frames of other teammates' prompts: that filtering belongs in `relayToClient`.
+ */
+export class WsRelay {
+  readonly #options: WsRelayOptions;
+  readonly #upstreamWsOrigin: string;
+  readonly #server: WebSocketServer;
+  readonly #sessions = new Set<RelaySession>();
+  readonly #pending = new Set<WebSocket>();
+  readonly #chosenProtocol = new WeakMap<IncomingMessage, string>();
+  readonly #heartbeat: NodeJS.Timeout;
+
+  constructor(options: WsRelayOptions) {
+    this.#options = options;
+    this.#upstreamWsOrigin = options.upstreamUrl.replace(/^http/, 'ws');
+    this.#server = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: true,
+      maxPayload: MAX_FROM_CLIENT,
+      skipUTF8Validation: true,
+      handleProtocols: (_offered, req) => this.#chosenProtocol.get(req) ?? false,
+    });
+    this.#heartbeat = setInterval(() => this.#sweep(), options.pingIntervalMs).unref();
+  }
+
+  /** Client sockets being relayed right now, plus handshakes still waiting for ComfyUI. */
+  get openCount(): number {
+    return this.#sessions.size + this.#pending.size;
+  }
+
+  /** Opens the upstream socket first, so a refusal by ComfyUI reaches the client as ComfyUI said it. */
+  open(req: IncomingMessage, socket: Duplex, head: Buffer, headers: Record<string, string>): void {
+    const offered = req.headers['sec-websocket-protocol'];
+    const protocols = offered
+      ? offered
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)
+      : [];
+    const wantsDeflate = /permessage-deflate/i.test(req.headers['sec-websocket-extensions'] ?? '');
+    const upstream = new WebSocket(this.#upstreamWsOrigin + (req.url ?? '/'), protocols, {
+      headers,
+      perMessageDeflate: wantsDeflate,
+      maxPayload: MAX_FROM_UPSTREAM,
+      skipUTF8Validation: true,
+      followRedirects: false,
+      handshakeTimeout: this.#options.handshakeTimeoutMs,
+    });
+    this.#pending.add(upstream);
+
+    const abandon = (): void => {
+      this.#pending.delete(upstream);
+      upstream.terminate();
+    };
+    socket.once('close', abandon);
+
+    upstream.once('unexpected-response', (_request, response) => {
+      this.#pending.delete(upstream);
+      socket.off('close', abandon);
+      relayRefusal(response, socket);
+      upstream.terminate();
+    });
+
+    upstream.once('error', (error) => {
+      if (!this.#pending.delete(upstream)) return;
+      socket.off('close', abandon);
+      const timedOut = /timed out/i.test(error.message);
+      const refusal = timedOut
+        ? new GateError(
+            'upstream_timeout',
+            `ComfyUI at ${this.#options.upstreamUrl} did not accept the WebSocket in time`
+          )
+        : new GateError('upstream_unreachable', `ComfyUI is not reachable at ${this.#options.upstreamUrl}`);
+      socket.end(rawErrorResponse(refusal));
+    });
+
+    upstream.once('open', () => {
+      this.#pending.delete(upstream);
+      socket.off('close', abandon);
+      if (socket.destroyed) {
+        upstream.terminate();
+        return;
+      }
+      if (upstream.protocol) this.#chosenProtocol.set(req, upstream.protocol);
+      if (!upstream.extensions.includes('permessage-deflate')) delete req.headers['sec-websocket-extensions'];
+      this.#server.handleUpgrade(req, socket, head, (client) => this.#pair(client, upstream));
+    });
+  }
+
+  #pair(client: WebSocket, upstream: WebSocket): void {
+    const session: RelaySession = { client, upstream, alive: true };
+    this.#sessions.add(session);
+
+    relayToClient(upstream, client);
+    relayToUpstream(client, upstream, session);
+    client.on('pong', () => {
+      session.alive = true;
+    });
+
+    const onError = (side: string) => (error: Error) => {
+      this.#options.logger.debug({ err: error.message, side }, 'websocket error');
+    };
+    client.on('error', onError('client'));
+    upstream.on('error', onError('upstream'));
+
+    client.once('close', (code, reason) => {
+      forwardClose(upstream, code, reason);
+      if (upstream.readyState === WebSocket.CLOSED) this.#sessions.delete(session);
+    });
+    upstream.once('close', (code, reason) => {
+      forwardClose(client, code, reason);
+      if (client.readyState === WebSocket.CLOSED) this.#sessions.delete(session);
+    });
+  }
+
+  /** ComfyUI sends nothing while idle, so the gate pings; a client that missed a pong is gone. */
+  #sweep(): void {
+    for (const session of this.#sessions) {
+      if (session.client.readyState !== WebSocket.OPEN) continue;
+      if (!session.alive) {
+        session.client.terminate();
+        continue;
+      }
+      session.alive = false;
+      session.client.ping();
+    }
+  }
+
+  /** Closes every relayed socket with 1001 and resolves when they are gone or the grace is over. */
+  async closeAll(graceMs: number): Promise<void> {
+    clearInterval(this.#heartbeat);
+    for (const upstream of this.#pending) upstream.terminate();
+    this.#pending.clear();
+    for (const { client, upstream } of this.#sessions) {
+      client.close(1001, 'ComfyGate is shutting down');
+      upstream.close(1001);
+    }
+    const deadline = Date.now() + graceMs;
+    while (this.#sessions.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const { client, upstream } of this.#sessions) {
+      client.terminate();
+      upstream.terminate();
+    }
+    this.#sessions.clear();
+    this.#server.close();
+  }
+}
+
+function send(to: WebSocket, data: RawData, isBinary: boolean, from: WebSocket): void {
+  if (to.readyState !== WebSocket.OPEN) return;
+  const options = isBinary ? BINARY : TEXT;
+  if (to.bufferedAmount < HIGH_WATER_BYTES) {
+    to.send(data, options);
+    return;
+  }
+  from.pause();
+  to.send(data, options, () => from.resume());
+}
+
+/** ComfyUI → client. Frames pass unchanged; this is the one place where per-teammate filtering goes. */
+function relayToClient(upstream: WebSocket, client: WebSocket): void {
+  upstream.on('message', (data, isBinary) => send(client, data, isBinary, upstream));
+}
+
+function relayToUpstream(client: WebSocket, upstream: WebSocket, session: RelaySession): void {
+  client.on('message', (data, isBinary) => {
+    session.alive = true;
+    send(upstream, data, isBinary, client);
+  });
+}
+
+function forwardClose(to: WebSocket, code: number, reason: Buffer): void {
+  if (to.readyState === WebSocket.CLOSED || to.readyState === WebSocket.CLOSING) return;
+  if (code === 1006) to.terminate();
+  else if (isSendableCloseCode(code)) to.close(code, reason);
+  else to.close();
+}
+
+/** Hands ComfyUI's non-101 answer (its 403 origin refusal, a 404) to the client, then closes. */
+function relayRefusal(response: IncomingMessage, socket: Duplex): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const finish = (): void => {
+    if (socket.destroyed) return;
+    const body = Buffer.concat(chunks);
+    let head = `HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ''}\r\n`;
+    const type = response.headers['content-type'];
+    if (type) head += `Content-Type: ${type}\r\n`;
+    head += `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+  };
+  response.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= UPSTREAM_RESPONSE_LIMIT) chunks.push(chunk);
+  });
+  response.once('end', finish);
+  response.once('error', finish);
+}
