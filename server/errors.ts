@@ -3,7 +3,9 @@ import type { ServerResponse } from 'node:http';
 /** Every error the gate itself answers with. The status comes from the code, never from the caller. */
 export type ErrorCode =
   | 'bad_request'
+  | 'login_required'
   | 'unauthorized'
+  | 'forbidden'
   | 'forbidden_origin'
   | 'not_found'
   | 'method_not_allowed'
@@ -14,10 +16,13 @@ export type ErrorCode =
 
 export function statusFor(code: ErrorCode): number {
   switch (code) {
+    case 'login_required':
+      return 302;
     case 'bad_request':
       return 400;
     case 'unauthorized':
       return 401;
+    case 'forbidden':
     case 'forbidden_origin':
       return 403;
     case 'not_found':
@@ -39,7 +44,9 @@ export class GateError extends Error {
   readonly status: number;
   constructor(
     readonly code: ErrorCode,
-    message: string
+    message: string,
+    /** Headers the answer needs (WWW-Authenticate, Location, Retry-After). */
+    readonly headers?: Readonly<Record<string, string>>
   ) {
     super(message);
     this.name = 'GateError';
@@ -59,6 +66,7 @@ export function sendError(res: ServerResponse, error: GateError, extraHeaders?: 
   }
   const body = errorBody(error.code, error.message);
   res.writeHead(error.status, {
+    ...error.headers,
     ...extraHeaders,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -72,7 +80,7 @@ export function sendError(res: ServerResponse, error: GateError, extraHeaders?: 
 export function rawErrorResponse(error: GateError, extraHeaders: Record<string, string> = {}): string {
   const body = errorBody(error.code, error.message);
   let head = `HTTP/1.1 ${error.status} ${reasonPhrase(error.status)}\r\n`;
-  for (const [name, value] of Object.entries(extraHeaders)) head += `${name}: ${value}\r\n`;
+  for (const [name, value] of Object.entries({ ...error.headers, ...extraHeaders })) head += `${name}: ${value}\r\n`;
   head +=
     'Content-Type: application/json; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
@@ -81,6 +89,7 @@ export function rawErrorResponse(error: GateError, extraHeaders: Record<string, 
 }
 
 const REASONS: Record<number, string> = {
+  302: 'Found',
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',

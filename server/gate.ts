@@ -2,13 +2,21 @@ import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdminApp } from './admin/adminApp.js';
+import { isLoopbackBind } from './admin/hostGuard.js';
+import { createAuthStep } from './auth/authStep.js';
+import { Authenticator } from './auth/authenticator.js';
+import { loadOrCreateSecret } from './auth/secretFile.js';
+import { SessionTokens } from './auth/sessionTokens.js';
 import type { GateConfig } from './config/schema.js';
 import { createGateServer } from './http/gateServer.js';
+import { KeyStore } from './keys/keyStore.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
 import { originGuard } from './proxy/originGuard.js';
 import { Upstream } from './proxy/upstream.js';
 import { discoverUpstream } from './proxy/upstreamDiscovery.js';
+import type { AuthMode } from './settings/settingsSchema.js';
+import { SettingsStore } from './settings/settingsStore.js';
 import { WsRelay } from './ws/wsRelay.js';
 
 export interface StartGateOptions {
@@ -16,78 +24,138 @@ export interface StartGateOptions {
   logger?: Logger;
   /** Folder of the built dashboard, served at /gate/. */
   dashboardDir?: string;
+  /** Sets the protection mode at start (the CLI's `--auth`); otherwise settings.json decides. */
+  mode?: AuthMode;
+  /** The legacy single admin key from COMFYGATE_API_KEY. */
+  legacyApiKey?: string;
 }
 
 export interface GateState {
   url: string;
+  mode: AuthMode;
   upstream: { url: string; reachable: boolean | undefined };
   openSockets: number;
+  keys: number;
 }
 
 export interface GateEvents {
   upstream: [reachable: boolean];
+  mode: [mode: AuthMode];
 }
 
 export interface GateHandle {
   url: string;
   readonly state: GateState;
   events: EventEmitter<GateEvents>;
+  /** The admin key made on first start with an empty key store; shown once, stored only as a hash. */
+  initialAdminKey: string | undefined;
   stop(): Promise<void>;
 }
 
+/** How often lastUsedAt values are written to keys.json (never once per request). */
+const USAGE_FLUSH_MS = 5_000;
+
 /** Starts the gate: resolves once it listens. Knows nothing of Electron or of the CLI. */
-export async function startGate({
-  config,
-  logger = silentLogger(),
-  dashboardDir,
-}: StartGateOptions): Promise<GateHandle> {
+export async function startGate(options: StartGateOptions): Promise<GateHandle> {
+  const { config, logger = silentLogger(), dashboardDir } = options;
+  const [keys, settings, secret] = await Promise.all([
+    KeyStore.open(config.dataDir),
+    SettingsStore.open(config.dataDir),
+    loadOrCreateSecret(config.dataDir),
+  ]);
+  if (options.mode && options.mode !== settings.current.mode) await settings.update({ mode: options.mode });
+  const initialAdminKey = keys.list().length === 0 ? await createInitialAdminKey(keys) : undefined;
+
   const upstreamUrl = await resolveUpstream(config, logger);
   const upstream = new Upstream({ url: upstreamUrl, connectTimeoutMs: config.connectTimeoutMs });
+  const tokens = new SessionTokens(secret);
+  const authenticator = new Authenticator(keys, tokens, options.legacyApiKey);
   const relay = new WsRelay({
     upstreamUrl,
     handshakeTimeoutMs: config.upstreamTimeoutMs,
     pingIntervalMs: config.wsPingIntervalMs,
     logger,
   });
-  const admin = createAdminApp({ upstream, logger, dashboardDir });
+  const admin = createAdminApp({
+    upstream,
+    keys,
+    settings,
+    authenticator,
+    tokens,
+    logger,
+    loopbackOnly: isLoopbackBind(config.host),
+    openSockets: () => relay.openCount,
+    endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
+    dashboardDir,
+  });
   const server = createGateServer({
-    steps: [originGuard],
+    steps: [originGuard, createAuthStep(authenticator, settings, keys)],
     forward: createForwarder({ upstream, timeoutMs: config.upstreamTimeoutMs }),
     relay,
     admin,
     logger,
   });
 
-  await listen(server, config.port, config.host);
-  const url = formatUrl(config.host, (server.address() as AddressInfo).port);
-
   const events = new EventEmitter<GateEvents>();
+  keys.events.on('changed', (revoked) => {
+    if (revoked.size === 0) return;
+    const closed = relay.closeWhere((s) => s.principal !== undefined && revoked.has(s.principal.keyId), 'API key revoked');
+    if (closed > 0) logger.info({ closed }, 'closed WebSockets of revoked keys');
+  });
+  settings.events.on('change', (current, previous) => {
+    if (current.mode === previous.mode) return;
+    logger.info({ mode: current.mode }, `protection is now ${current.mode}`);
+    if (current.mode === 'required') relay.closeWhere((s) => s.principal === undefined, 'A key is now required');
+    events.emit('mode', current.mode);
+  });
   upstream.on('reachability', (reachable) => {
     logger.info({ upstream: upstreamUrl, reachable }, reachable ? 'ComfyUI is reachable' : 'ComfyUI is not reachable');
     events.emit('upstream', reachable);
   });
+  const usageFlush = setInterval(() => {
+    keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
+  }, USAGE_FLUSH_MS).unref();
+
+  await listen(server, config.port, config.host);
+  const url = formatUrl(config.host, (server.address() as AddressInfo).port);
   void upstream.check();
 
   let stopping: Promise<void> | undefined;
   return {
     url,
     events,
+    initialAdminKey,
     get state(): GateState {
-      return { url, upstream: { url: upstreamUrl, reachable: upstream.reachable }, openSockets: relay.openCount };
+      return {
+        url,
+        mode: settings.current.mode,
+        upstream: { url: upstreamUrl, reachable: upstream.reachable },
+        openSockets: relay.openCount,
+        keys: keys.list().length,
+      };
     },
     stop() {
-      stopping ??= shutdown(server, relay, upstream, config.shutdownGraceMs);
+      stopping ??= (async () => {
+        clearInterval(usageFlush);
+        await shutdown(server, relay, upstream, config.shutdownGraceMs);
+        await keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
+        await Promise.all([keys.close(), settings.close()]);
+      })();
       return stopping;
     },
   };
+}
+
+async function createInitialAdminKey(keys: KeyStore): Promise<string> {
+  const { key } = await keys.create({ name: 'Admin (created at first start)', role: 'admin' });
+  return key;
 }
 
 async function resolveUpstream(config: GateConfig, logger: Logger): Promise<string> {
   if (config.upstream) return config.upstream;
   const { url, found } = await discoverUpstream();
   if (found) logger.info({ upstream: url }, `found ComfyUI at ${url}`);
-  else
-    logger.warn({ upstream: url }, `ComfyUI did not answer on 127.0.0.1:8188 or :8000; using ${url} until it starts`);
+  else logger.warn({ upstream: url }, `ComfyUI did not answer on 127.0.0.1:8188 or :8000; using ${url} until it starts`);
   return url;
 }
 

@@ -1,23 +1,43 @@
 import { existsSync } from 'node:fs';
 import type { Express, NextFunction, Request, Response } from 'express';
 import express from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { SessionTokens, TokenClaims } from '../auth/sessionTokens.js';
 import { GateError, errorBody } from '../errors.js';
+import type { KeyStore } from '../keys/keyStore.js';
 import type { Logger } from '../log/logger.js';
 import type { Upstream } from '../proxy/upstream.js';
+import type { SettingsStore } from '../settings/settingsStore.js';
+import { browserGuard, identify, requireAdmin, requireJsonForCookieAuth, requireSignedIn } from './adminGuards.js';
 import type { HealthReport } from './health.js';
+import { keysRouter } from './routes/keysRouter.js';
+import { loginRouter } from './routes/loginRouter.js';
+import { settingsRouter } from './routes/settingsRouter.js';
+import { statusRouter } from './routes/statusRouter.js';
+import { whoamiRouter } from './routes/whoamiRouter.js';
 
 export interface AdminAppOptions {
   upstream: Upstream;
+  keys: KeyStore;
+  settings: SettingsStore;
+  authenticator: Authenticator;
+  tokens: SessionTokens;
   logger: Logger;
+  /** True when the gate listens on loopback only: then only loopback Host names are accepted. */
+  loopbackOnly: boolean;
+  openSockets: () => number;
+  endSession: (claims: TokenClaims) => void;
   /** Built dashboard (renderer) files; served at /gate/ when present. */
   dashboardDir: string | undefined;
 }
 
 /** Everything under /gate/: express is fine here, this is not the proxy's hot path. */
-export function createAdminApp({ upstream, logger, dashboardDir }: AdminAppOptions): Express {
+export function createAdminApp(options: AdminAppOptions): Express {
+  const { upstream, keys, settings, authenticator, tokens, logger, dashboardDir } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('query parser', 'simple');
 
   app.use((_req, res, next) => {
     res.set({
@@ -32,6 +52,17 @@ export function createAdminApp({ upstream, logger, dashboardDir }: AdminAppOptio
     const report: HealthReport = { status: 'ok', upstream: { url: upstream.url, reachable: await upstream.check() } };
     res.set('cache-control', 'no-store').json(report);
   });
+
+  app.use('/gate', browserGuard(options.loopbackOnly));
+  app.use('/gate', loginRouter({ authenticator, tokens, keys, endSession: options.endSession }));
+
+  const api = express.Router();
+  api.use(express.json({ limit: '64kb' }), identify(authenticator), requireJsonForCookieAuth);
+  api.use('/whoami', requireSignedIn, whoamiRouter(keys));
+  api.use('/keys', requireAdmin, keysRouter(keys));
+  api.use('/settings', requireAdmin, settingsRouter(settings));
+  api.use('/status', requireAdmin, statusRouter({ upstream, keys, settings, openSockets: options.openSockets }));
+  app.use('/gate/api', api);
 
   if (dashboardDir && existsSync(dashboardDir)) {
     app.use('/gate', express.static(dashboardDir, { index: 'index.html', redirect: true, fallthrough: true }));
@@ -50,8 +81,8 @@ export function createAdminApp({ upstream, logger, dashboardDir }: AdminAppOptio
     if (gateError.code === 'internal') logger.error({ err: error }, 'admin request failed');
     res
       .status(gateError.status)
+      .set({ ...gateError.headers, 'cache-control': 'no-store' })
       .type('application/json')
-      .set('cache-control', 'no-store')
       .send(errorBody(gateError.code, gateError.message));
   });
 
@@ -60,8 +91,9 @@ export function createAdminApp({ upstream, logger, dashboardDir }: AdminAppOptio
 
 function toGateError(error: unknown): GateError {
   if (error instanceof GateError) return error;
-  if (typeof error === 'object' && error !== null && 'status' in error && error.status === 400) {
-    return new GateError('bad_request', 'The request body is not valid JSON');
-  }
+  const status = typeof error === 'object' && error !== null && 'status' in error ? (error as { status: unknown }).status : 0;
+  if (status === 400) return new GateError('bad_request', 'The request body is not valid JSON');
+  if (status === 413) return new GateError('bad_request', 'The request body is too large');
+  if (status === 415) return new GateError('bad_request', 'Unsupported request body encoding');
   return new GateError('internal', 'Something went wrong inside ComfyGate; the log has details');
 }

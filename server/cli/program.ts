@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuthCommand } from './authCommand.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exitCodes.js';
+import { registerKeysCommands } from './keysCommands.js';
 import { serve } from './serveCommand.js';
 
 function buildProgram(): Command {
@@ -16,6 +18,9 @@ function buildProgram(): Command {
     .option('--port <port>', 'port to listen on (default 8189)')
     .option('--data-dir <dir>', 'folder for keys, settings, usage and logs (or COMFYGATE_DATA_DIR)')
     .action(serve);
+
+  registerKeysCommands(program);
+  registerAuthCommand(program);
 
   return program;
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { startGate } from '../gate.js';
+import { authModeSchema } from '../settings/settingsSchema.js';
 import { createLogger } from '../log/logger.js';
 import { CliError, EXIT_USAGE } from './exitCodes.js';
 
@@ -10,6 +11,7 @@ export interface ServeFlags {
   host?: string;
   port?: string;
   dataDir?: string;
+  auth?: string;
 }
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -20,9 +22,17 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (error instanceof ConfigError) throw new CliError(error.message, EXIT_USAGE);
     throw error;
   });
+  const mode = flags.auth === undefined ? undefined : authModeSchema.safeParse(flags.auth);
+  if (mode && !mode.success) throw new CliError(`invalid --auth "${flags.auth}": expected off, optional or required`, EXIT_USAGE);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const logger = createLogger(config.logLevel);
-  const gate = await startGate({ config, logger, dashboardDir: DASHBOARD_DIR }).catch((error: unknown) => {
+  const gate = await startGate({
+    config,
+    logger,
+    dashboardDir: DASHBOARD_DIR,
+    mode: mode?.data,
+    legacyApiKey: process.env['COMFYGATE_API_KEY'] || undefined,
+  }).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new CliError(`port ${config.port} on ${config.host} is already in use; pick another with --port`);
@@ -34,6 +44,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
 
   process.stdout.write(`ComfyGate listening on ${gate.url}\n`);
   process.stdout.write(`Dashboard: ${gate.url}/gate/  ·  ComfyUI upstream: ${gate.state.upstream.url}\n`);
+  process.stdout.write(`Protection: ${gate.state.mode}\n`);
+  if (gate.initialAdminKey) process.stdout.write(firstStartBanner(gate.url, gate.initialAdminKey));
 
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -47,4 +59,18 @@ export async function serve(flags: ServeFlags): Promise<void> {
   });
   await gate.stop();
   logger.flush();
+}
+
+/** Shown once, like Jupyter's token: only the hash is stored, so this is the one chance to copy it. */
+function firstStartBanner(url: string, key: string): string {
+  return [
+    '',
+    'First start: created an admin key. It is shown only this once — copy it now:',
+    '',
+    `    ${key}`,
+    '',
+    `Sign in at ${url}/gate/login, or send it as "X-API-Key: <key>".`,
+    'Create keys for teammates with `comfygate keys create --name NAME`.',
+    '',
+  ].join('\n');
 }

@@ -46,7 +46,7 @@ export function createGateServer({ steps, forward, relay, admin, logger }: GateS
         admin(req, res);
         return;
       }
-      const exchange: Exchange = { req, secure: false, clientIp: clientIpOf(req) };
+      const exchange: Exchange = { req, secure: false, clientIp: clientIpOf(req), principal: undefined };
       const refusal = runSteps(steps, exchange);
       if (refusal) {
         req.resume();
@@ -68,10 +68,10 @@ export function createGateServer({ steps, forward, relay, admin, logger }: GateS
     if (req.headers.upgrade?.toLowerCase() !== 'websocket' || req.method !== 'GET') {
       return refuse(new GateError('bad_request', 'Only WebSocket upgrades are supported'));
     }
-    const exchange: Exchange = { req, secure: false, clientIp: clientIpOf(req) };
+    const exchange: Exchange = { req, secure: false, clientIp: clientIpOf(req), principal: undefined };
     const refusal = runSteps(steps, exchange);
     if (refusal) return refuse(refusal);
-    relay.open(req, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure));
+    relay.open(req, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure), exchange.principal);
   });
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

@@ -1,10 +1,14 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { withoutGateCookies } from '../auth/credentials.js';
 
 /**
  * Request headers that never reach ComfyUI: hop-by-hop ones (RFC 9110 §7.6.1), the ones the gate
- * sets itself, and browser headers that would trip ComfyUI's origin check once the gate has done it.
+ * sets itself, the gate's credentials, and browser headers that would trip ComfyUI's origin check
+ * once the gate has done it. The gate's session cookie is cut out of Cookie separately.
  */
 const DROPPED_REQUEST_HEADERS = new Set([
+  'x-api-key',
+  'authorization',
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -79,7 +83,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, clientIp: string, s
   const out: string[] = [];
   for (const name in headers) {
     if (!keepRequestHeader(name, extra)) continue;
-    const value = headers[name];
+    const value = name === 'cookie' ? withoutGateCookies(headers.cookie!) : headers[name];
     if (typeof value === 'string') out.push(name, value);
     else if (value) for (const item of value) out.push(name, item);
   }
@@ -98,7 +102,7 @@ export function upstreamUpgradeHeaders(
   const out: Record<string, string> = {};
   for (const name in headers) {
     if (!keepRequestHeader(name, extra) || DROPPED_UPGRADE_HEADERS.has(name)) continue;
-    const value = headers[name];
+    const value = name === 'cookie' ? withoutGateCookies(headers.cookie!) : headers[name];
     if (value !== undefined) out[name] = typeof value === 'string' ? value : value.join(', ');
   }
   const [n1, v1, n2, v2, n3, v3] = forwardedFor(req, clientIp, secure);

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forwardHeaders.js';
 import type { Exchange } from './pipeline.js';
@@ -37,7 +38,7 @@ export function createForwarder({
     pool.dispatch(
       {
         origin: upstreamUrl,
-        path: req.url ?? '/',
+        path: withoutTokenParam(req.url ?? '/'),
         method: req.method ?? 'GET',
         headers,
         body: hasBody(req) ? req : null,

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
 
 /**
@@ -10,6 +11,8 @@ export interface Exchange {
   /** The scheme the client used to reach the gate: decides the gate's own origin. */
   readonly secure: boolean;
   readonly clientIp: string;
+  /** Set by the auth step when a credential checked out; undefined means anonymous. */
+  principal: Principal | undefined;
 }
 
 /** One check on the way in. Answers nothing to let the request pass, or the refusal to send. */

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Principal } from '../auth/principal.js';
+import { withoutTokenParam } from '../auth/credentials.js';
 import type { Logger } from '../log/logger.js';
 import { GateError, rawErrorResponse } from '../errors.js';
 import { isSendableCloseCode } from './closeCodes.js';
@@ -14,10 +16,12 @@ export interface WsRelayOptions {
 }
 
 /** One client socket and the upstream socket that serves only it. */
-interface RelaySession {
+export interface RelaySession {
   client: WebSocket;
   upstream: WebSocket;
   alive: boolean;
+  /** Whom the handshake was authorized for; undefined for anonymous sockets. */
+  principal: Principal | undefined;
 }
 
 const TEXT = { binary: false } as const;
@@ -63,7 +67,13 @@ export class WsRelay {
   }
 
   /** Opens the upstream socket first, so a refusal by ComfyUI reaches the client as ComfyUI said it. */
-  open(req: IncomingMessage, socket: Duplex, head: Buffer, headers: Record<string, string>): void {
+  open(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    headers: Record<string, string>,
+    principal: Principal | undefined
+  ): void {
     const offered = req.headers['sec-websocket-protocol'];
     const protocols = offered
       ? offered
@@ -72,7 +82,7 @@ export class WsRelay {
           .filter(Boolean)
       : [];
     const wantsDeflate = /permessage-deflate/i.test(req.headers['sec-websocket-extensions'] ?? '');
-    const upstream = new WebSocket(this.#upstreamWsOrigin + (req.url ?? '/'), protocols, {
+    const upstream = new WebSocket(this.#upstreamWsOrigin + withoutTokenParam(req.url ?? '/'), protocols, {
       headers,
       perMessageDeflate: wantsDeflate,
       maxPayload: MAX_FROM_UPSTREAM,
@@ -117,12 +127,12 @@ export class WsRelay {
       }
       if (upstream.protocol) this.#chosenProtocol.set(req, upstream.protocol);
       if (!upstream.extensions.includes('permessage-deflate')) delete req.headers['sec-websocket-extensions'];
-      this.#server.handleUpgrade(req, socket, head, (client) => this.#pair(client, upstream));
+      this.#server.handleUpgrade(req, socket, head, (client) => this.#pair(client, upstream, principal));
     });
   }
 
-  #pair(client: WebSocket, upstream: WebSocket): void {
-    const session: RelaySession = { client, upstream, alive: true };
+  #pair(client: WebSocket, upstream: WebSocket, principal: Principal | undefined): void {
+    const session: RelaySession = { client, upstream, alive: true, principal };
     this.#sessions.add(session);
 
     relayToClient(upstream, client);
@@ -158,6 +168,19 @@ export class WsRelay {
       session.alive = false;
       session.client.ping();
     }
+  }
+
+  /** Closes the sockets whose authorization no longer holds (a revoked key, a logged-out session). */
+  closeWhere(shouldClose: (session: RelaySession) => boolean, reason: string): number {
+    let closed = 0;
+    for (const session of this.#sessions) {
+      if (!shouldClose(session)) continue;
+      // 1008 (policy violation): the ComfyUI frontend reconnects, and its next handshake is refused.
+      session.client.close(1008, reason);
+      session.upstream.close(1000);
+      closed++;
+    }
+    return closed;
   }
 
   /** Closes every relayed socket with 1001 and resolves when they are gone or the grace is over. */

@@ -1,0 +1,93 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import { findCredential } from '../auth/credentials.js';
+import type { Principal } from '../auth/principal.js';
+import { GateError } from '../errors.js';
+import { isOwnOrigin } from '../proxy/originGuard.js';
+import { isLoopbackHostHeader } from './hostGuard.js';
+
+const principals = new WeakMap<Response, Principal>();
+
+export function principalOf(res: Response): Principal | undefined {
+  return principals.get(res);
+}
+
+/** The caller, known to be signed in by `requireSignedIn`. */
+export function callerOf(res: Response): Principal {
+  const principal = principals.get(res);
+  if (!principal) throw new GateError('unauthorized', 'Sign in first');
+  return principal;
+}
+
+/**
+ * The gate's own pages and API refuse what a browser on another site could send: a foreign Origin,
+ * `Sec-Fetch-Site: cross-site` on anything but a navigation, and — when the gate listens on
+ * loopback only — a Host that is not a loopback name (a DNS-rebinding page).
+ */
+export function browserGuard(loopbackOnly: boolean): RequestHandler {
+  return function browserGuard(req: Request, _res: Response, next: NextFunction) {
+    if (loopbackOnly && !isLoopbackHostHeader(req.headers.host)) {
+      next(new GateError('forbidden_origin', 'This gate only answers to localhost names; the Host header names another site'));
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isOwnOrigin(origin, req.headers.host, req.secure)) {
+      next(new GateError('forbidden_origin', 'Requests from another origin are refused'));
+      return;
+    }
+    const site = req.headers['sec-fetch-site'];
+    if (site === 'cross-site' && req.headers['sec-fetch-mode'] !== 'navigate') {
+      next(new GateError('forbidden_origin', 'Cross-site requests are refused'));
+      return;
+    }
+    next();
+  };
+}
+
+/** Reads the credential like the proxy does; a present but wrong one is a 401, absent is anonymous. */
+export function identify(authenticator: Authenticator): RequestHandler {
+  return function identify(req: Request, res: Response, next: NextFunction) {
+    const credential = findCredential(req);
+    if (!credential) {
+      next();
+      return;
+    }
+    const outcome = authenticator.authenticate(credential);
+    if (!outcome.ok) {
+      next(new GateError('unauthorized', outcome.message, { 'www-authenticate': 'Bearer realm="ComfyGate", error="invalid_token"' }));
+      return;
+    }
+    principals.set(res, outcome.principal);
+    next();
+  };
+}
+
+export function requireSignedIn(_req: Request, res: Response, next: NextFunction): void {
+  if (principals.has(res)) next();
+  else next(new GateError('unauthorized', 'An API key is required', { 'www-authenticate': 'Bearer realm="ComfyGate"' }));
+}
+
+export function requireAdmin(_req: Request, res: Response, next: NextFunction): void {
+  const principal = principals.get(res);
+  if (!principal) {
+    next(new GateError('unauthorized', 'An admin key is required', { 'www-authenticate': 'Bearer realm="ComfyGate"' }));
+  } else if (principal.role !== 'admin') {
+    next(new GateError('forbidden', `This needs the admin role; the key "${principal.name}" is ${principal.role}`));
+  } else {
+    next();
+  }
+}
+
+/**
+ * A cookie rides along on cross-site form posts; a JSON body cannot be sent cross-site without a
+ * CORS preflight the gate never grants. So cookie-authenticated changes must be JSON. Requests that
+ * carry the key in a header cannot be forged by another site at all.
+ */
+export function requireJsonForCookieAuth(req: Request, res: Response, next: NextFunction): void {
+  const changes = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
+  if (changes && principals.get(res)?.via === 'cookie' && !req.is('application/json')) {
+    next(new GateError('bad_request', 'Send changes as Content-Type: application/json'));
+    return;
+  }
+  next();
+}

@@ -1,0 +1,93 @@
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Authenticator } from '../../auth/authenticator.js';
+import { keyVersion } from '../../auth/authenticator.js';
+import { clearedSessionCookie, sessionCookie } from '../../auth/sessionCookie.js';
+import type { SessionTokens, TokenClaims } from '../../auth/sessionTokens.js';
+import { GateError } from '../../errors.js';
+import type { KeyStore } from '../../keys/keyStore.js';
+import { findCredential } from '../../auth/credentials.js';
+import { LEGACY_KEY_ID } from '../../auth/principal.js';
+import { renderLoginPage } from '../loginPage.js';
+import { safeNext } from '../safeNext.js';
+import { parseInput } from '../validate.js';
+
+export const SESSION_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface LoginDeps {
+  authenticator: Authenticator;
+  tokens: SessionTokens;
+  keys: KeyStore;
+  /** Closes the WebSockets opened under a session that just logged out. */
+  endSession: (claims: TokenClaims) => void;
+}
+
+const loginBodySchema = z.object({ key: z.string().trim().min(1, 'paste your API key').max(512), next: z.string().optional() });
+
+/** /gate/login and /gate/logout: a key in, an HttpOnly session cookie out. */
+export function loginRouter({ authenticator, tokens, keys, endSession }: LoginDeps): Router {
+  const router = Router();
+  const form = express.urlencoded({ extended: false, limit: '8kb' });
+  const json = express.json({ limit: '8kb' });
+
+  router.get('/login', (req, res) => {
+    sendPage(res, 200, safeNext(req.query['next']));
+  });
+
+  router.post('/login', form, json, (req, res) => {
+    const wantsJson = !req.is('application/x-www-form-urlencoded');
+    const rawNext = (req.body as { next?: unknown } | undefined)?.next;
+    const next = safeNext(rawNext);
+    let key: string;
+    try {
+      key = parseInput(loginBodySchema, req.body).key;
+    } catch (error) {
+      if (wantsJson) throw error;
+      sendPage(res, 400, next, 'Paste your API key to sign in.');
+      return;
+    }
+    const outcome = authenticator.authenticate({ source: 'header', value: key });
+    if (!outcome.ok || outcome.principal.keyId === LEGACY_KEY_ID) {
+      const message = outcome.ok ? 'Sign in with a key from keys.json, not COMFYGATE_API_KEY' : outcome.message;
+      if (wantsJson) throw new GateError('unauthorized', message);
+      sendPage(res, 401, next, message);
+      return;
+    }
+    const record = keys.require(outcome.principal.keyId);
+    const { token, claims } = tokens.sign('session', record.id, keyVersion(record), SESSION_TTL_SECONDS);
+    res.setHeader('set-cookie', sessionCookie(token, SESSION_TTL_SECONDS, req.secure));
+    res.setHeader('cache-control', 'no-store');
+    if (wantsJson) {
+      res.json({ id: record.id, name: record.name, role: record.role, expiresAt: new Date(claims.exp * 1000).toISOString() });
+    } else {
+      res.redirect(303, next);
+    }
+  });
+
+  // Works with an expired or broken cookie too: signing out must never fail.
+  router.post('/logout', (req: Request, res: Response) => {
+    const credential = findCredential(req);
+    const session = credential?.source === 'cookie' ? tokens.verify(credential.value) : undefined;
+    if (session?.kind === 'session') {
+      tokens.revoke(session);
+      endSession(session);
+    }
+    res.setHeader('set-cookie', clearedSessionCookie(req.secure));
+    res.setHeader('cache-control', 'no-store');
+    if (req.is('application/json') || req.accepts(['html', 'json']) === 'json') res.status(204).end();
+    else res.redirect(303, '/gate/login');
+  });
+
+  return router;
+}
+
+function sendPage(res: Response, status: number, next: string, error?: string): void {
+  res
+    .status(status)
+    .set({
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    })
+    .send(renderLoginPage({ next, error }));
+}

@@ -1,0 +1,52 @@
+import { GateError } from '../errors.js';
+import { matchesPublicPath, normalizePath } from '../proxy/normalizePath.js';
+import type { Exchange, RequestStep } from '../proxy/pipeline.js';
+import type { KeyStore } from '../keys/keyStore.js';
+import type { SettingsStore } from '../settings/settingsStore.js';
+import type { Authenticator } from './authenticator.js';
+import { findCredential, withoutTokenParam } from './credentials.js';
+
+const CHALLENGE = 'Bearer realm="ComfyGate"';
+const INVALID_CHALLENGE = 'Bearer realm="ComfyGate", error="invalid_token"';
+
+/**
+ * DESIGN.md "Auth modes" on the hot path. A credential, when present, must be valid in every mode
+ * but `off`; without one, `optional` lets the request pass as anonymous and `required` refuses it
+ * unless its path is public: browsers navigating to a page are sent to the login page.
+ */
+export function createAuthStep(authenticator: Authenticator, settings: SettingsStore, keys: KeyStore): RequestStep {
+  return function authenticate(exchange: Exchange): GateError | undefined {
+    const { mode, publicPaths } = settings.current;
+    const credential = findCredential(exchange.req);
+    if (credential) {
+      const outcome = authenticator.authenticate(credential);
+      if (outcome.ok) {
+        exchange.principal = outcome.principal;
+        keys.recordUse(outcome.principal.keyId);
+        return undefined;
+      }
+      if (mode === 'off') return undefined;
+      return new GateError('unauthorized', outcome.message, { 'www-authenticate': INVALID_CHALLENGE });
+    }
+    if (mode !== 'required') return undefined;
+    if (publicPaths.length > 0) {
+      const normalized = normalizePath(exchange.req.url ?? '/');
+      if (normalized.ok && matchesPublicPath(normalized.path, publicPaths)) return undefined;
+    }
+    return refuseAnonymous(exchange);
+  };
+}
+
+function refuseAnonymous(exchange: Exchange): GateError {
+  const req = exchange.req;
+  const isNavigation = req.method === 'GET' && !req.headers.upgrade && (req.headers.accept ?? '').includes('text/html');
+  if (isNavigation) {
+    const next = encodeURIComponent(withoutTokenParam(req.url ?? '/'));
+    return new GateError('login_required', 'Sign in to use ComfyUI through this gate', {
+      location: `/gate/login?next=${next}`,
+    });
+  }
+  return new GateError('unauthorized', 'An API key is required: send it as X-API-Key or Authorization: Bearer', {
+    'www-authenticate': CHALLENGE,
+  });
+}

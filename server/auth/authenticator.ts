@@ -1,0 +1,82 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { KeyRecord } from '../keys/keySchema.js';
+import type { KeyStore, VerifyResult } from '../keys/keyStore.js';
+import type { Credential } from './credentials.js';
+import { LEGACY_KEY_ID, type Principal } from './principal.js';
+import { looksLikeJwt, type SessionTokens } from './sessionTokens.js';
+
+export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; message: string };
+
+/** A token stays valid only while its key has the secret it was issued under. */
+export function keyVersion(record: Pick<KeyRecord, 'rotatedAt' | 'createdAt'>): string {
+  return record.rotatedAt ?? record.createdAt;
+}
+
+/**
+ * Turns a credential into a principal: an API key (checksum, hash, lookup), a session or access
+ * token (signature, then its key must still be valid), or the legacy COMFYGATE_API_KEY.
+ */
+export class Authenticator {
+  readonly #legacyKeyHash: Buffer | undefined;
+
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly tokens: SessionTokens,
+    legacyKey: string | undefined
+  ) {
+    this.#legacyKeyHash = legacyKey ? sha256(legacyKey) : undefined;
+  }
+
+  authenticate(credential: Credential, now = Date.now()): AuthOutcome {
+    const value = credential.value;
+    if (value === '') return { ok: false, message: 'The credential is empty' };
+    if (value.startsWith('cgk_')) return this.#fromKey(this.keys.verify(value, now), credential);
+    if (credential.source !== 'header' && looksLikeJwt(value)) return this.#fromToken(value, credential, now);
+    if (this.#legacyKeyHash && timingSafeEqual(sha256(value), this.#legacyKeyHash)) {
+      return {
+        ok: true,
+        principal: { keyId: LEGACY_KEY_ID, name: 'COMFYGATE_API_KEY', role: 'admin', scopes: null, via: credential.source },
+      };
+    }
+    return {
+      ok: false,
+      message: credential.source === 'cookie' ? 'Your session has ended; sign in again' : 'The API key is not valid',
+    };
+  }
+
+  #fromKey(result: VerifyResult, credential: Credential, token?: Principal['token']): AuthOutcome {
+    if (result.ok) {
+      const { id, name, role, scopes } = result.record;
+      return { ok: true, principal: { keyId: id, name, role, scopes, via: credential.source, token } };
+    }
+    switch (result.reason) {
+      case 'malformed':
+        return { ok: false, message: 'The API key is malformed (its checksum does not match): check for a copy-paste typo' };
+      case 'unknown':
+        return { ok: false, message: 'The API key is not valid' };
+      case 'inactive':
+        return { ok: false, message: 'This API key has been deactivated' };
+      case 'expired':
+        return { ok: false, message: 'This API key has expired' };
+    }
+  }
+
+  #fromToken(value: string, credential: Credential, now: number): AuthOutcome {
+    const claims = this.tokens.verify(value, now);
+    if (!claims) {
+      return {
+        ok: false,
+        message: credential.source === 'cookie' ? 'Your session has ended; sign in again' : 'The access token is not valid or has expired',
+      };
+    }
+    const result = this.keys.verifyId(claims.keyId, now);
+    if (result.ok && keyVersion(result.record) !== claims.keyVersion) {
+      return { ok: false, message: 'The key behind this session was rotated; sign in with the new key' };
+    }
+    return this.#fromKey(result, credential, claims);
+  }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

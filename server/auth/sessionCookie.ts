@@ -1,0 +1,15 @@
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from './credentials.js';
+
+/**
+ * HttpOnly so page scripts (ComfyUI custom nodes run JS on this origin) cannot read it; SameSite=Lax
+ * so other sites cannot ride it on POSTs; Secure and the `__Host-` prefix under TLS.
+ */
+export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
+  const name = secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+  return `${name}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+}
+
+export function clearedSessionCookie(secure: boolean): string {
+  const name = secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+  return `${name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? '; Secure' : ''}`;
+}

@@ -1,0 +1,34 @@
+import { Argument, type Command } from 'commander';
+import { authModeSchema, type AuthMode } from '../settings/settingsSchema.js';
+import { SettingsStore } from '../settings/settingsStore.js';
+import { addDataDirOption, dataDirFlag, resolveDataDir } from './dataDirOption.js';
+
+const MEANING: Record<AuthMode, string> = {
+  off: 'every request passes to ComfyUI without a key (still logged and counted)',
+  optional: 'requests without a key pass with the anonymous limits; a wrong key is refused',
+  required: 'every request needs a valid key',
+};
+
+export function registerAuthCommand(program: Command): void {
+  addDataDirOption(program.command('auth'))
+    .description('show or set protection: off, optional or required')
+    .addArgument(
+      new Argument('[mode]', 'the new mode; without it, the current one is printed').choices(authModeSchema.options)
+    )
+    .action(async (mode: AuthMode | undefined, _flags: unknown, command: Command) => {
+      const settings = await SettingsStore.open(await resolveDataDir(dataDirFlag(command)));
+      try {
+        if (mode === undefined) {
+          const current = settings.current.mode;
+          process.stdout.write(`Protection is ${current}: ${MEANING[current]}.\n`);
+          return;
+        }
+        // settings.json is the file a running gate watches, so the change reaches it without a restart.
+        await settings.update({ mode });
+        process.stdout.write(`Protection is now ${mode} (a running gate applies it within a second).\n`);
+        if (mode === 'off') process.stdout.write(`With protection off, ${MEANING.off}.\n`);
+      } finally {
+        await settings.close();
+      }
+    });
+}

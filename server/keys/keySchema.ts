@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+export const roleSchema = z.enum(['viewer', 'creator', 'operator', 'admin']);
+export type Role = z.infer<typeof roleSchema>;
+
+export const scopeSchema = z.enum(['read', 'generate', 'manage', 'install']);
+export type Scope = z.infer<typeof scopeSchema>;
+
+/** null = unlimited. */
+const limitValue = z.number().int('expected a whole number').positive('expected a positive number').nullable();
+
+export const limitsSchema = z.object({
+  perMinute: limitValue,
+  perHour: limitValue,
+  promptsPerDay: limitValue,
+  maxQueued: limitValue,
+});
+export type Limits = z.infer<typeof limitsSchema>;
+
+const nameSchema = z.string().trim().min(1, 'expected a name').max(100, 'expected at most 100 characters');
+const noteSchema = z.string().max(1000, 'expected at most 1000 characters');
+/** As written by toISOString(); offsets are tolerated for hand-edited files. */
+const storedInstant = z.iso.datetime({ offset: true });
+
+export const keyRecordSchema = z.object({
+  id: z.string().min(1),
+  name: nameSchema,
+  note: noteSchema.default(''),
+  role: roleSchema,
+  /** null = the role's scopes. */
+  scopes: z.array(scopeSchema).nullable(),
+  limits: limitsSchema,
+  expiresAt: storedInstant.nullable(),
+  active: z.boolean(),
+  createdAt: storedInstant,
+  updatedAt: storedInstant,
+  lastUsedAt: storedInstant.nullable(),
+  /** SHA-256 of the key, hex. The key itself is never stored. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256 hash'),
+  hint: z.string(),
+  rotatedAt: storedInstant.nullable(),
+});
+export type KeyRecord = z.infer<typeof keyRecordSchema>;
+
+export type PublicKeyRecord = Omit<KeyRecord, 'hash'>;
+
+/** What leaves the store: the hash would let anyone with the file or an API response test guesses offline. */
+export function publicKeyRecord(record: KeyRecord): PublicKeyRecord {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { hash, ...rest } = record;
+  return rest;
+}
+
+export const keysFileSchema = z
+  .object({
+    version: z.literal(1),
+    keys: z.array(keyRecordSchema),
+  })
+  .superRefine((file, ctx) => {
+    const ids = new Set<string>();
+    const hashes = new Set<string>();
+    file.keys.forEach((key, index) => {
+      if (ids.has(key.id)) ctx.addIssue({ code: 'custom', message: `duplicate id ${key.id}`, path: ['keys', index] });
+      if (hashes.has(key.hash)) ctx.addIssue({ code: 'custom', message: 'duplicate hash', path: ['keys', index] });
+      ids.add(key.id);
+      hashes.add(key.hash);
+    });
+  });
+export type KeysFile = z.infer<typeof keysFileSchema>;
+
+/** A date (2026-01-31, UTC midnight) or a date and time, with or without seconds and offset. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+function toIsoInstant(value: string): string | undefined {
+  if (!ISO_DATE.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+const inputInstant = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const iso = toIsoInstant(value);
+    if (iso === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected an ISO date such as 2026-01-31 or 2026-01-31T18:00:00Z' });
+      return z.NEVER;
+    }
+    return iso;
+  });
+
+const futureInstant = inputInstant.refine((iso) => Date.parse(iso) > Date.now(), 'expected a date in the future');
+
+const limitsPatchSchema = limitsSchema.partial().strict();
+
+export const createKeyInputSchema = z
+  .object({
+    name: nameSchema,
+    role: roleSchema.default('creator'),
+    note: noteSchema.default(''),
+    limits: limitsPatchSchema.default({}).transform((limits): Limits => ({
+      perMinute: limits.perMinute ?? null,
+      perHour: limits.perHour ?? null,
+      promptsPerDay: limits.promptsPerDay ?? null,
+      maxQueued: limits.maxQueued ?? null,
+    })),
+    expiresAt: futureInstant.nullable().default(null),
+  })
+  .strict();
+export type CreateKeyInput = z.input<typeof createKeyInputSchema>;
+
+/**
+ * Limits given here replace only those fields; an expiry in the past is allowed and expires the key at once.
+ */
+export const updateKeyInputSchema = z
+  .object({
+    name: nameSchema.optional(),
+    role: roleSchema.optional(),
+    note: noteSchema.optional(),
+    limits: limitsPatchSchema.optional(),
+    expiresAt: inputInstant.nullable().optional(),
+    active: z.boolean().optional(),
+  })
+  .strict();
+export type UpdateKeyInput = z.input<typeof updateKeyInputSchema>;
+
+const DURATION = /^(\d+)\s*([mhdw])$/i;
+/** The largest time a Date can hold. */
+const MAX_DATE_MS = 8.64e15;
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** The CLI's --expires: a duration from now (30d, 12h, 90m, 2w) or an ISO date. */
+export function parseExpiry(value: string, now: Date): string {
+  const text = value.trim();
+  const duration = DURATION.exec(text);
+  if (duration) {
+    const amount = Number(duration[1]);
+    const unitMs = UNIT_MS[(duration[2] ?? '').toLowerCase()];
+    if (amount > 0 && unitMs !== undefined) {
+      const at = now.getTime() + amount * unitMs;
+      if (Number.isFinite(at) && at <= MAX_DATE_MS) return new Date(at).toISOString();
+    }
+    throw new Error(`invalid expiry "${value}": the duration must be positive and reasonable`);
+  }
+  const iso = toIsoInstant(text);
+  if (iso !== undefined) return iso;
+  throw new Error(
+    `invalid expiry "${value}": expected a duration such as 30d, 12h, 90m or 2w, or an ISO date such as 2026-01-31`
+  );
+}
