@@ -99,7 +99,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const events = new EventEmitter<GateEvents>();
   keys.events.on('changed', (revoked) => {
     if (revoked.size === 0) return;
-    const closed = relay.closeWhere((s) => s.principal !== undefined && revoked.has(s.principal.keyId), 'API key revoked');
+    const closed = relay.closeWhere(
+      (s) => s.principal !== undefined && revoked.has(s.principal.keyId),
+      'API key revoked'
+    );
     if (closed > 0) logger.info({ closed }, 'closed WebSockets of revoked keys');
   });
   settings.events.on('change', (current, previous) => {
@@ -155,7 +158,8 @@ async function resolveUpstream(config: GateConfig, logger: Logger): Promise<stri
   if (config.upstream) return config.upstream;
   const { url, found } = await discoverUpstream();
   if (found) logger.info({ upstream: url }, `found ComfyUI at ${url}`);
-  else logger.warn({ upstream: url }, `ComfyUI did not answer on 127.0.0.1:8188 or :8000; using ${url} until it starts`);
+  else
+    logger.warn({ upstream: url }, `ComfyUI did not answer on 127.0.0.1:8188 or :8000; using ${url} until it starts`);
   return url;
 }
 

@@ -91,7 +91,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
 
 function toGateError(error: unknown): GateError {
   if (error instanceof GateError) return error;
-  const status = typeof error === 'object' && error !== null && 'status' in error ? (error as { status: unknown }).status : 0;
+  const status = typeof error === 'object' && error !== null && 'status' in error ? error.status : 0;
   if (status === 400) return new GateError('bad_request', 'The request body is not valid JSON');
   if (status === 413) return new GateError('bad_request', 'The request body is too large');
   if (status === 415) return new GateError('bad_request', 'Unsupported request body encoding');

@@ -27,7 +27,12 @@ export function callerOf(res: Response): Principal {
 export function browserGuard(loopbackOnly: boolean): RequestHandler {
   return function browserGuard(req: Request, _res: Response, next: NextFunction) {
     if (loopbackOnly && !isLoopbackHostHeader(req.headers.host)) {
-      next(new GateError('forbidden_origin', 'This gate only answers to localhost names; the Host header names another site'));
+      next(
+        new GateError(
+          'forbidden_origin',
+          'This gate only answers to localhost names; the Host header names another site'
+        )
+      );
       return;
     }
     const origin = req.headers.origin;
@@ -54,7 +59,11 @@ export function identify(authenticator: Authenticator): RequestHandler {
     }
     const outcome = authenticator.authenticate(credential);
     if (!outcome.ok) {
-      next(new GateError('unauthorized', outcome.message, { 'www-authenticate': 'Bearer realm="ComfyGate", error="invalid_token"' }));
+      next(
+        new GateError('unauthorized', outcome.message, {
+          'www-authenticate': 'Bearer realm="ComfyGate", error="invalid_token"',
+        })
+      );
       return;
     }
     principals.set(res, outcome.principal);
@@ -64,7 +73,8 @@ export function identify(authenticator: Authenticator): RequestHandler {
 
 export function requireSignedIn(_req: Request, res: Response, next: NextFunction): void {
   if (principals.has(res)) next();
-  else next(new GateError('unauthorized', 'An API key is required', { 'www-authenticate': 'Bearer realm="ComfyGate"' }));
+  else
+    next(new GateError('unauthorized', 'An API key is required', { 'www-authenticate': 'Bearer realm="ComfyGate"' }));
 }
 
 export function requireAdmin(_req: Request, res: Response, next: NextFunction): void {

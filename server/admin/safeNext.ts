@@ -5,7 +5,10 @@
 export function safeNext(next: unknown): string {
   if (typeof next !== 'string' || next.length === 0 || next.length > 2048) return '/';
   if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  if (/[\u0000-\u001f\u007f\\]/.test(next)) return '/';
+  for (let i = 0; i < next.length; i++) {
+    const code = next.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x5c) return '/';
+  }
   try {
     const resolved = new URL(next, 'http://gate.invalid');
     if (resolved.origin !== 'http://gate.invalid') return '/';

@@ -35,7 +35,13 @@ export class Authenticator {
     if (this.#legacyKeyHash && timingSafeEqual(sha256(value), this.#legacyKeyHash)) {
       return {
         ok: true,
-        principal: { keyId: LEGACY_KEY_ID, name: 'COMFYGATE_API_KEY', role: 'admin', scopes: null, via: credential.source },
+        principal: {
+          keyId: LEGACY_KEY_ID,
+          name: 'COMFYGATE_API_KEY',
+          role: 'admin',
+          scopes: null,
+          via: credential.source,
+        },
       };
     }
     return {
@@ -51,7 +57,10 @@ export class Authenticator {
     }
     switch (result.reason) {
       case 'malformed':
-        return { ok: false, message: 'The API key is malformed (its checksum does not match): check for a copy-paste typo' };
+        return {
+          ok: false,
+          message: 'The API key is malformed (its checksum does not match): check for a copy-paste typo',
+        };
       case 'unknown':
         return { ok: false, message: 'The API key is not valid' };
       case 'inactive':
@@ -66,7 +75,10 @@ export class Authenticator {
     if (!claims) {
       return {
         ok: false,
-        message: credential.source === 'cookie' ? 'Your session has ended; sign in again' : 'The access token is not valid or has expired',
+        message:
+          credential.source === 'cookie'
+            ? 'Your session has ended; sign in again'
+            : 'The access token is not valid or has expired',
       };
     }
     const result = this.keys.verifyId(claims.keyId, now);

@@ -78,7 +78,9 @@ export function withoutGateCookies(header: string): string | undefined {
   const kept = header
     .split(';')
     .map((part) => part.trim())
-    .filter((part) => part !== '' && !part.startsWith(SESSION_COOKIE + '=') && !part.startsWith(SECURE_SESSION_COOKIE + '='));
+    .filter(
+      (part) => part !== '' && !part.startsWith(SESSION_COOKIE + '=') && !part.startsWith(SECURE_SESSION_COOKIE + '=')
+    );
   return kept.length > 0 ? kept.join('; ') : undefined;
 }
 

@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import { GateError } from '../errors.js';
 import { parseExpiry, roleSchema, type Limits, type PublicKeyRecord, type Role } from '../keys/keySchema.js';
@@ -41,7 +41,7 @@ export function registerKeysCommands(program: Command): void {
     .option('--note <text>', 'a note for yourself')
     .option('--json', 'print the key and its record as one JSON object')
     .action((flags: CreateFlags, command: Command) =>
-      withKeyStore(command, async (store) => {
+      withKeyStore(command, async (store, dataDir) => {
         const { key, record } = await store.create({
           name: flags.name,
           role: flags.role,
@@ -56,7 +56,7 @@ export function registerKeysCommands(program: Command): void {
         });
         if (flags.json) return printJson(withKey(key, record));
         print(`Created key "${record.name}" (${record.id}), role ${record.role}.`);
-        print(await secretBlock(key, record, command));
+        print(await secretBlock(key, record, dataDir));
       })
     );
 
@@ -101,7 +101,7 @@ export function registerKeysCommands(program: Command): void {
     .action((id: string, _flags: unknown, command: Command) =>
       withKeyStore(command, async (store) => {
         const record = await store.setActive(id, true);
-        const expired = isExpired(record, Date.now()) ? ', but it has expired: give it a new --expires' : '';
+        const expired = isExpired(record, Date.now()) ? ', but it has expired: set a new expiry in the dashboard' : '';
         print(`Activated key "${record.name}" (${record.id})${expired}.`);
       })
     );
@@ -111,11 +111,11 @@ export function registerKeysCommands(program: Command): void {
     .argument('<id>', 'the key id')
     .option('--json', 'print the new key and its record as one JSON object')
     .action((id: string, flags: OutputFlags, command: Command) =>
-      withKeyStore(command, async (store) => {
+      withKeyStore(command, async (store, dataDir) => {
         const { key, record } = await store.rotate(id);
         if (flags.json) return printJson(withKey(key, record));
         print(`Rotated key "${record.name}" (${record.id}); the old key no longer works.`);
-        print(await secretBlock(key, record, command));
+        print(await secretBlock(key, record, dataDir));
       })
     );
 
@@ -131,10 +131,11 @@ export function registerKeysCommands(program: Command): void {
 }
 
 /** Opens the store for one command and always closes it: its file watcher would otherwise hold the process open. */
-async function withKeyStore(command: Command, run: (store: KeyStore) => unknown): Promise<void> {
-  const store = await KeyStore.open(await resolveDataDir(dataDirFlag(command)));
+async function withKeyStore(command: Command, run: (store: KeyStore, dataDir: string) => unknown): Promise<void> {
+  const dataDir = await resolveDataDir(dataDirFlag(command));
+  const store = await KeyStore.open(dataDir);
   try {
-    await run(store);
+    await run(store, dataDir);
   } catch (error) {
     if (error instanceof KeyNotFoundError) throw new CliError(`no key with id ${error.id}`, EXIT_FAILURE);
     // The store validates every field again; what it refuses is the caller's input, so it is a usage error.
@@ -183,15 +184,15 @@ function printJson(value: unknown): void {
   print(JSON.stringify(value, null, 2));
 }
 
-async function secretBlock(key: string, record: PublicKeyRecord, command: Command): Promise<string> {
-  const url = await gateUrl(command);
+async function secretBlock(key: string, record: PublicKeyRecord, dataDir: string): Promise<string> {
+  const url = await gateUrl(dataDir);
   return [
     '',
     key,
     '',
     'This key is shown only once: copy it now. If it is lost, rotate it (comfygate keys rotate ' + record.id + ').',
     '',
-    `Limits: ${formatLimits(record.limits)}. Expires: ${record.expiresAt === null ? 'never' : formatTime(record.expiresAt)}.`,
+    `Limits: ${formatLimits(record.limits)}. Expires: ${formatTime(record.expiresAt)}.`,
     'Use it in a header:',
     `  curl -H "X-API-Key: ${key}" ${url}/prompt`,
     `or open ${url}/ in a browser and paste it on the login page.`,
@@ -199,9 +200,11 @@ async function secretBlock(key: string, record: PublicKeyRecord, command: Comman
 }
 
 /** Where teammates reach the gate as configured in this data dir; the default when the config cannot be read. */
-async function gateUrl(command: Command): Promise<string> {
+async function gateUrl(dataDir: string): Promise<string> {
   try {
-    const config = await loadConfig({ flags: { dataDir: await resolveDataDir(dataDirFlag(command)) } });
+    const config = await loadConfig({ flags: { dataDir } });
+    // Port 0 (any free port) says nothing about where a running gate is.
+    if (config.port === 0) return DEFAULT_GATE_URL;
     const host = reachableHost(config.host);
     return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
   } catch {
@@ -235,7 +238,7 @@ function formatLimits(limits: Limits): string {
     limits.promptsPerDay !== null && `${limits.promptsPerDay} prompts/day`,
     limits.maxQueued !== null && `${limits.maxQueued} queued`,
   ].filter((part) => part !== false);
-  return parts.length === 0 ? 'none' : parts.join(', ');
+  return parts.length === 0 ? 'unlimited' : parts.join(', ');
 }
 
 /** Local time to the minute: what the operator's clock shows; seconds would only add noise to a table. */
@@ -284,5 +287,5 @@ function describeKey(record: PublicKeyRecord, now: number): string {
     ['last used', formatTime(record.lastUsedAt)],
   ];
   if (record.note !== '') fields.push(['note', record.note]);
-  return fields.map(([label, value]) => `${label.padEnd(10)}${value}`).join('\n');
+  return fields.map(([label, value]) => `${label.padEnd(11)}${value}`).join('\n');
 }

@@ -17,6 +17,7 @@ function buildProgram(): Command {
     .option('--host <host>', 'address to listen on (default 127.0.0.1; 0.0.0.0 shares on the LAN)')
     .option('--port <port>', 'port to listen on (default 8189)')
     .option('--data-dir <dir>', 'folder for keys, settings, usage and logs (or COMFYGATE_DATA_DIR)')
+    .option('--auth <mode>', 'protection: off, optional or required (kept in settings.json)')
     .action(serve);
 
   registerKeysCommands(program);

@@ -23,7 +23,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     throw error;
   });
   const mode = flags.auth === undefined ? undefined : authModeSchema.safeParse(flags.auth);
-  if (mode && !mode.success) throw new CliError(`invalid --auth "${flags.auth}": expected off, optional or required`, EXIT_USAGE);
+  if (mode && !mode.success)
+    throw new CliError(`invalid --auth "${flags.auth}": expected off, optional or required`, EXIT_USAGE);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const logger = createLogger(config.logLevel);
   const gate = await startGate({

@@ -25,7 +25,8 @@ export class SettingsStore {
     file.events.on('change', (data) => {
       const previous = this.#current;
       this.#current = effective(data);
-      if (JSON.stringify(previous) !== JSON.stringify(this.#current)) this.events.emit('change', this.#current, previous);
+      if (JSON.stringify(previous) !== JSON.stringify(this.#current))
+        this.events.emit('change', this.#current, previous);
     });
   }
 

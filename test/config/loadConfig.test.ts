@@ -20,7 +20,10 @@ describe('loadConfig', () => {
   });
 
   it('layers defaults < settings.json < COMFYGATE_* < flags, key by key', async () => {
-    await writeFile(join(dataDir, 'settings.json'), JSON.stringify({ port: 9001, host: '0.0.0.0', upstream: 'http://10.0.0.1:8188' }));
+    await writeFile(
+      join(dataDir, 'settings.json'),
+      JSON.stringify({ port: 9001, host: '0.0.0.0', upstream: 'http://10.0.0.1:8188' })
+    );
     const env = { COMFYGATE_PORT: '9002', COMFYGATE_UPSTREAM_TIMEOUT_MS: '1500', COMFYGATE_DATA_DIR: dataDir };
     const config = await loadConfig({ flags: { port: '9003' }, env });
     expect(config.port).toBe(9003);

@@ -10,7 +10,10 @@ export function keysRouter(keys: KeyStore): Router {
   router.post('/', async (req, res) => {
     const input = parseInput(createKeyInputSchema, req.body);
     const { key, record } = await keys.create(input);
-    res.status(201).location(`/gate/api/keys/${record.id}`).json({ key, ...record });
+    res
+      .status(201)
+      .location(`/gate/api/keys/${record.id}`)
+      .json({ key, ...record });
   });
 
   router.get('/', (_req, res) => {

@@ -22,7 +22,10 @@ export interface LoginDeps {
   endSession: (claims: TokenClaims) => void;
 }
 
-const loginBodySchema = z.object({ key: z.string().trim().min(1, 'paste your API key').max(512), next: z.string().optional() });
+const loginBodySchema = z.object({
+  key: z.string().trim().min(1, 'paste your API key').max(512),
+  next: z.string().optional(),
+});
 
 /** /gate/login and /gate/logout: a key in, an HttpOnly session cookie out. */
 export function loginRouter({ authenticator, tokens, keys, endSession }: LoginDeps): Router {
@@ -58,7 +61,12 @@ export function loginRouter({ authenticator, tokens, keys, endSession }: LoginDe
     res.setHeader('set-cookie', sessionCookie(token, SESSION_TTL_SECONDS, req.secure));
     res.setHeader('cache-control', 'no-store');
     if (wantsJson) {
-      res.json({ id: record.id, name: record.name, role: record.role, expiresAt: new Date(claims.exp * 1000).toISOString() });
+      res.json({
+        id: record.id,
+        name: record.name,
+        role: record.role,
+        expiresAt: new Date(claims.exp * 1000).toISOString(),
+      });
     } else {
       res.redirect(303, next);
     }
@@ -87,7 +95,8 @@ function sendPage(res: Response, status: number, next: string, error?: string): 
     .set({
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      'content-security-policy':
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
     })
     .send(renderLoginPage({ next, error }));
 }

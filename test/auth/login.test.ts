@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { call, sessionCookieOf } from '../helpers/http.js';
+import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { RecordingSocket } from '../helpers/wsClient.js';
+import { SMALL_PROMPT } from '../helpers/prompts.js';
+
+let fake: FakeComfy;
+let gate: TestGate;
+let teammateKey: string;
+
+function form(fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString();
+}
+
+async function loginWithForm(key: string, next = '/') {
+  return call(`${gate.url}/gate/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gate.url },
+    body: form({ key, next }),
+  });
+}
+
+beforeAll(async () => {
+  fake = await startFakeComfy();
+  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
+  const created = await call<{ key: string }>(`${gate.url}/gate/api/keys`, {
+    headers: { 'x-api-key': gate.adminKey },
+    json: { name: 'Bob' },
+  });
+  teammateKey = created.body.key;
+});
+
+afterAll(async () => {
+  await gate.stop();
+  await fake.close();
+});
+
+describe('login page', () => {
+  it('serves a sign-in form that keeps a safe next', async () => {
+    const res = await call(`${gate.url}/gate/login?next=%2Fqueue%3Fa%3D1`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.text).toContain('<form method="post" action="/gate/login">');
+    expect(res.text).toContain('name="next" value="/queue?a=1"');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+  });
+
+  it('signs in with a key: 303 to next with an HttpOnly, SameSite=Lax session cookie', async () => {
+    const res = await loginWithForm(teammateKey, '/queue');
+    expect(res.status).toBe(303);
+    expect(res.headers['location']).toBe('/queue');
+    const setCookie = String(res.headers['set-cookie']);
+    expect(setCookie).toMatch(/^comfygate_session=eyJ[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=604800$/);
+    expect(setCookie).not.toContain('Secure');
+  });
+
+  it.each([
+    '//evil.example/x',
+    'https://evil.example/',
+    '/\\evil.example',
+    'javascript:alert(1)',
+    '/%0d%0aSet-Cookie:x',
+  ])('refuses to redirect to %s after login', async (next) => {
+    const res = await loginWithForm(teammateKey, next);
+    expect(res.status).toBe(303);
+    const location = String(res.headers['location']);
+    expect(location.startsWith('/')).toBe(true);
+    expect(location.startsWith('//')).toBe(false);
+    expect(location).not.toMatch(/evil|javascript|\r|\n/);
+  });
+
+  it('shows the form again with the reason when the key is wrong', async () => {
+    const res = await loginWithForm('cgk_nope');
+    expect(res.status).toBe(401);
+    expect(res.text).toContain('role="alert"');
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('accepts JSON too and answers with who signed in', async () => {
+    const res = await call(`${gate.url}/gate/login`, { json: { key: teammateKey } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ name: 'Bob', role: 'creator' });
+    expect(sessionCookieOf(res)).toMatch(/^comfygate_session=/);
+  });
+
+  it('refuses a login form posted from another site', async () => {
+    const res = await call(`${gate.url}/gate/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: form({ key: teammateKey }),
+    });
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('the ComfyUI web UI rides on the session cookie', () => {
+  it('fetches, images and the WebSocket work; the cookie never reaches ComfyUI', async () => {
+    const cookie = sessionCookieOf(await loginWithForm(teammateKey));
+    const page = await call(`${gate.url}/`, { headers: { cookie, accept: 'text/html' } });
+    expect(page.status).toBe(200);
+
+    const queued = await call<{ prompt_id: string }>(`${gate.url}/api/prompt`, {
+      headers: { cookie: `${cookie}; comfy_theme=dark`, origin: gate.url },
+      json: { prompt: SMALL_PROMPT },
+    });
+    expect(queued.status).toBe(200);
+    expect(fake.requests.at(-1)!.headers['cookie']).toBe('comfy_theme=dark');
+
+    fake.addFile('output', 'cookie.png', Buffer.from('img'));
+    const image = await call(`${gate.url}/api/view?filename=cookie.png&type=output`, { headers: { cookie } });
+    expect(image.status).toBe(200);
+
+    const socket = await RecordingSocket.open(`${gate.url.replace('http', 'ws')}/ws?clientId=tab`, {
+      headers: { cookie },
+      origin: gate.url,
+    });
+    await eventually(() => socket.received.length > 0, 'status message');
+    expect(fake.upgrades.at(-1)!.headers['cookie']).toBeUndefined();
+    await socket.close();
+  });
+
+  it('logout clears the cookie, ends the session server-side and closes its WebSockets', async () => {
+    const cookie = sessionCookieOf(await loginWithForm(teammateKey));
+    const socket = await RecordingSocket.open(`${gate.url.replace('http', 'ws')}/ws`, { headers: { cookie } });
+    const out = await call(`${gate.url}/gate/logout`, {
+      method: 'POST',
+      headers: { cookie, origin: gate.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(out.status).toBe(303);
+    expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
+    await eventually(() => socket.closed !== undefined, 'socket closed', 1_000);
+    expect(socket.closed?.code).toBe(1008);
+    // A copy of the old cookie is worthless now.
+    expect((await call(`${gate.url}/api/prompt`, { headers: { cookie } })).status).toBe(401);
+  });
+});
