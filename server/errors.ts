@@ -7,6 +7,14 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'forbidden_origin'
+  | 'forbidden_scope'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'rate_limit_minute'
+  | 'rate_limit_hour'
+  | 'rate_limit_prompts_day'
+  | 'queue_limit'
+  | 'locked_out'
   | 'not_found'
   | 'method_not_allowed'
   | 'upstream_unreachable'
@@ -24,7 +32,18 @@ export function statusFor(code: ErrorCode): number {
       return 401;
     case 'forbidden':
     case 'forbidden_origin':
+    case 'forbidden_scope':
       return 403;
+    case 'conflict':
+      return 409;
+    case 'payload_too_large':
+      return 413;
+    case 'rate_limit_minute':
+    case 'rate_limit_hour':
+    case 'rate_limit_prompts_day':
+    case 'queue_limit':
+    case 'locked_out':
+      return 429;
     case 'not_found':
       return 404;
     case 'method_not_allowed':
@@ -95,6 +114,8 @@ const REASONS: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
@@ -104,4 +125,11 @@ const REASONS: Record<number, string> = {
 
 function reasonPhrase(status: number): string {
   return REASONS[status] ?? 'Error';
+}
+
+/** A flat [name, value, …] header list (as the limiters build them) as an object for GateError. */
+export function headerObject(flat: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
 }

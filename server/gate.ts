@@ -10,12 +10,21 @@ import { SessionTokens } from './auth/sessionTokens.js';
 import type { GateConfig } from './config/schema.js';
 import { createGateServer } from './http/gateServer.js';
 import { KeyStore } from './keys/keyStore.js';
+import { BruteForceLockout } from './limits/lockout.js';
+import { createLimitStep } from './limits/limitStep.js';
+import { PromptTracker, watchForFinishedPrompts } from './limits/promptTracker.js';
+import { RateLimiter } from './limits/rateLimiter.js';
+import type { FinishedRequest } from './observe/finishedRequest.js';
+import { createAuthorizeStep } from './policy/authorizeStep.js';
+import { createBodyStage } from './proxy/bodyStage.js';
+import type { Exchange } from './proxy/pipeline.js';
+import { UsageAggregator } from './usage/usageAggregator.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
 import { originGuard } from './proxy/originGuard.js';
 import { Upstream } from './proxy/upstream.js';
 import { discoverUpstream } from './proxy/upstreamDiscovery.js';
-import type { AuthMode } from './settings/settingsSchema.js';
+import type { AuthMode, RuntimeSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
 import { WsRelay } from './ws/wsRelay.js';
 
@@ -54,6 +63,8 @@ export interface GateHandle {
 
 /** How often lastUsedAt values are written to keys.json (never once per request). */
 const USAGE_FLUSH_MS = 5_000;
+/** Bodies the gate reads (prompts carry whole workflows); ComfyUI's own default limit is 100 MB. */
+const MAX_INSPECTED_BODY_BYTES = 100 * 1024 * 1024;
 
 /** Starts the gate: resolves once it listens. Knows nothing of Electron or of the CLI. */
 export async function startGate(options: StartGateOptions): Promise<GateHandle> {
@@ -63,23 +74,37 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     SettingsStore.open(config.dataDir),
     loadOrCreateSecret(config.dataDir),
   ]);
+  const usage = await UsageAggregator.open(config.dataDir, {
+    retentionDays: settings.current.retentionDays,
+    onFlushError: (error) => logger.warn({ err: error }, 'could not save usage'),
+  });
   if (options.mode && options.mode !== settings.current.mode) await settings.update({ mode: options.mode });
   const initialAdminKey = keys.list().length === 0 ? await createInitialAdminKey(keys) : undefined;
 
   const upstreamUrl = await resolveUpstream(config, logger);
   const upstream = new Upstream({ url: upstreamUrl, connectTimeoutMs: config.connectTimeoutMs });
   const tokens = new SessionTokens(secret);
-  const authenticator = new Authenticator(keys, tokens, options.legacyApiKey);
+  const lockout = new BruteForceLockout(lockoutOptions(settings.current.lockout));
+  const authenticator = new Authenticator(keys, tokens, options.legacyApiKey, lockout);
+  const limiter = new RateLimiter();
+  const tracker = new PromptTracker();
+  const observers: Array<(finished: FinishedRequest) => void> = [usage.observe];
+  const observe = (finished: FinishedRequest): void => {
+    for (const observer of observers) observer(finished);
+  };
   const relay = new WsRelay({
     upstreamUrl,
     handshakeTimeoutMs: config.upstreamTimeoutMs,
     pingIntervalMs: config.wsPingIntervalMs,
     logger,
+    observe,
+    onUpstreamText: watchForFinishedPrompts(tracker),
   });
   const admin = createAdminApp({
     upstream,
     keys,
     settings,
+    usage,
     authenticator,
     tokens,
     logger,
@@ -89,10 +114,21 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     dashboardDir,
   });
   const server = createGateServer({
-    steps: [originGuard, createAuthStep(authenticator, settings, keys)],
-    forward: createForwarder({ upstream, timeoutMs: config.upstreamTimeoutMs }),
+    steps: [
+      originGuard,
+      createAuthStep(authenticator, settings, keys),
+      createAuthorizeStep(settings),
+      createLimitStep(limiter, settings),
+    ],
+    inspectBody: createBodyStage({ limiter, tracker, upstream, settings, maxBodyBytes: MAX_INSPECTED_BODY_BYTES }),
+    forward: createForwarder({
+      upstream,
+      timeoutMs: config.upstreamTimeoutMs,
+      onResponse: (exchange, status) => accountPrompts(exchange, status, limiter, tracker),
+    }),
     relay,
     admin,
+    observe,
     logger,
   });
 
@@ -106,6 +142,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     if (closed > 0) logger.info({ closed }, 'closed WebSockets of revoked keys');
   });
   settings.events.on('change', (current, previous) => {
+    lockout.configure(lockoutOptions(current.lockout));
+    usage.setRetentionDays(current.retentionDays);
     if (current.mode === previous.mode) return;
     logger.info({ mode: current.mode }, `protection is now ${current.mode}`);
     if (current.mode === 'required') relay.closeWhere((s) => s.principal === undefined, 'A key is now required');
@@ -142,11 +180,30 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         clearInterval(usageFlush);
         await shutdown(server, relay, upstream, config.shutdownGraceMs);
         await keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
-        await Promise.all([keys.close(), settings.close()]);
+        await Promise.all([keys.close(), settings.close(), usage.close()]);
       })();
       return stopping;
     },
   };
+}
+
+function lockoutOptions(settings: RuntimeSettings['lockout']) {
+  return {
+    maxFailures: settings.maxFailures,
+    windowMs: settings.windowMinutes * 60_000,
+    lockoutMs: settings.lockoutMinutes * 60_000,
+  };
+}
+
+/** A prompt ComfyUI accepted counts against the daily quota and holds a queue slot until it ends. */
+function accountPrompts(exchange: Exchange, status: number, limiter: RateLimiter, tracker: PromptTracker): void {
+  if (status !== 200) return;
+  const subject = exchange.limitSubject;
+  if (exchange.promptId !== null && subject !== null) {
+    limiter.countPrompt(subject, Date.now());
+    tracker.add(subject, exchange.promptId);
+  }
+  if (exchange.deletedPrompts) for (const id of exchange.deletedPrompts) tracker.finish(id);
 }
 
 async function createInitialAdminKey(keys: KeyStore): Promise<string> {

@@ -8,6 +8,8 @@ import type { KeyStore } from '../keys/keyStore.js';
 import type { Logger } from '../log/logger.js';
 import type { Upstream } from '../proxy/upstream.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
+import type { UsageAggregator } from '../usage/usageAggregator.js';
+import { usageRouter } from '../usage/usageRouter.js';
 import { browserGuard, identify, requireAdmin, requireJsonForCookieAuth, requireSignedIn } from './adminGuards.js';
 import type { HealthReport } from './health.js';
 import { keysRouter } from './routes/keysRouter.js';
@@ -20,6 +22,7 @@ export interface AdminAppOptions {
   upstream: Upstream;
   keys: KeyStore;
   settings: SettingsStore;
+  usage: UsageAggregator;
   authenticator: Authenticator;
   tokens: SessionTokens;
   logger: Logger;
@@ -59,7 +62,8 @@ export function createAdminApp(options: AdminAppOptions): Express {
   const api = express.Router();
   api.use(express.json({ limit: '64kb' }), identify(authenticator), requireJsonForCookieAuth);
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
-  api.use('/keys', requireAdmin, keysRouter(keys));
+  api.use('/keys', requireAdmin, keysRouter(keys, settings));
+  api.use('/usage', usageRouter(options.usage, keys));
   api.use('/settings', requireAdmin, settingsRouter(settings));
   api.use('/status', requireAdmin, statusRouter({ upstream, keys, settings, openSockets: options.openSockets }));
   app.use('/gate/api', api);

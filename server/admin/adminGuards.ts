@@ -1,6 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { findCredential } from '../auth/credentials.js';
+import { authRefusal } from '../auth/refusals.js';
+import { clientIpOf } from '../http/clientIp.js';
 import type { Principal } from '../auth/principal.js';
 import { GateError } from '../errors.js';
 import { isOwnOrigin } from '../proxy/originGuard.js';
@@ -57,13 +59,9 @@ export function identify(authenticator: Authenticator): RequestHandler {
       next();
       return;
     }
-    const outcome = authenticator.authenticate(credential);
+    const outcome = authenticator.authenticate(credential, clientIpOf(req));
     if (!outcome.ok) {
-      next(
-        new GateError('unauthorized', outcome.message, {
-          'www-authenticate': 'Bearer realm="ComfyGate", error="invalid_token"',
-        })
-      );
+      next(authRefusal(outcome));
       return;
     }
     principals.set(res, outcome.principal);

@@ -5,9 +5,9 @@ import type { KeyStore } from '../keys/keyStore.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { Authenticator } from './authenticator.js';
 import { findCredential, withoutTokenParam } from './credentials.js';
+import { authRefusal } from './refusals.js';
 
 const CHALLENGE = 'Bearer realm="ComfyGate"';
-const INVALID_CHALLENGE = 'Bearer realm="ComfyGate", error="invalid_token"';
 
 /**
  * DESIGN.md "Auth modes" on the hot path. A credential, when present, must be valid in every mode
@@ -19,14 +19,14 @@ export function createAuthStep(authenticator: Authenticator, settings: SettingsS
     const { mode, publicPaths } = settings.current;
     const credential = findCredential(exchange.req);
     if (credential) {
-      const outcome = authenticator.authenticate(credential);
+      // Mode off is pure pass-through: a credential only names who to count the request for.
+      const outcome = authenticator.authenticate(credential, exchange.clientIp);
       if (outcome.ok) {
         exchange.principal = outcome.principal;
         keys.recordUse(outcome.principal.keyId);
         return undefined;
       }
-      if (mode === 'off') return undefined;
-      return new GateError('unauthorized', outcome.message, { 'www-authenticate': INVALID_CHALLENGE });
+      return mode === 'off' ? undefined : authRefusal(outcome);
     }
     if (mode !== 'required') return undefined;
     if (publicPaths.length > 0) {

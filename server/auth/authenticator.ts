@@ -1,11 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { KeyRecord } from '../keys/keySchema.js';
 import type { KeyStore, VerifyResult } from '../keys/keyStore.js';
+import type { BruteForceLockout } from '../limits/lockout.js';
 import type { Credential } from './credentials.js';
-import { LEGACY_KEY_ID, type Principal } from './principal.js';
+import { LEGACY_KEY_ID, UNLIMITED, type Principal } from './principal.js';
 import { looksLikeJwt, type SessionTokens } from './sessionTokens.js';
 
-export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; message: string };
+export type AuthOutcome =
+  | { ok: true; principal: Principal }
+  | { ok: false; message: string; retryAfterSeconds?: undefined }
+  /** The client address is locked out after too many wrong credentials; nothing was checked. */
+  | { ok: false; message: string; retryAfterSeconds: number };
 
 /** A token stays valid only while its key has the secret it was issued under. */
 export function keyVersion(record: Pick<KeyRecord, 'rotatedAt' | 'createdAt'>): string {
@@ -22,12 +27,32 @@ export class Authenticator {
   constructor(
     private readonly keys: KeyStore,
     private readonly tokens: SessionTokens,
-    legacyKey: string | undefined
+    legacyKey: string | undefined,
+    private readonly lockout: BruteForceLockout
   ) {
     this.#legacyKeyHash = legacyKey ? sha256(legacyKey) : undefined;
   }
 
-  authenticate(credential: Credential, now = Date.now()): AuthOutcome {
+  /**
+   * Checks a credential from `clientIp`. A wrong one counts towards that address's lockout; a
+   * locked address is refused before anything is checked, so guessing stops paying off.
+   */
+  authenticate(credential: Credential, clientIp: string, now = Date.now()): AuthOutcome {
+    const lockedMs = this.lockout.isLocked(clientIp, now);
+    if (lockedMs > 0) {
+      const retryAfterSeconds = Math.ceil(lockedMs / 1000);
+      return {
+        ok: false,
+        message: `Too many wrong keys from ${clientIp}; try again in ${retryAfterSeconds} s`,
+        retryAfterSeconds,
+      };
+    }
+    const outcome = this.#check(credential, now);
+    if (!outcome.ok) this.lockout.recordFailure(clientIp, now);
+    return outcome;
+  }
+
+  #check(credential: Credential, now: number): AuthOutcome {
     const value = credential.value;
     if (value === '') return { ok: false, message: 'The credential is empty' };
     if (value.startsWith('cgk_')) return this.#fromKey(this.keys.verify(value, now), credential);
@@ -40,6 +65,7 @@ export class Authenticator {
           name: 'COMFYGATE_API_KEY',
           role: 'admin',
           scopes: null,
+          limits: UNLIMITED,
           via: credential.source,
         },
       };
@@ -52,8 +78,8 @@ export class Authenticator {
 
   #fromKey(result: VerifyResult, credential: Credential, token?: Principal['token']): AuthOutcome {
     if (result.ok) {
-      const { id, name, role, scopes } = result.record;
-      return { ok: true, principal: { keyId: id, name, role, scopes, via: credential.source, token } };
+      const { id, name, role, scopes, limits } = result.record;
+      return { ok: true, principal: { keyId: id, name, role, scopes, limits, via: credential.source, token } };
     }
     switch (result.reason) {
       case 'malformed':

@@ -3,7 +3,10 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import { GateError } from '../errors.js';
 import { parseExpiry, roleSchema, type Limits, type PublicKeyRecord, type Role } from '../keys/keySchema.js';
+import { applyKeyDefaults, presetSchema, type Preset } from '../keys/keyPresets.js';
+import type { CreateKeyInput } from '../keys/keySchema.js';
 import { KeyNotFoundError, KeyStore } from '../keys/keyStore.js';
+import { SettingsStore } from '../settings/settingsStore.js';
 import { addDataDirOption, dataDirFlag, resolveDataDir } from './dataDirOption.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exitCodes.js';
 
@@ -20,6 +23,7 @@ interface CreateFlags extends OutputFlags {
   maxQueued?: number;
   expires?: string;
   note?: string;
+  preset?: Preset;
 }
 
 const DEFAULT_GATE_URL = 'http://127.0.0.1:8189';
@@ -33,6 +37,11 @@ export function registerKeysCommands(program: Command): void {
     .description('create a key; it is printed once and cannot be shown again')
     .requiredOption('--name <name>', 'who or what the key is for')
     .addOption(new Option('--role <role>', 'what the key may do (default: creator)').choices(roleSchema.options))
+    .addOption(
+      new Option('--preset <preset>', 'guest: a viewer that may generate, tight limits, 7 days').choices(
+        presetSchema.options
+      )
+    )
     .option('--per-minute <n>', 'requests per minute (default: unlimited)', positiveInteger)
     .option('--per-hour <n>', 'requests per hour (default: unlimited)', positiveInteger)
     .option('--prompts-per-day <n>', 'prompts queued per day (default: unlimited)', positiveInteger)
@@ -42,18 +51,24 @@ export function registerKeysCommands(program: Command): void {
     .option('--json', 'print the key and its record as one JSON object')
     .action((flags: CreateFlags, command: Command) =>
       withKeyStore(command, async (store, dataDir) => {
-        const { key, record } = await store.create({
+        const given = {
+          preset: flags.preset,
           name: flags.name,
           role: flags.role,
           note: flags.note,
-          limits: {
+          limits: definedOnly({
             perMinute: flags.perMinute,
             perHour: flags.perHour,
             promptsPerDay: flags.promptsPerDay,
             maxQueued: flags.maxQueued,
-          },
-          expiresAt: flags.expires ?? null,
-        });
+          }),
+          expiresAt: flags.expires,
+        };
+        const settings = await SettingsStore.open(dataDir);
+        const defaultLimits = settings.current.defaultLimits;
+        await settings.close();
+        const input = applyKeyDefaults(definedOnly(given), defaultLimits) as CreateKeyInput;
+        const { key, record } = await store.create(input);
         if (flags.json) return printJson(withKey(key, record));
         print(`Created key "${record.name}" (${record.id}), role ${record.role}.`);
         print(await secretBlock(key, record, dataDir));
@@ -288,4 +303,9 @@ function describeKey(record: PublicKeyRecord, now: number): string {
   ];
   if (record.note !== '') fields.push(['note', record.note]);
   return fields.map(([label, value]) => `${label.padEnd(11)}${value}`).join('\n');
+}
+
+/** Flags left out stay out, so presets and the operator's default limits can fill them. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -3,16 +3,21 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GateError, rawErrorResponse, sendError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { runSteps, type Exchange, type RequestStep } from '../proxy/pipeline.js';
+import { finishedRequest } from '../observe/finish.js';
+import type { RequestObserver } from '../observe/finishedRequest.js';
 import { upstreamUpgradeHeaders } from '../proxy/forwardHeaders.js';
+import { Exchange, runSteps, type RequestStep } from '../proxy/pipeline.js';
 import type { WsRelay } from '../ws/wsRelay.js';
 import { clientIpOf } from './clientIp.js';
 
 export interface GateServerParts {
   steps: readonly RequestStep[];
+  /** Reads and checks the body of the few requests that need it (see bodyStage.ts). */
+  inspectBody: (exchange: Exchange) => Promise<GateError | undefined>;
   forward: (exchange: Exchange, res: ServerResponse) => void;
   relay: WsRelay;
   admin: (req: IncomingMessage, res: ServerResponse) => void;
+  observe: RequestObserver;
   logger: Logger;
 }
 
@@ -25,7 +30,48 @@ export function isGatePath(url: string): boolean {
  * The one plain `http.Server`: `/gate/*` goes to express, everything else through the steps and
  * straight to ComfyUI, so the hot path never touches express.
  */
-export function createGateServer({ steps, forward, relay, admin, logger }: GateServerParts): Server {
+export function createGateServer({
+  steps,
+  inspectBody,
+  forward,
+  relay,
+  admin,
+  observe,
+  logger,
+}: GateServerParts): Server {
+  function refuse(exchange: Exchange, res: ServerResponse, refusal: GateError): void {
+    exchange.refusal = refusal.code;
+    // The unread body is discarded, not buffered; the connection stays usable.
+    exchange.req.resume();
+    sendError(res, refusal);
+  }
+
+  function proxy(req: IncomingMessage, res: ServerResponse): void {
+    const exchange = new Exchange(req, false, clientIpOf(req));
+    const socket = req.socket;
+    const readAtStart = socket.bytesRead;
+    const writtenAtStart = socket.bytesWritten;
+    res.once('close', () => {
+      observe(
+        finishedRequest(
+          exchange,
+          'http',
+          res.statusCode,
+          socket.bytesRead - readAtStart,
+          socket.bytesWritten - writtenAtStart
+        )
+      );
+    });
+
+    const refusal = runSteps(steps, exchange);
+    if (refusal) return refuse(exchange, res, refusal);
+    if (exchange.bodyCheck === null) return forward(exchange, res);
+    inspectBody(exchange).then(
+      (bodyRefusal) => (bodyRefusal ? refuse(exchange, res, bodyRefusal) : forward(exchange, res)),
+      () => res.destroy()
+    );
+  }
+
   const server = createServer(
     {
       // Uploads of hundreds of MB and slow generations must not be cut by Node's 5-minute default.
@@ -42,18 +88,8 @@ export function createGateServer({ steps, forward, relay, admin, logger }: GateS
         });
         return;
       }
-      if (isGatePath(url)) {
-        admin(req, res);
-        return;
-      }
-      const exchange: Exchange = { req, secure: false, clientIp: clientIpOf(req), principal: undefined };
-      const refusal = runSteps(steps, exchange);
-      if (refusal) {
-        req.resume();
-        sendError(res, refusal);
-        return;
-      }
-      forward(exchange, res);
+      if (isGatePath(url)) admin(req, res);
+      else proxy(req, res);
     }
   );
 
@@ -68,10 +104,14 @@ export function createGateServer({ steps, forward, relay, admin, logger }: GateS
     if (req.headers.upgrade?.toLowerCase() !== 'websocket' || req.method !== 'GET') {
       return refuse(new GateError('bad_request', 'Only WebSocket upgrades are supported'));
     }
-    const exchange: Exchange = { req, secure: false, clientIp: clientIpOf(req), principal: undefined };
+    const exchange = new Exchange(req, false, clientIpOf(req));
     const refusal = runSteps(steps, exchange);
-    if (refusal) return refuse(refusal);
-    relay.open(req, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure), exchange.principal);
+    if (refusal) {
+      exchange.refusal = refusal.code;
+      observe(finishedRequest(exchange, 'ws', refusal.status, 0, 0));
+      return refuse(refusal);
+    }
+    relay.open(exchange, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure));
   });
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

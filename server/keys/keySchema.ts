@@ -92,6 +92,7 @@ const inputInstant = z
 const futureInstant = inputInstant.refine((iso) => Date.parse(iso) > Date.now(), 'expected a date in the future');
 
 const limitsPatchSchema = limitsSchema.partial().strict();
+const explicitScopes = z.array(scopeSchema).min(1, "give at least one scope, or null for the role's").max(4);
 
 export const createKeyInputSchema = z
   .object({
@@ -105,6 +106,8 @@ export const createKeyInputSchema = z
       maxQueued: limits.maxQueued ?? null,
     })),
     expiresAt: futureInstant.nullable().default(null),
+    /** Explicit scopes replace the role's for ComfyUI routes (a guest is a viewer that may generate). */
+    scopes: explicitScopes.nullable().default(null),
   })
   .strict();
 export type CreateKeyInput = z.input<typeof createKeyInputSchema>;
@@ -120,6 +123,7 @@ export const updateKeyInputSchema = z
     limits: limitsPatchSchema.optional(),
     expiresAt: inputInstant.nullable().optional(),
     active: z.boolean().optional(),
+    scopes: explicitScopes.nullable().optional(),
   })
   .strict();
 export type UpdateKeyInput = z.input<typeof updateKeyInputSchema>;

@@ -128,7 +128,7 @@ export class KeyStore {
         name: fields.name,
         note: fields.note,
         role: fields.role,
-        scopes: null,
+        scopes: fields.scopes,
         limits: fields.limits,
         expiresAt: fields.expiresAt,
         active: true,
@@ -154,6 +154,7 @@ export class KeyStore {
       if (fields.limits !== undefined) record.limits = { ...record.limits, ...fields.limits };
       if (fields.expiresAt !== undefined) record.expiresAt = fields.expiresAt;
       if (fields.active !== undefined) record.active = fields.active;
+      if (fields.scopes !== undefined) record.scopes = fields.scopes;
     });
   }
 

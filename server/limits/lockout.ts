@@ -50,15 +50,25 @@ interface Tracked {
  */
 export class BruteForceLockout {
   readonly events = new EventEmitter<LockoutEvents>();
-  readonly options: Readonly<LockoutOptions>;
+  options: Readonly<LockoutOptions>;
   readonly #tracked = new Map<string, Tracked>();
 
   constructor(options: Partial<LockoutOptions> = {}) {
-    const merged = { ...DEFAULT_LOCKOUT_OPTIONS, ...options };
-    for (const [name, value] of Object.entries(merged)) {
-      if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
+    this.options = validated({ ...DEFAULT_LOCKOUT_OPTIONS, ...options });
+  }
+
+  /** Settings changed: locks in force stay; a new failure threshold starts the counting afresh. */
+  configure(options: Partial<LockoutOptions>): void {
+    const next = validated({ ...this.options, ...options });
+    if (next.maxFailures !== this.options.maxFailures) {
+      for (const [ip, entry] of this.#tracked) {
+        if (entry.lockedUntil > 0) entry.failures = new Float64Array(next.maxFailures);
+        else this.#tracked.delete(ip);
+        entry.count = 0;
+        entry.next = 0;
+      }
     }
-    this.options = Object.freeze(merged);
+    this.options = next;
   }
 
   get size(): number {
@@ -123,4 +133,11 @@ export class BruteForceLockout {
     const oldest = this.#tracked.keys().next();
     if (oldest.done !== true) this.#tracked.delete(oldest.value);
   }
+}
+
+function validated(options: LockoutOptions): Readonly<LockoutOptions> {
+  for (const [name, value] of Object.entries(options)) {
+    if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
+  }
+  return Object.freeze(options);
 }

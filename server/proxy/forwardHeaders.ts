@@ -76,18 +76,28 @@ function forwardedFor(
   ];
 }
 
-/** A flat [name, value, …] list for undici; incoming X-Forwarded-* are replaced, never trusted. */
-export function upstreamRequestHeaders(req: IncomingMessage, clientIp: string, secure: boolean): string[] {
+/**
+ * A flat [name, value, …] list for undici; incoming X-Forwarded-* are replaced, never trusted.
+ * `bodyLength` is given when the gate rewrote the body: its length replaces the client's framing.
+ */
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  clientIp: string,
+  secure: boolean,
+  bodyLength?: number
+): string[] {
   const headers = req.headers;
   const extra = connectionTokens(headers);
   const out: string[] = [];
   for (const name in headers) {
     if (!keepRequestHeader(name, extra)) continue;
+    if (bodyLength !== undefined && name === 'content-length') continue;
     const value = name === 'cookie' ? withoutGateCookies(headers.cookie!) : headers[name];
     if (typeof value === 'string') out.push(name, value);
     else if (value) for (const item of value) out.push(name, item);
   }
   out.push(...forwardedFor(req, clientIp, secure));
+  if (bodyLength !== undefined) out.push('content-length', String(bodyLength));
   return out;
 }
 

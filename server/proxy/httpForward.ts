@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
@@ -10,26 +10,30 @@ export interface ForwardOptions {
   upstream: Upstream;
   /** Longest wait for ComfyUI's response headers, and for each gap between body chunks. */
   timeoutMs: number;
+  /** Told ComfyUI's status once its response starts (prompt accounting, queue slots). */
+  onResponse: (exchange: Exchange, statusCode: number) => void;
 }
 
 const CLIENT_GONE = new Error('client closed the connection');
 
 /**
  * Streams one request to ComfyUI and its answer back, through undici's lowest-level dispatch API:
- * one handler object per request, backpressure both ways, no buffering of bodies.
+ * one handler object per request, backpressure both ways, no buffering of bodies (except the few
+ * small JSON bodies the body stage already read and may have rewritten).
  */
 export function createForwarder({
   upstream,
   timeoutMs,
+  onResponse,
 }: ForwardOptions): (exchange: Exchange, res: ServerResponse) => void {
   const pool = upstream.pool;
   const upstreamUrl = upstream.url;
   return function forward(exchange, res) {
     const req = exchange.req;
-    const handler = new ForwardHandler(req, res, upstream, upstreamUrl);
+    const handler = new ForwardHandler(exchange, res, upstream, onResponse);
     let headers: string[];
     try {
-      headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure);
+      headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, exchange.body?.length);
     } catch {
       sendError(res, new GateError('bad_request', 'The request headers could not be read'));
       return;
@@ -41,7 +45,7 @@ export function createForwarder({
         path: withoutTokenParam(req.url ?? '/'),
         method: req.method ?? 'GET',
         headers,
-        body: hasBody(req) ? req : null,
+        body: exchange.body ?? (hasBody(req) ? req : null),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       },
@@ -55,15 +59,20 @@ function hasBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
+function withExtraHeaders(headers: OutgoingHttpHeaders, extra: readonly string[] | null): OutgoingHttpHeaders {
+  if (extra) for (let i = 0; i + 1 < extra.length; i += 2) headers[extra[i]!.toLowerCase()] = extra[i + 1]!;
+  return headers;
+}
+
 class ForwardHandler implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   #clientGone = false;
 
   constructor(
-    private readonly req: IncomingMessage,
+    private readonly exchange: Exchange,
     private readonly res: ServerResponse,
     private readonly upstream: Upstream,
-    private readonly upstreamUrl: string
+    private readonly onResponse: (exchange: Exchange, statusCode: number) => void
   ) {}
 
   readonly onClientClose = (): void => {
@@ -87,9 +96,13 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     headers: IncomingHttpHeaders,
     statusMessage?: string
   ): void {
+    const exchange = this.exchange;
+    exchange.upstreamMs = performance.now() - exchange.startedAt;
     if (this.upstream.reachable !== true) this.upstream.markReachable(true);
-    if (statusMessage) this.res.writeHead(statusCode, statusMessage, clientResponseHeaders(headers));
-    else this.res.writeHead(statusCode, clientResponseHeaders(headers));
+    const out = withExtraHeaders(clientResponseHeaders(headers), exchange.responseHeaders);
+    if (statusMessage) this.res.writeHead(statusCode, statusMessage, out);
+    else this.res.writeHead(statusCode, out);
+    this.onResponse(exchange, statusCode);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -104,17 +117,19 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.#clientGone || error === CLIENT_GONE || this.req.errored || this.res.destroyed) {
+    const req = this.exchange.req;
+    if (this.#clientGone || error === CLIENT_GONE || req.errored || this.res.destroyed) {
       this.res.destroy();
-      this.req.destroy();
+      req.destroy();
       return;
     }
-    const gateError = classifyUpstreamError(error, this.upstreamUrl);
+    const gateError = classifyUpstreamError(error, this.upstream.url);
     if (gateError.code === 'upstream_unreachable') this.upstream.markReachable(false);
+    this.exchange.refusal = gateError.code;
     if (this.res.headersSent) this.res.destroy();
     else sendError(this.res, gateError, { connection: 'close' });
     // An unread request body would otherwise keep the client's socket busy.
-    if (!this.req.complete) this.req.destroy();
+    if (!req.complete) req.destroy();
   }
 }
 

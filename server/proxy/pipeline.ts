@@ -1,18 +1,47 @@
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
+import type { RouteClass } from '../policy/routeClasses.js';
+
+/** What the body stage must look at before forwarding (the only requests whose body the gate reads). */
+export type BodyCheck = 'prompt' | 'queue_or_history';
 
 /**
- * What the gate knows about one proxied request or WebSocket upgrade. Later steps (credentials,
- * scopes, limits) add their findings here, so each step reads what the earlier ones decided.
+ * What the gate knows about one proxied request or WebSocket upgrade. Each step reads what the
+ * earlier ones decided and adds its own finding; a class keeps the shape fixed for the JIT.
  */
-export interface Exchange {
-  readonly req: IncomingMessage;
-  /** The scheme the client used to reach the gate: decides the gate's own origin. */
-  readonly secure: boolean;
-  readonly clientIp: string;
+export class Exchange {
   /** Set by the auth step when a credential checked out; undefined means anonymous. */
-  principal: Principal | undefined;
+  principal: Principal | undefined = undefined;
+  /** The normalized path (see normalizePath.ts); the raw path until the authorize step ran. */
+  path: string;
+  routeClass: RouteClass | null = null;
+  /** Whose limits apply: a key id, `anon:<ip>`, or null when nothing is limited. */
+  limitSubject: string | null = null;
+  /** Extra response headers for the client ([name, value, …]): the rate-limit headers. */
+  responseHeaders: readonly string[] | null = null;
+  bodyCheck: BodyCheck | null = null;
+  /** A rewritten request body, when the body stage changed it. */
+  body: Buffer | null = null;
+  /** The prompt id of a `POST /prompt`, known before forwarding because the gate sets it. */
+  promptId: string | null = null;
+  /** Prompt ids a `POST /queue {delete}` asks to remove: their queue slots free up on success. */
+  deletedPrompts: readonly string[] | null = null;
+  /** Time to ComfyUI's response headers, ms. */
+  upstreamMs: number | null = null;
+  /** The gate's own refusal code, when it answered instead of ComfyUI. */
+  refusal: string | null = null;
+  readonly startedAt = performance.now();
+  readonly time = Date.now();
+
+  constructor(
+    readonly req: IncomingMessage,
+    /** The scheme the client used to reach the gate: decides the gate's own origin. */
+    readonly secure: boolean,
+    readonly clientIp: string
+  ) {
+    this.path = req.url ?? '/';
+  }
 }
 
 /** One check on the way in. Answers nothing to let the request pass, or the refusal to send. */

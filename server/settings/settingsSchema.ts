@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { limitsSchema, roleSchema } from '../keys/keySchema.js';
+import { routeOverrideSchema } from '../policy/routeClasses.js';
 
 export const authModeSchema = z.enum(['off', 'optional', 'required']);
 export type AuthMode = z.infer<typeof authModeSchema>;
@@ -11,24 +13,69 @@ export const publicPathSchema = z
   .refine((p) => !p.slice(0, -1).includes('*'), 'only a trailing * is allowed in a public path')
   .refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'a public path has no . or .. segments');
 
+/** Callers without a credential in mode `optional`, limited per client IP. */
+export const anonymousTierSchema = z.object({
+  role: roleSchema.exclude(['admin']),
+  limits: limitsSchema,
+});
+
+export const lockoutSettingsSchema = z.object({
+  maxFailures: z.number().int().min(1).max(1000),
+  windowMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60),
+  lockoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60),
+});
+
+const NO_LIMITS = { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null } as const;
+
 /** What the operator changes while the gate runs: applied to the next request, no restart. */
 export const runtimeSettingsSchema = z.object({
   mode: authModeSchema,
   publicPaths: z.array(publicPathSchema).max(100),
+  /** Limits a new key gets when its creator gives none. */
+  defaultLimits: limitsSchema,
+  anonymous: anonymousTierSchema,
+  lockout: lockoutSettingsSchema,
+  /** Operator's own classes for custom-node routes; checked before the built-in table. */
+  routeOverrides: z.array(routeOverrideSchema).max(200),
+  /** Days of per-key usage kept in usage.json. */
+  retentionDays: z.number().int().min(1).max(3650),
+  /** Bearer token a Prometheus scraper may use for /gate/metrics instead of an admin key. */
+  metricsToken: z.string().min(16, 'use at least 16 characters').max(256).nullable(),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
-export const DEFAULT_SETTINGS: RuntimeSettings = { mode: 'required', publicPaths: [] };
+export const DEFAULT_SETTINGS: RuntimeSettings = {
+  mode: 'required',
+  publicPaths: [],
+  defaultLimits: NO_LIMITS,
+  anonymous: { role: 'creator', limits: { perMinute: 60, perHour: 600, promptsPerDay: 50, maxQueued: 2 } },
+  lockout: { maxFailures: 10, windowMinutes: 5, lockoutMinutes: 15 },
+  routeOverrides: [],
+  retentionDays: 90,
+  metricsToken: null,
+};
 
 /**
  * settings.json holds the runtime settings next to the start-up config keys (upstream, host, port…),
  * which loadConfig reads; unknown keys are kept so neither side drops the other's.
  */
-export const settingsFileSchema = z.looseObject({
-  mode: authModeSchema.optional(),
-  publicPaths: z.array(publicPathSchema).max(100).optional(),
-});
+export const settingsFileSchema = z.looseObject(runtimeSettingsSchema.partial().shape);
 export type SettingsFile = z.infer<typeof settingsFileSchema>;
 
-export const settingsPatchSchema = runtimeSettingsSchema.partial().strict();
+export const settingsPatchSchema = runtimeSettingsSchema
+  .extend({
+    defaultLimits: limitsSchema.partial().strict(),
+    anonymous: anonymousTierSchema.extend({ limits: limitsSchema.partial().strict() }).partial().strict(),
+    lockout: lockoutSettingsSchema.partial().strict(),
+  })
+  .partial()
+  .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;

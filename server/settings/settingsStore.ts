@@ -39,14 +39,28 @@ export class SettingsStore {
     return new SettingsStore(file);
   }
 
+  /** Frozen: a request reads one consistent snapshot. */
   get current(): RuntimeSettings {
     return this.#current;
   }
 
-  /** Written to disk before it resolves; the returned settings are the ones now in force. */
+  /** Written to disk before it resolves; nested objects merge field by field. */
   async update(patch: SettingsPatch): Promise<RuntimeSettings> {
     await this.file.update((draft) => {
-      Object.assign(draft, patch);
+      const now = effective(draft);
+      if (patch.mode !== undefined) draft.mode = patch.mode;
+      if (patch.publicPaths !== undefined) draft.publicPaths = patch.publicPaths;
+      if (patch.routeOverrides !== undefined) draft.routeOverrides = patch.routeOverrides;
+      if (patch.retentionDays !== undefined) draft.retentionDays = patch.retentionDays;
+      if (patch.metricsToken !== undefined) draft.metricsToken = patch.metricsToken;
+      if (patch.defaultLimits) draft.defaultLimits = { ...now.defaultLimits, ...patch.defaultLimits };
+      if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
+      if (patch.anonymous) {
+        draft.anonymous = {
+          role: patch.anonymous.role ?? now.anonymous.role,
+          limits: { ...now.anonymous.limits, ...patch.anonymous.limits },
+        };
+      }
     });
     return this.#current;
   }
@@ -57,5 +71,14 @@ export class SettingsStore {
 }
 
 function effective(file: SettingsFile): RuntimeSettings {
-  return { mode: file.mode ?? DEFAULT_SETTINGS.mode, publicPaths: file.publicPaths ?? DEFAULT_SETTINGS.publicPaths };
+  return Object.freeze({
+    mode: file.mode ?? DEFAULT_SETTINGS.mode,
+    publicPaths: file.publicPaths ?? DEFAULT_SETTINGS.publicPaths,
+    defaultLimits: file.defaultLimits ?? DEFAULT_SETTINGS.defaultLimits,
+    anonymous: file.anonymous ?? DEFAULT_SETTINGS.anonymous,
+    lockout: file.lockout ?? DEFAULT_SETTINGS.lockout,
+    routeOverrides: file.routeOverrides ?? DEFAULT_SETTINGS.routeOverrides,
+    retentionDays: file.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
+    metricsToken: file.metricsToken ?? DEFAULT_SETTINGS.metricsToken,
+  });
 }

@@ -3,6 +3,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Principal } from '../auth/principal.js';
 import { withoutTokenParam } from '../auth/credentials.js';
+import { finishedRequest } from '../observe/finish.js';
+import type { RequestObserver } from '../observe/finishedRequest.js';
+import type { Exchange } from '../proxy/pipeline.js';
 import type { Logger } from '../log/logger.js';
 import { GateError, rawErrorResponse } from '../errors.js';
 import { isSendableCloseCode } from './closeCodes.js';
@@ -13,6 +16,10 @@ export interface WsRelayOptions {
   handshakeTimeoutMs: number;
   pingIntervalMs: number;
   logger: Logger;
+  /** Told about each relayed session once both sides closed. */
+  observe: RequestObserver;
+  /** Sees every text frame ComfyUI sends (fair queueing watches prompts finish). */
+  onUpstreamText: (frame: Buffer) => void;
 }
 
 /** One client socket and the upstream socket that serves only it. */
@@ -22,6 +29,9 @@ export interface RelaySession {
   alive: boolean;
   /** Whom the handshake was authorized for; undefined for anonymous sockets. */
   principal: Principal | undefined;
+  exchange: Exchange;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 const TEXT = { binary: false } as const;
@@ -67,13 +77,8 @@ export class WsRelay {
   }
 
   /** Opens the upstream socket first, so a refusal by ComfyUI reaches the client as ComfyUI said it. */
-  open(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    headers: Record<string, string>,
-    principal: Principal | undefined
-  ): void {
+  open(exchange: Exchange, socket: Duplex, head: Buffer, headers: Record<string, string>): void {
+    const req = exchange.req;
     const offered = req.headers['sec-websocket-protocol'];
     const protocols = offered
       ? offered
@@ -127,15 +132,23 @@ export class WsRelay {
       }
       if (upstream.protocol) this.#chosenProtocol.set(req, upstream.protocol);
       if (!upstream.extensions.includes('permessage-deflate')) delete req.headers['sec-websocket-extensions'];
-      this.#server.handleUpgrade(req, socket, head, (client) => this.#pair(client, upstream, principal));
+      this.#server.handleUpgrade(req, socket, head, (client) => this.#pair(client, upstream, exchange));
     });
   }
 
-  #pair(client: WebSocket, upstream: WebSocket, principal: Principal | undefined): void {
-    const session: RelaySession = { client, upstream, alive: true, principal };
+  #pair(client: WebSocket, upstream: WebSocket, exchange: Exchange): void {
+    const session: RelaySession = {
+      client,
+      upstream,
+      alive: true,
+      principal: exchange.principal,
+      exchange,
+      bytesIn: 0,
+      bytesOut: 0,
+    };
     this.#sessions.add(session);
 
-    relayToClient(upstream, client);
+    relayToClient(upstream, client, session, this.#options.onUpstreamText);
     relayToUpstream(client, upstream, session);
     client.on('pong', () => {
       session.alive = true;
@@ -149,12 +162,17 @@ export class WsRelay {
 
     client.once('close', (code, reason) => {
       forwardClose(upstream, code, reason);
-      if (upstream.readyState === WebSocket.CLOSED) this.#sessions.delete(session);
+      if (upstream.readyState === WebSocket.CLOSED) this.#end(session);
     });
     upstream.once('close', (code, reason) => {
       forwardClose(client, code, reason);
-      if (client.readyState === WebSocket.CLOSED) this.#sessions.delete(session);
+      if (client.readyState === WebSocket.CLOSED) this.#end(session);
     });
+  }
+
+  #end(session: RelaySession): void {
+    if (!this.#sessions.delete(session)) return;
+    this.#options.observe(finishedRequest(session.exchange, 'ws', 101, session.bytesIn, session.bytesOut));
   }
 
   /** ComfyUI sends nothing while idle, so the gate pings; a client that missed a pong is gone. */
@@ -196,11 +214,11 @@ export class WsRelay {
     while (this.#sessions.size > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    for (const { client, upstream } of this.#sessions) {
-      client.terminate();
-      upstream.terminate();
+    for (const session of this.#sessions) {
+      session.client.terminate();
+      session.upstream.terminate();
+      this.#end(session);
     }
-    this.#sessions.clear();
     this.#server.close();
   }
 }
@@ -217,13 +235,23 @@ function send(to: WebSocket, data: RawData, isBinary: boolean, from: WebSocket):
 }
 
 /** ComfyUI → client. Frames pass unchanged; this is the one place where per-teammate filtering goes. */
-function relayToClient(upstream: WebSocket, client: WebSocket): void {
-  upstream.on('message', (data, isBinary) => send(client, data, isBinary, upstream));
+function relayToClient(
+  upstream: WebSocket,
+  client: WebSocket,
+  session: RelaySession,
+  onText: (frame: Buffer) => void
+): void {
+  upstream.on('message', (data: Buffer, isBinary) => {
+    session.bytesOut += data.length;
+    if (!isBinary) onText(data);
+    send(client, data, isBinary, upstream);
+  });
 }
 
 function relayToUpstream(client: WebSocket, upstream: WebSocket, session: RelaySession): void {
-  client.on('message', (data, isBinary) => {
+  client.on('message', (data: Buffer, isBinary) => {
     session.alive = true;
+    session.bytesIn += data.length;
     send(upstream, data, isBinary, client);
   });
 }

@@ -1,14 +1,16 @@
 import { Router } from 'express';
 import { createKeyInputSchema, updateKeyInputSchema } from '../../keys/keySchema.js';
+import { applyKeyDefaults } from '../../keys/keyPresets.js';
 import type { KeyStore } from '../../keys/keyStore.js';
+import type { SettingsStore } from '../../settings/settingsStore.js';
 import { parseInput } from '../validate.js';
 
 /** /gate/api/keys: the admin's key management (role admin is checked before this router). */
-export function keysRouter(keys: KeyStore): Router {
+export function keysRouter(keys: KeyStore, settings: SettingsStore): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
-    const input = parseInput(createKeyInputSchema, req.body);
+    const input = parseInput(createKeyInputSchema, applyKeyDefaults(req.body, settings.current.defaultLimits));
     const { key, record } = await keys.create(input);
     res
       .status(201)

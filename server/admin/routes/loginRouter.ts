@@ -8,6 +8,8 @@ import { GateError } from '../../errors.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import { findCredential } from '../../auth/credentials.js';
 import { LEGACY_KEY_ID } from '../../auth/principal.js';
+import { authRefusal } from '../../auth/refusals.js';
+import { clientIpOf } from '../../http/clientIp.js';
 import { renderLoginPage } from '../loginPage.js';
 import { safeNext } from '../safeNext.js';
 import { parseInput } from '../validate.js';
@@ -49,9 +51,15 @@ export function loginRouter({ authenticator, tokens, keys, endSession }: LoginDe
       sendPage(res, 400, next, 'Paste your API key to sign in.');
       return;
     }
-    const outcome = authenticator.authenticate({ source: 'header', value: key });
-    if (!outcome.ok || outcome.principal.keyId === LEGACY_KEY_ID) {
-      const message = outcome.ok ? 'Sign in with a key from keys.json, not COMFYGATE_API_KEY' : outcome.message;
+    const outcome = authenticator.authenticate({ source: 'header', value: key }, clientIpOf(req));
+    if (!outcome.ok) {
+      const refusal = authRefusal(outcome);
+      if (wantsJson) throw refusal;
+      sendPage(res, refusal.status, next, outcome.message);
+      return;
+    }
+    if (outcome.principal.keyId === LEGACY_KEY_ID) {
+      const message = 'Sign in with a key from keys.json, not COMFYGATE_API_KEY';
       if (wantsJson) throw new GateError('unauthorized', message);
       sendPage(res, 401, next, message);
       return;

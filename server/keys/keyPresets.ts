@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { GateError } from '../errors.js';
+import type { Limits } from './keySchema.js';
+
+export const presetSchema = z.enum(['guest', 'creator', 'operator', 'admin']);
+export type Preset = z.infer<typeof presetSchema>;
+
+/** A demo key to share in one step: it may look and generate, slowly, and for a week. */
+export const GUEST_LIMITS: Limits = { perMinute: 30, perHour: 300, promptsPerDay: 20, maxQueued: 1 };
+const GUEST_DAYS = 7;
+
+/**
+ * Fills a key-creation body from a preset and the operator's default limits, before validation.
+ * Fields the caller gave win; `preset` itself is consumed here.
+ */
+export function applyKeyDefaults(body: unknown, defaultLimits: Limits, now = Date.now()): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const { preset, ...rest } = body as Record<string, unknown>;
+  const parsedPreset = preset === undefined ? undefined : presetSchema.safeParse(preset);
+  if (parsedPreset && !parsedPreset.success) {
+    throw new GateError('bad_request', 'Invalid request: preset: expected guest, creator, operator or admin');
+  }
+  const givenLimits = typeof rest['limits'] === 'object' && rest['limits'] !== null ? rest['limits'] : {};
+  if (parsedPreset?.data === 'guest') {
+    return {
+      role: 'viewer',
+      scopes: ['read', 'generate'],
+      expiresAt: new Date(now + GUEST_DAYS * 86_400_000).toISOString(),
+      ...rest,
+      limits: { ...GUEST_LIMITS, ...givenLimits },
+    };
+  }
+  return {
+    ...(parsedPreset ? { role: parsedPreset.data } : {}),
+    ...rest,
+    limits: { ...defaultLimits, ...givenLimits },
+  };
+}

@@ -1,0 +1,37 @@
+import { GateError, headerObject } from '../errors.js';
+import type { Exchange, RequestStep } from '../proxy/pipeline.js';
+import type { SettingsStore } from '../settings/settingsStore.js';
+import type { RateLimiter } from './rateLimiter.js';
+
+/** The limits subject of anonymous callers: their address (mode `optional` only). */
+export function anonymousSubject(clientIp: string): string {
+  return 'anon:' + clientIp;
+}
+
+/**
+ * Requests per minute and per hour for the caller's key, or for their address in the anonymous
+ * tier. Nothing is limited in mode `off`. Prompt limits are checked in the body stage.
+ */
+export function createLimitStep(limiter: RateLimiter, settings: SettingsStore): RequestStep {
+  return function limit(exchange: Exchange): GateError | undefined {
+    const { mode, anonymous } = settings.current;
+    if (mode === 'off') return undefined;
+    const principal = exchange.principal;
+    let subject: string;
+    let limits;
+    if (principal) {
+      subject = principal.keyId;
+      limits = principal.limits;
+    } else if (mode === 'optional') {
+      subject = anonymousSubject(exchange.clientIp);
+      limits = anonymous.limits;
+    } else {
+      return undefined;
+    }
+    exchange.limitSubject = subject;
+    const result = limiter.check(subject, limits, Date.now());
+    if (!result.allowed) return new GateError(result.code, result.message, headerObject(result.headers));
+    if (result.headers.length > 0) exchange.responseHeaders = result.headers;
+    return undefined;
+  };
+}

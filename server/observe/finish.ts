@@ -1,0 +1,47 @@
+import type { Exchange } from '../proxy/pipeline.js';
+import type { FinishedRequest } from './finishedRequest.js';
+
+const BOOT = Date.now().toString(36);
+let counter = 0;
+
+/** Unique within this process and across restarts, without a random draw per request. */
+export function nextRequestId(): string {
+  return `${BOOT}-${(++counter).toString(36)}`;
+}
+
+/** The record observers get, from what the exchange learned on its way through the gate. */
+export function finishedRequest(
+  exchange: Exchange,
+  kind: FinishedRequest['kind'],
+  status: number,
+  bytesIn: number,
+  bytesOut: number
+): FinishedRequest {
+  const principal = exchange.principal;
+  const record: FinishedRequest = {
+    kind,
+    time: exchange.time,
+    requestId: nextRequestId(),
+    keyId: principal?.keyId ?? null,
+    keyName: principal?.name ?? null,
+    role: principal?.role ?? null,
+    clientIp: exchange.clientIp,
+    method: exchange.req.method ?? 'GET',
+    path: pathWithoutQuery(exchange.path),
+    routeClass: exchange.routeClass,
+    status,
+    durationMs: performance.now() - exchange.startedAt,
+    upstreamMs: exchange.upstreamMs,
+    bytesIn,
+    bytesOut,
+  };
+  if (exchange.promptId !== null && status === 200) record.promptId = exchange.promptId;
+  if (exchange.refusal !== null) record.refusal = exchange.refusal;
+  return record;
+}
+
+/** Before the authorize step ran, `path` is still the raw target: its query may hold `?token=`. */
+function pathWithoutQuery(path: string): string {
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}

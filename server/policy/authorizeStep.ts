@@ -1,0 +1,39 @@
+import { GateError } from '../errors.js';
+import { normalizePath } from '../proxy/normalizePath.js';
+import type { Exchange, RequestStep } from '../proxy/pipeline.js';
+import type { SettingsStore } from '../settings/settingsStore.js';
+import { classifyRoute, needsManageForBody } from './routeClasses.js';
+import { forbiddenScopeMessage, hasScope } from './scopes.js';
+
+/**
+ * Decides on the path ComfyUI's router will see (normalized), never on the raw one, and refuses
+ * shapes it would have to guess about. Mode `off` classifies only, for usage and logs.
+ */
+export function createAuthorizeStep(settings: SettingsStore): RequestStep {
+  return function authorize(exchange: Exchange): GateError | undefined {
+    const req = exchange.req;
+    const normalized = normalizePath(req.url ?? '/');
+    if (!normalized.ok) return new GateError('bad_request', `Refused an ambiguous path: ${normalized.reason}`);
+    const method = req.method ?? 'GET';
+    const path = normalized.path;
+    exchange.path = path;
+    const { mode, routeOverrides, anonymous } = settings.current;
+    const routeClass = classifyRoute(method, path, routeOverrides);
+    exchange.routeClass = routeClass;
+    if (mode === 'off') return undefined;
+
+    const principal = exchange.principal;
+    // Anonymous in `required` got here through a public path the operator opened on purpose.
+    if (!principal && mode === 'required') return undefined;
+    const role = principal ? principal.role : anonymous.role;
+    const scopes = principal ? principal.scopes : null;
+    if (!hasScope(role, scopes, routeClass)) {
+      return new GateError('forbidden_scope', forbiddenScopeMessage(routeClass, method, path, role, scopes));
+    }
+    if (method === 'POST') {
+      if (path === '/prompt') exchange.bodyCheck = 'prompt';
+      else if (needsManageForBody(method, path)) exchange.bodyCheck = 'queue_or_history';
+    }
+    return undefined;
+  };
+}
