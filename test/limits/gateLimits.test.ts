@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { startTestGate, type TestGate } from '../helpers/testGate.js';
 
 let fake: FakeComfy;
 let gate: TestGate;
