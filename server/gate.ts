@@ -19,6 +19,7 @@ import { createAuthorizeStep } from './policy/authorizeStep.js';
 import { createBodyStage } from './proxy/bodyStage.js';
 import type { Exchange } from './proxy/pipeline.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
+import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
 import { originGuard } from './proxy/originGuard.js';
@@ -63,6 +64,14 @@ export interface GateHandle {
 
 /** How often lastUsedAt values are written to keys.json (never once per request). */
 const USAGE_FLUSH_MS = 5_000;
+/** Refusals the metrics count by code: the limits at work. */
+const LIMIT_REFUSALS = new Set([
+  'rate_limit_minute',
+  'rate_limit_hour',
+  'rate_limit_prompts_day',
+  'queue_limit',
+  'locked_out',
+]);
 /** Bodies the gate reads (prompts carry whole workflows); ComfyUI's own default limit is 100 MB. */
 const MAX_INSPECTED_BODY_BYTES = 100 * 1024 * 1024;
 
@@ -88,10 +97,18 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const authenticator = new Authenticator(keys, tokens, options.legacyApiKey, lockout);
   const limiter = new RateLimiter();
   const tracker = new PromptTracker();
-  const observers: Array<(finished: FinishedRequest) => void> = [usage.observe];
+  let openSockets = (): number => 0;
+  let queuedShown = new Set<string>();
+  const metrics = new GateMetrics({ openWebSockets: () => openSockets() });
+  const observers: Array<(finished: FinishedRequest) => void> = [usage.observe, metrics.observe];
   const observe = (finished: FinishedRequest): void => {
     for (const observer of observers) observer(finished);
+    if (finished.refusal !== undefined && LIMIT_REFUSALS.has(finished.refusal)) metrics.countRefusal(finished.refusal);
   };
+  lockout.events.on('locked', (ip, until) => {
+    metrics.countLockout();
+    logger.warn({ ip, until: new Date(until).toISOString() }, 'locked out an address after repeated wrong keys');
+  });
   const relay = new WsRelay({
     upstreamUrl,
     handshakeTimeoutMs: config.upstreamTimeoutMs,
@@ -100,11 +117,26 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     observe,
     onUpstreamText: watchForFinishedPrompts(tracker),
   });
+  openSockets = () => relay.openCount;
   const admin = createAdminApp({
     upstream,
     keys,
     settings,
     usage,
+    metrics: {
+      contentType: metrics.contentType,
+      text: () => {
+        const shown = new Set<string>();
+        for (const [subject, count] of tracker.counts()) {
+          const name = keys.get(subject)?.name ?? subject;
+          shown.add(name);
+          metrics.setQueuedPrompts(name, count);
+        }
+        for (const name of queuedShown) if (!shown.has(name)) metrics.setQueuedPrompts(name, 0);
+        queuedShown = shown;
+        return metrics.text();
+      },
+    },
     authenticator,
     tokens,
     logger,
@@ -150,6 +182,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     events.emit('mode', current.mode);
   });
   upstream.on('reachability', (reachable) => {
+    metrics.setUpstreamReachable(reachable);
     logger.info({ upstream: upstreamUrl, reachable }, reachable ? 'ComfyUI is reachable' : 'ComfyUI is not reachable');
     events.emit('upstream', reachable);
   });

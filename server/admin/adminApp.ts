@@ -11,7 +11,11 @@ import type { SettingsStore } from '../settings/settingsStore.js';
 import type { UsageAggregator } from '../usage/usageAggregator.js';
 import { usageRouter } from '../usage/usageRouter.js';
 import { browserGuard, identify, requireAdmin, requireJsonForCookieAuth, requireSignedIn } from './adminGuards.js';
+import { docsRouter } from '../docs/docsRouter.js';
+import { authenticateWith, metricsRouter } from '../metrics/metricsRouter.js';
+import type { GateMetrics } from '../metrics/gateMetrics.js';
 import type { HealthReport } from './health.js';
+import { tokenRouter } from './routes/tokenRouter.js';
 import { keysRouter } from './routes/keysRouter.js';
 import { loginRouter } from './routes/loginRouter.js';
 import { settingsRouter } from './routes/settingsRouter.js';
@@ -23,6 +27,7 @@ export interface AdminAppOptions {
   keys: KeyStore;
   settings: SettingsStore;
   usage: UsageAggregator;
+  metrics: Pick<GateMetrics, 'text' | 'contentType'>;
   authenticator: Authenticator;
   tokens: SessionTokens;
   logger: Logger;
@@ -56,12 +61,22 @@ export function createAdminApp(options: AdminAppOptions): Express {
     res.set('cache-control', 'no-store').json(report);
   });
 
+  app.use(docsRouter());
   app.use('/gate', browserGuard(options.loopbackOnly));
+  // Before `identify`: a scraper's metrics token is not an API key and must not count as a wrong one.
+  app.use(
+    metricsRouter({
+      metrics: options.metrics,
+      metricsToken: () => settings.current.metricsToken,
+      authenticate: authenticateWith(authenticator),
+    })
+  );
   app.use('/gate', loginRouter({ authenticator, tokens, keys, endSession: options.endSession }));
 
   const api = express.Router();
   api.use(express.json({ limit: '64kb' }), identify(authenticator), requireJsonForCookieAuth);
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
+  api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
   api.use('/keys', requireAdmin, keysRouter(keys, settings));
   api.use('/usage', usageRouter(options.usage, keys));
   api.use('/settings', requireAdmin, settingsRouter(settings));

@@ -1,0 +1,169 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { scopeSchema } from '../keys/keySchema.js';
+import type { FinishedRequest, RequestObserver } from '../observe/finishedRequest.js';
+import type { RouteClass } from '../policy/routeClasses.js';
+
+/** Label value for requests the gate answered before it classified the route (bad path, refused credential). */
+const NO_ROUTE_CLASS = 'none';
+const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+/**
+ * From a cached `/view` thumbnail (~1 ms) to a long upload or a slow upstream (60 s, the proxy's own
+ * patience); anything slower lands in +Inf, which is a finding in itself.
+ */
+export const DURATION_BUCKETS_SECONDS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+] as const;
+
+export interface GateMetricsOptions {
+  /**
+   * Read at scrape time, so the number is exact without the WebSocket code pushing every change.
+   * When given, `setOpenWebSockets` is ignored.
+   */
+  openWebSockets?: () => number;
+  /** Node process metrics (CPU, memory, event loop lag, GC) with the `comfygate_` prefix. Default true. */
+  defaultMetrics?: boolean;
+}
+
+interface CounterChild {
+  inc(value?: number): void;
+}
+
+/**
+ * The gate's Prometheus metrics, in a registry of its own: a second gate in the same process (tests,
+ * the desktop app restarting its gate) or a library using prom-client's global registry cannot clash.
+ */
+export class GateMetrics {
+  readonly registry = new Registry();
+  readonly contentType: string = this.registry.contentType;
+
+  readonly #requests: Counter<'status_class' | 'route_class'>;
+  readonly #duration: Histogram;
+  readonly #upstreamReachable: Gauge;
+  readonly #openWebSockets: Gauge;
+  readonly #queuedPrompts: Gauge<'key'>;
+  readonly #refusals: Counter<'code'>;
+  readonly #lockouts: Counter;
+  readonly #readOpenWebSockets: (() => number) | undefined;
+
+  /** [statusClassIndex][routeClass] → bound child: the hot path only indexes, it never builds label objects. */
+  readonly #requestChildren: ReadonlyArray<ReadonlyMap<string, CounterChild>>;
+  readonly #durationChild: { observe(value: number): void };
+  readonly #refusalChildren = new Map<string, CounterChild>();
+
+  constructor(options: GateMetricsOptions = {}) {
+    const registers = [this.registry];
+    this.#readOpenWebSockets = options.openWebSockets;
+    const readOpenWebSockets = options.openWebSockets;
+
+    this.#requests = new Counter({
+      name: 'comfygate_requests_total',
+      help: 'Proxied requests and WebSocket sessions that finished, by status class and ComfyUI route class',
+      labelNames: ['status_class', 'route_class'] as const,
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: 'comfygate_request_duration_seconds',
+      help: 'Time from request to the end of the response for proxied HTTP requests (WebSocket sessions excluded)',
+      buckets: [...DURATION_BUCKETS_SECONDS],
+      registers,
+    });
+    this.#upstreamReachable = new Gauge({
+      name: 'comfygate_upstream_reachable',
+      help: '1 when the last probe reached ComfyUI, 0 when it did not',
+      registers,
+    });
+    this.#openWebSockets = new Gauge({
+      name: 'comfygate_open_websockets',
+      help: 'Client WebSockets currently relayed to ComfyUI',
+      registers,
+      collect: readOpenWebSockets
+        ? function collect(this: Gauge) {
+            this.set(readOpenWebSockets());
+          }
+        : undefined,
+    });
+    this.#queuedPrompts = new Gauge({
+      name: 'comfygate_queued_prompts',
+      help: 'Prompts a key has queued or running in ComfyUI right now',
+      labelNames: ['key'] as const,
+      registers,
+    });
+    this.#refusals = new Counter({
+      name: 'comfygate_limit_refusals_total',
+      help: 'Requests refused with 429 by a limit, by the refusal code (rate_limit_minute, …)',
+      labelNames: ['code'] as const,
+      registers,
+    });
+    this.#lockouts = new Counter({
+      name: 'comfygate_lockouts_total',
+      help: 'Client addresses locked out after repeated wrong credentials',
+      registers,
+    });
+
+    const routeClasses: ReadonlyArray<RouteClass | typeof NO_ROUTE_CLASS> = [...scopeSchema.options, NO_ROUTE_CLASS];
+    this.#requestChildren = STATUS_CLASSES.map(
+      (statusClass) =>
+        new Map(
+          routeClasses.map((routeClass) => [
+            routeClass,
+            this.#requests.labels({ status_class: statusClass, route_class: routeClass }),
+          ])
+        )
+    );
+    this.#durationChild = this.#duration.labels({});
+
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'comfygate_' });
+  }
+
+  /**
+   * The `RequestObserver` to register with the proxy: one counter and (HTTP only) one histogram update.
+   * WebSocket sessions last minutes to hours, so their length would drown the request latencies.
+   * Limit refusals are not counted here; the limiter calls `countRefusal` where it refuses.
+   */
+  readonly observe: RequestObserver = (finished: FinishedRequest): void => {
+    const statusIndex = Math.floor(finished.status / 100);
+    const children = this.#requestChildren[statusIndex >= 1 && statusIndex <= 5 ? statusIndex : 0];
+    children?.get(finished.routeClass ?? NO_ROUTE_CLASS)?.inc();
+    // A clock step can make a duration negative; prom-client would throw on NaN, and observers must not throw.
+    if (finished.kind === 'http' && finished.durationMs >= 0 && Number.isFinite(finished.durationMs)) {
+      this.#durationChild.observe(finished.durationMs / 1000);
+    }
+  };
+
+  setUpstreamReachable(reachable: boolean): void {
+    this.#upstreamReachable.set(reachable ? 1 : 0);
+  }
+
+  /** Ignored when an `openWebSockets` reader was passed to the constructor. */
+  setOpenWebSockets(count: number): void {
+    if (!this.#readOpenWebSockets) this.#openWebSockets.set(count);
+  }
+
+  setQueuedPrompts(keyName: string, count: number): void {
+    this.#queuedPrompts.set({ key: keyName }, count);
+  }
+
+  /** Drops a deleted or renamed key's series, so the label set does not grow with every key ever made. */
+  forgetKey(keyName: string): void {
+    this.#queuedPrompts.remove({ key: keyName });
+  }
+
+  countRefusal(code: string): void {
+    let child = this.#refusalChildren.get(code);
+    if (!child) {
+      child = this.#refusals.labels({ code });
+      this.#refusalChildren.set(code, child);
+    }
+    child.inc();
+  }
+
+  countLockout(): void {
+    this.#lockouts.inc();
+  }
+
+  /** The exposition text (Prometheus text format 0.0.4) for `GET /gate/metrics`. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
