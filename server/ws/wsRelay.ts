@@ -35,7 +35,8 @@ export interface RelaySession {
 }
 
 const TEXT = { binary: false } as const;
-const BINARY = { binary: true } as const;
+/** Binary frames are JPEG/PNG previews: deflating them costs CPU and saves nothing. */
+const BINARY = { binary: true, compress: false } as const;
 /** Above this many queued bytes towards one side, reading from the other side pauses. */
 const HIGH_WATER_BYTES = 1 << 20;
 /** ComfyUI sends whole preview images as one message; clients send small JSON. */
@@ -86,10 +87,10 @@ export class WsRelay {
           .map((p) => p.trim())
           .filter(Boolean)
       : [];
-    const wantsDeflate = /permessage-deflate/i.test(req.headers['sec-websocket-extensions'] ?? '');
     const upstream = new WebSocket(this.#upstreamWsOrigin + withoutTokenParam(req.url ?? '/'), protocols, {
       headers,
-      perMessageDeflate: wantsDeflate,
+      // Over loopback compression only costs CPU; the client's side is compressed when it asks.
+      perMessageDeflate: false,
       maxPayload: MAX_FROM_UPSTREAM,
       skipUTF8Validation: true,
       followRedirects: false,
@@ -131,7 +132,6 @@ export class WsRelay {
         return;
       }
       if (upstream.protocol) this.#chosenProtocol.set(req, upstream.protocol);
-      if (!upstream.extensions.includes('permessage-deflate')) delete req.headers['sec-websocket-extensions'];
       this.#server.handleUpgrade(req, socket, head, (client) => this.#pair(client, upstream, exchange));
     });
   }
