@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdminApp } from './admin/adminApp.js';
-import { isLoopbackBind } from './admin/hostGuard.js';
 import { createAuthStep } from './auth/authStep.js';
 import { Authenticator } from './auth/authenticator.js';
 import { loadOrCreateSecret } from './auth/secretFile.js';
@@ -118,6 +117,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     onUpstreamText: watchForFinishedPrompts(tracker),
   });
   openSockets = () => relay.openCount;
+  const listen = { host: config.host, port: config.port };
   const admin = createAdminApp({
     upstream,
     keys,
@@ -140,7 +140,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     authenticator,
     tokens,
     logger,
-    loopbackOnly: isLoopbackBind(config.host),
+    listen,
     openSockets: () => relay.openCount,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
@@ -190,8 +190,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
   }, USAGE_FLUSH_MS).unref();
 
-  await listen(server, config.port, config.host);
-  const url = formatUrl(config.host, (server.address() as AddressInfo).port);
+  await listenOn(server, config.port, config.host);
+  listen.port = (server.address() as AddressInfo).port;
+  const url = formatUrl(config.host, listen.port);
   void upstream.check();
 
   let stopping: Promise<void> | undefined;
@@ -253,7 +254,7 @@ async function resolveUpstream(config: GateConfig, logger: Logger): Promise<stri
   return url;
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listenOn(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -15,6 +15,7 @@ import { docsRouter } from '../docs/docsRouter.js';
 import { authenticateWith, metricsRouter } from '../metrics/metricsRouter.js';
 import type { GateMetrics } from '../metrics/gateMetrics.js';
 import type { HealthReport } from './health.js';
+import { isLoopbackBind } from './hostGuard.js';
 import { tokenRouter } from './routes/tokenRouter.js';
 import { keysRouter } from './routes/keysRouter.js';
 import { loginRouter } from './routes/loginRouter.js';
@@ -31,8 +32,8 @@ export interface AdminAppOptions {
   authenticator: Authenticator;
   tokens: SessionTokens;
   logger: Logger;
-  /** True when the gate listens on loopback only: then only loopback Host names are accepted. */
-  loopbackOnly: boolean;
+  /** Where the gate listens; the port is filled in once it does (a configured 0 means a random one). */
+  listen: { host: string; port: number };
   openSockets: () => number;
   endSession: (claims: TokenClaims) => void;
   /** Built dashboard (renderer) files; served at /gate/ when present. */
@@ -62,7 +63,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   });
 
   app.use(docsRouter());
-  app.use('/gate', browserGuard(options.loopbackOnly));
+  app.use('/gate', browserGuard(isLoopbackBind(options.listen.host)));
   // Before `identify`: a scraper's metrics token is not an API key and must not count as a wrong one.
   app.use(
     metricsRouter({
@@ -79,8 +80,23 @@ export function createAdminApp(options: AdminAppOptions): Express {
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
   api.use('/keys', requireAdmin, keysRouter(keys, settings));
   api.use('/usage', usageRouter(options.usage, keys));
-  api.use('/settings', requireAdmin, settingsRouter(settings));
-  api.use('/status', requireAdmin, statusRouter({ upstream, keys, settings, openSockets: options.openSockets }));
+  api.use(
+    '/settings',
+    requireAdmin,
+    settingsRouter({ settings, running: () => ({ ...options.listen, upstream: upstream.url }) })
+  );
+  api.use(
+    '/status',
+    requireAdmin,
+    statusRouter({
+      upstream,
+      keys,
+      settings,
+      usage: options.usage,
+      listen: options.listen,
+      openSockets: options.openSockets,
+    })
+  );
   app.use('/gate/api', api);
 
   if (dashboardDir && existsSync(dashboardDir)) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { limitsSchema, roleSchema } from '../keys/keySchema.js';
+import { gateConfigSchema } from '../config/schema.js';
 import { routeOverrideSchema } from '../policy/routeClasses.js';
 
 export const authModeSchema = z.enum(['off', 'optional', 'required']);
@@ -79,3 +80,22 @@ export const settingsPatchSchema = runtimeSettingsSchema
   .partial()
   .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+/** Where the gate listens and which ComfyUI it fronts: saved now, applied at the next start. */
+export const startupSettingsSchema = z.object({
+  upstream: gateConfigSchema.shape.upstream.unwrap(),
+  host: gateConfigSchema.shape.host.unwrap(),
+  port: z.number().int().min(1).max(65535),
+});
+export type StartupSettings = Partial<z.infer<typeof startupSettingsSchema>>;
+
+/** null puts a setting back to its default (discovery for the upstream). */
+export const startupPatchSchema = z
+  .object({
+    upstream: startupSettingsSchema.shape.upstream.nullable(),
+    host: startupSettingsSchema.shape.host.nullable(),
+    port: startupSettingsSchema.shape.port.nullable(),
+  })
+  .partial()
+  .strict();
+export type StartupPatch = z.infer<typeof startupPatchSchema>;

@@ -7,6 +7,9 @@ import {
   type RuntimeSettings,
   type SettingsFile,
   type SettingsPatch,
+  startupSettingsSchema,
+  type StartupPatch,
+  type StartupSettings,
 } from './settingsSchema.js';
 
 export const SETTINGS_FILE = 'settings.json';
@@ -63,6 +66,33 @@ export class SettingsStore {
       }
     });
     return this.#current;
+  }
+
+  /** Start-up settings as saved in settings.json (applied at the next start). */
+  get startup(): StartupSettings {
+    const data = this.file.data as Record<string, unknown>;
+    const pick = (key: keyof StartupSettings) => (data[key] === undefined ? undefined : data[key]);
+    return startupSettingsSchema
+      .partial()
+      .catch({})
+      .parse({
+        upstream: pick('upstream'),
+        host: pick('host'),
+        port: pick('port'),
+      });
+  }
+
+  /** `upstream: null` goes back to discovering ComfyUI. */
+  async updateStartup(patch: StartupPatch): Promise<StartupSettings> {
+    await this.file.update((draft) => {
+      const data = draft as Record<string, unknown>;
+      for (const key of ['upstream', 'host', 'port'] as const) {
+        const value = patch[key];
+        if (value === null) delete data[key];
+        else if (value !== undefined) data[key] = value;
+      }
+    });
+    return this.startup;
   }
 
   close(): Promise<void> {

@@ -173,7 +173,26 @@ describe('who may use the admin API', () => {
 
   it('reports status for the tray and dashboard', async () => {
     const res = await admin<Record<string, unknown>>('GET', '/gate/api/status');
-    expect(res.body).toMatchObject({ upstream: { url: fake.url, reachable: true }, mode: 'required', openSockets: 0 });
+    expect(res.body).toMatchObject({
+      upstream: { url: fake.url, reachable: true, version: expect.any(String) as string, queueRemaining: 0 },
+      mode: 'required',
+      listen: { host: '127.0.0.1', port: Number(new URL(gate.url).port) },
+      today: { requests: expect.any(Number) as number },
+      openSockets: 0,
+      warnings: [],
+    });
+  });
+
+  it('saves start-up settings for the next start and tests an upstream URL', async () => {
+    const saved = await admin<Record<string, unknown>>('PATCH', '/gate/api/settings/startup', { port: 9999 });
+    expect(saved.body).toMatchObject({ saved: { port: 9999 }, restartNeeded: true });
+    expect((await admin('PATCH', '/gate/api/settings/startup', { port: 'x' })).status).toBe(400);
+    const reset = await admin<Record<string, unknown>>('PATCH', '/gate/api/settings/startup', { port: null });
+    expect(reset.body).toMatchObject({ saved: {}, restartNeeded: false });
+    const probe = await admin('POST', '/gate/api/settings/test-upstream', { url: fake.url });
+    expect(probe.body).toEqual({ url: fake.url, reachable: true });
+    const dead = await admin('POST', '/gate/api/settings/test-upstream', { url: 'http://127.0.0.1:1' });
+    expect(dead.body).toEqual({ url: 'http://127.0.0.1:1', reachable: false });
   });
 
   it('validates settings and applies them', async () => {

@@ -1,10 +1,21 @@
 import { Router } from 'express';
-import { settingsPatchSchema } from '../../settings/settingsSchema.js';
+import { z } from 'zod';
+import type { GateConfig } from '../../config/schema.js';
+import { probeComfyUI } from '../../proxy/upstream.js';
+import { settingsPatchSchema, startupPatchSchema, startupSettingsSchema } from '../../settings/settingsSchema.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
 import { parseInput } from '../validate.js';
 
+export interface SettingsRouterDeps {
+  settings: SettingsStore;
+  /** What the gate runs with now; start-up settings saved later apply at the next start. */
+  running: () => Pick<GateConfig, 'host' | 'port'> & { upstream: string };
+}
+
+const testUpstreamSchema = z.object({ url: startupSettingsSchema.shape.upstream }).strict();
+
 /** /gate/api/settings: what the operator changes while the gate runs (admin only). */
-export function settingsRouter(settings: SettingsStore): Router {
+export function settingsRouter({ settings, running }: SettingsRouterDeps): Router {
   const router = Router();
 
   router.get('/', (_req, res) => {
@@ -16,5 +27,28 @@ export function settingsRouter(settings: SettingsStore): Router {
     res.json(await settings.update(patch));
   });
 
+  router.get('/startup', (_req, res) => {
+    res.json(startupReport(settings, running()));
+  });
+
+  router.patch('/startup', async (req, res) => {
+    await settings.updateStartup(parseInput(startupPatchSchema, req.body));
+    res.json(startupReport(settings, running()));
+  });
+
+  router.post('/test-upstream', async (req, res) => {
+    const { url } = parseInput(testUpstreamSchema, req.body);
+    res.json({ url, reachable: await probeComfyUI(url) });
+  });
+
   return router;
+}
+
+function startupReport(settings: SettingsStore, running: ReturnType<SettingsRouterDeps['running']>) {
+  const saved = settings.startup;
+  const restartNeeded =
+    (saved.upstream !== undefined && saved.upstream !== running.upstream) ||
+    (saved.host !== undefined && saved.host !== running.host) ||
+    (saved.port !== undefined && saved.port !== running.port);
+  return { running, saved, restartNeeded };
 }

@@ -1,30 +1,79 @@
 import { Router } from 'express';
+import { isLoopbackBind } from '../hostGuard.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { Upstream } from '../../proxy/upstream.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
+import { localDate, type UsageAggregator } from '../../usage/usageAggregator.js';
 
 export interface StatusSources {
   upstream: Upstream;
   keys: KeyStore;
   settings: SettingsStore;
+  usage: UsageAggregator;
+  listen: { host: string; port: number };
   openSockets: () => number;
 }
 
+/** A teammate counts as active when their key was used this recently. */
+const ACTIVE_WINDOW_MS = 5 * 60_000;
+
+interface ComfyInfo {
+  version: string | null;
+  queueRemaining: number | null;
+}
+
 /** /gate/api/status: what the tray and the dashboard's overview show (admin only). */
-export function statusRouter({ upstream, keys, settings, openSockets }: StatusSources): Router {
+export function statusRouter({ upstream, keys, settings, usage, listen, openSockets }: StatusSources): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const all = keys.list();
     const now = Date.now();
-    res.json({
-      upstream: { url: upstream.url, reachable: await upstream.check() },
-      mode: settings.current.mode,
+    const reachable = await upstream.check();
+    const mode = settings.current.mode;
+    const today = localDate(now);
+    const warnings: string[] = [];
+    if (!isLoopbackBind(listen.host) && mode === 'off') {
+      warnings.push(
+        `The gate listens on ${listen.host} (your network) with protection off: anyone who can reach it can use ComfyUI.`
+      );
+    }
+    if (!reachable) warnings.push(`ComfyUI is not reachable at ${upstream.url}.`);
+    res.set('cache-control', 'no-store').json({
+      upstream: {
+        url: upstream.url,
+        reachable,
+        ...(reachable ? await comfyInfo(upstream) : { version: null, queueRemaining: null }),
+      },
+      mode,
+      listen,
       keys: {
         total: all.length,
         active: all.filter((k) => k.active && (k.expiresAt === null || Date.parse(k.expiresAt) > now)).length,
+        usedRecently: all.filter((k) => k.lastUsedAt !== null && now - Date.parse(k.lastUsedAt) < ACTIVE_WINDOW_MS)
+          .length,
       },
+      today: usage.query({ from: today, to: today }).totals,
       openSockets: openSockets(),
+      warnings,
     });
   });
   return router;
+}
+
+async function comfyInfo(upstream: Upstream): Promise<ComfyInfo> {
+  const get = async (path: string): Promise<unknown> => {
+    try {
+      const res = await upstream.pool.request({ path, method: 'GET', headersTimeout: 2_000, bodyTimeout: 2_000 });
+      return res.statusCode === 200 ? await res.body.json() : (await res.body.dump(), undefined);
+    } catch {
+      return undefined;
+    }
+  };
+  const [stats, prompt] = await Promise.all([get('/system_stats'), get('/prompt')]);
+  const version = (stats as { system?: { comfyui_version?: unknown } } | undefined)?.system?.comfyui_version;
+  const remaining = (prompt as { exec_info?: { queue_remaining?: unknown } } | undefined)?.exec_info?.queue_remaining;
+  return {
+    version: typeof version === 'string' ? version : null,
+    queueRemaining: typeof remaining === 'number' ? remaining : null,
+  };
 }

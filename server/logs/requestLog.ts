@@ -1,0 +1,548 @@
+import { chmod, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { silentLogger, type Logger } from '../log/logger.js';
+import type { FinishedRequest, RequestObserver } from '../observe/finishedRequest.js';
+import type { RouteClass } from '../policy/routeClasses.js';
+import {
+  beforeSince,
+  clampLimit,
+  comparePositions,
+  encodeCursor,
+  isRequestLogLine,
+  listLogFiles,
+  logFileName,
+  logFileStamp,
+  matchesRequest,
+  queryRequestFiles,
+  readLinesNewestFirst,
+  requireCursor,
+  type LogPosition,
+  type Page,
+  type RequestQuery,
+} from './logQuery.js';
+
+/** Under the data dir. */
+export const LOGS_DIR = 'logs';
+export const REQUEST_LOG_PREFIX = 'requests';
+export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_MAX_FILES = 5;
+export const DEFAULT_RING_SIZE = 1000;
+
+/** One line of `requests-*.jsonl`, and one event of the live stream. */
+export interface RequestLogLine {
+  /** Request start, ISO 8601. */
+  time: string;
+  requestId: string;
+  keyId: string | null;
+  keyName: string | null;
+  clientIp: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  upstreamMs: number | null;
+  bytesIn: number;
+  bytesOut: number;
+  routeClass: RouteClass | null;
+  kind: 'http' | 'ws';
+  refusal?: string;
+  promptId?: string;
+}
+
+export interface RotationOptions {
+  /** A file is closed before it would grow past this (default 10 MB). */
+  maxBytes?: number;
+  /** Files kept, the one being written included (default 5). */
+  maxFiles?: number;
+}
+
+const KEY_LIKE = /cgk_[0-9A-Za-z]*/g;
+const JWT_LIKE = /eyJ[\w-]*(?:\.[\w-]*){0,2}/g;
+const TOKEN_PARAM = /([?&;]token=)[^&#\s]*/gi;
+
+/**
+ * Log files are read by people and copied into bug reports, so nothing that works as a credential may land there.
+ * The proxy already logs normalized paths without their query; this is the second line of defence.
+ */
+export function redactSecrets(value: string): string {
+  if (!value.includes('cgk_') && !value.includes('eyJ') && !/token=/i.test(value)) return value;
+  return value
+    .replace(KEY_LIKE, '[redacted-key]')
+    .replace(JWT_LIKE, '[redacted-token]')
+    .replace(TOKEN_PARAM, '$1[redacted]');
+}
+
+function redactNullable(value: string | null): string | null {
+  return value === null ? null : redactSecrets(value);
+}
+
+/** Tenths of a millisecond are all a reader can use; the raw float would be noise in every line. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+function isoTime(ms: number): string {
+  return new Date(Number.isFinite(ms) ? ms : Date.now()).toISOString();
+}
+
+export function toLogLine(finished: FinishedRequest): RequestLogLine {
+  const line: RequestLogLine = {
+    time: isoTime(finished.time),
+    requestId: redactSecrets(finished.requestId),
+    keyId: redactNullable(finished.keyId),
+    keyName: redactNullable(finished.keyName),
+    clientIp: redactSecrets(finished.clientIp),
+    method: redactSecrets(finished.method),
+    path: redactSecrets(finished.path),
+    status: finished.status,
+    durationMs: roundMs(finished.durationMs),
+    upstreamMs: finished.upstreamMs === null ? null : roundMs(finished.upstreamMs),
+    bytesIn: finished.bytesIn,
+    bytesOut: finished.bytesOut,
+    routeClass: finished.routeClass,
+    kind: finished.kind,
+  };
+  if (finished.refusal !== undefined) line.refusal = redactSecrets(finished.refusal);
+  if (finished.promptId !== undefined) line.promptId = redactSecrets(finished.promptId);
+  return line;
+}
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+/** Bytes one fs.write may carry: big enough that a burst is written in a few syscalls, not one per 16 KB. */
+const MAX_WRITE_BYTES = 1024 * 1024;
+/** Buffered but unwritten bytes (a stalled disk): past this, lines are dropped instead of growing memory. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+const WARN_INTERVAL_MS = 10_000;
+
+/** One sonic-boom over one file, with the byte counts needed to tell when everything handed to it is on disk. */
+class Destination {
+  accepted = 0;
+  #written = 0;
+  #failed = false;
+  #opened = false;
+  #openFailed = false;
+  #ending = false;
+  #waiters: Array<() => void> = [];
+  readonly write: (chunk: Buffer) => boolean;
+
+  constructor(
+    readonly file: string,
+    readonly sonic: SonicBoom,
+    onError: (error: Error) => void
+  ) {
+    // contentMode 'buffer' makes sonic-boom take Buffers; its typings only know strings.
+    this.write = sonic.write.bind(sonic) as unknown as (chunk: Buffer) => boolean;
+    sonic.once('ready', () => {
+      this.#opened = true;
+    });
+    sonic.on('write', (bytes: number) => {
+      this.#written += bytes;
+      this.#failed = false;
+      if (this.#written >= this.accepted) this.#release();
+    });
+    sonic.on('error', (error: Error) => {
+      if (!this.#opened) this.#openFailed = true;
+      this.#failed = true;
+      this.#release();
+      onError(error);
+    });
+  }
+
+  /** Resolves once every accepted byte is written, or a write failed (best effort: nothing waits forever). */
+  drained(): Promise<void> {
+    if (this.#written >= this.accepted || this.#failed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Writes what is buffered, then closes the file. */
+  end(): Promise<void> {
+    // sonic-boom cannot end a stream whose file never opened: it would wait for a 'close' that never comes.
+    if (this.#openFailed || this.#ending) return Promise.resolve();
+    this.#ending = true;
+    return new Promise((resolve) => {
+      this.sonic.once('close', resolve);
+      this.sonic.once('error', () => resolve());
+      this.sonic.end();
+    });
+  }
+
+  #release(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+export interface JsonlLogFileOptions extends RotationOptions {
+  dir: string;
+  prefix: string;
+  logger?: Logger;
+}
+
+/**
+ * Appends JSON lines to `<dir>/<prefix>-<stamp>.jsonl`, starting a new file before one would pass `maxBytes` and
+ * keeping the newest `maxFiles`.
+ *
+ * pino serializes; the bytes go to an async sonic-boom (fs.write on libuv's pool) in the same thread. A worker
+ * transport such as pino-roll was measured too: per line it costs the event loop about as much (the JSON is built
+ * on the main thread either way), but when the worker falls behind, thread-stream blocks the main thread
+ * (Atomics.wait, up to 80 ms per call in a burst of 200k lines), while sonic-boom with `maxLength` drops lines and
+ * never blocks. It also rolls only on 'drain' and prunes only files it created itself, and a worker thread per log
+ * is awkward inside a packaged Electron app. Rotating here also tells us the exact file and offset of every line,
+ * which the query cursors and the in-memory ring rely on.
+ */
+export class JsonlLogFile {
+  readonly dir: string;
+  readonly prefix: string;
+  readonly maxBytes: number;
+  readonly maxFiles: number;
+  readonly #logger: Logger;
+  readonly #pino: PinoLogger;
+  #dest: Destination;
+  #size: number;
+  #lastStamp: number;
+  #position: LogPosition;
+  #timeField = '';
+  #justDropped = false;
+  #dropped = 0;
+  #droppedSinceWarning = 0;
+  #lastWarning = 0;
+  #closed = false;
+  readonly #pending = new Set<Promise<unknown>>();
+
+  private constructor(
+    options: JsonlLogFileOptions,
+    current: { file: string; size: number } | undefined,
+    lastStamp: number
+  ) {
+    this.dir = options.dir;
+    this.prefix = options.prefix;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
+    this.#logger = options.logger ?? silentLogger();
+    this.#lastStamp = lastStamp;
+    const file = current?.file ?? this.#newFileName();
+    this.#size = current?.size ?? 0;
+    this.#dest = this.#openDestination(file);
+    this.#position = { file, offset: this.#size };
+    this.#pino = pino(
+      {
+        base: undefined,
+        // pino always starts a line with the level; an empty level object leaves just `{`, so the "timestamp"
+        // (the record's own time, not the time of writing) becomes the first field, without a leading comma.
+        formatters: { level: () => ({}) },
+        timestamp: () => this.#timeField,
+      },
+      { write: (line: string) => this.#writeLine(line) }
+    );
+  }
+
+  static async open(options: JsonlLogFileOptions): Promise<JsonlLogFile> {
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    const maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) throw new RangeError('maxBytes must be at least 1024');
+    if (!Number.isSafeInteger(maxFiles) || maxFiles < 1) throw new RangeError('maxFiles must be at least 1');
+    await mkdir(options.dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode does not apply to a folder that already exists, nor get past a loose umask.
+    await chmod(options.dir, 0o700);
+    const files = await listLogFiles(options.dir, options.prefix);
+    await Promise.all(files.map((file) => chmod(join(options.dir, file), 0o600).catch(() => undefined)));
+    const newest = files[0];
+    const lastStamp = newest === undefined ? 0 : (logFileStamp(options.prefix, newest) ?? 0);
+    let current: { file: string; size: number } | undefined;
+    if (newest !== undefined) {
+      const size = (await stat(join(options.dir, newest))).size;
+      // A file left with a half-written last line (a crash) is not appended to: the next line would be glued on.
+      if (size < maxBytes && (size === 0 || (await endsWithNewline(join(options.dir, newest), size)))) {
+        current = { file: newest, size };
+      }
+    }
+    return new JsonlLogFile(options, current, lastStamp);
+  }
+
+  /** The file being written. */
+  get file(): string {
+    return this.#dest.file;
+  }
+
+  /** Lines dropped because the disk did not keep up. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /**
+   * Queues one line; returns where it goes (also for a dropped line: the place it would have taken, which keeps
+   * cursors ordered). Undefined once closed. Never blocks on the disk.
+   */
+  append(record: { time: string }): LogPosition | undefined {
+    if (this.#closed) return undefined;
+    const { time, ...fields } = record;
+    this.#timeField = `"time":${JSON.stringify(time)}`;
+    this.#pino.info(fields);
+    return this.#position;
+  }
+
+  /** Resolves when everything appended so far is on disk. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#pending]);
+    await this.#dest.drained();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#pending]);
+    await this.#dest.end();
+  }
+
+  #writeLine(line: string): void {
+    const chunk = Buffer.from(line, 'utf8');
+    if (this.#size > 0 && this.#size + chunk.length > this.maxBytes) this.#rotate();
+    const dest = this.#dest;
+    this.#position = { file: dest.file, offset: this.#size };
+    this.#justDropped = false;
+    dest.write(chunk); // emits 'drop' synchronously when over maxLength
+    if (this.#justDropped) {
+      this.#noteDropped();
+    } else {
+      this.#size += chunk.length;
+      dest.accepted += chunk.length;
+    }
+  }
+
+  #rotate(): void {
+    const retired = this.#dest;
+    this.#dest = this.#openDestination(this.#newFileName());
+    this.#size = 0;
+    this.#track(retired.end());
+    this.#track(this.#prune());
+  }
+
+  #track(promise: Promise<unknown>): void {
+    this.#pending.add(promise);
+    void promise.finally(() => this.#pending.delete(promise));
+  }
+
+  /** Stamps only grow, even when the clock steps back or two files start in the same millisecond. */
+  #newFileName(): string {
+    this.#lastStamp = Math.max(Date.now(), this.#lastStamp + 1);
+    return logFileName(this.prefix, this.#lastStamp);
+  }
+
+  #openDestination(file: string): Destination {
+    const sonic = pino.destination({
+      dest: join(this.dir, file),
+      sync: false,
+      mode: 0o600,
+      contentMode: 'buffer',
+      minLength: 0,
+      maxWrite: MAX_WRITE_BYTES,
+      maxLength: MAX_BUFFERED_BYTES,
+    });
+    sonic.on('drop', () => {
+      this.#justDropped = true;
+    });
+    return new Destination(file, sonic, (error) => {
+      this.#logger.warn({ err: error, file }, 'could not write the log file');
+    });
+  }
+
+  /** Lists the folder instead of remembering names, so files of an earlier run or another process are pruned too. */
+  async #prune(): Promise<void> {
+    const files = await listLogFiles(this.dir, this.prefix).catch(() => []);
+    for (const file of files.slice(this.maxFiles)) {
+      if (file === this.#dest.file) continue;
+      try {
+        await unlink(join(this.dir, file));
+      } catch (error) {
+        // Windows refuses while a reader has it open; the next rotation tries again.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          this.#logger.warn({ err: error, file }, 'could not remove an old log file');
+        }
+      }
+    }
+  }
+
+  #noteDropped(): void {
+    this.#dropped++;
+    this.#droppedSinceWarning++;
+    const now = Date.now();
+    if (now - this.#lastWarning < WARN_INTERVAL_MS) return;
+    this.#logger.warn(
+      { dropped: this.#droppedSinceWarning, prefix: this.prefix },
+      'log lines dropped: the disk does not keep up'
+    );
+    this.#lastWarning = now;
+    this.#droppedSinceWarning = 0;
+  }
+}
+
+async function endsWithNewline(path: string, size: number): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const byte = Buffer.alloc(1);
+    await handle.read(byte, 0, 1, size - 1);
+    return byte[0] === 0x0a;
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface RequestLogOptions extends RotationOptions {
+  dataDir: string;
+  /** Recent lines kept in memory (default 1000). */
+  ringSize?: number;
+  logger?: Logger;
+}
+
+interface RingEntry {
+  line: RequestLogLine;
+  position: LogPosition;
+}
+
+/**
+ * The request log: one line per finished request in `<dataDir>/logs/requests-*.jsonl`, and the newest lines in
+ * memory so that the dashboard's first page never touches the disk.
+ */
+export class RequestLog {
+  readonly dir: string;
+  readonly #file: JsonlLogFile;
+  readonly #logger: Logger;
+  readonly #ring: Array<RingEntry | undefined>;
+  /** Index the next entry goes to. */
+  #head = 0;
+  #count = 0;
+
+  private constructor(file: JsonlLogFile, ringSize: number, logger: Logger) {
+    this.dir = file.dir;
+    this.#file = file;
+    this.#logger = logger;
+    this.#ring = new Array<RingEntry | undefined>(ringSize);
+  }
+
+  static async open(options: RequestLogOptions): Promise<RequestLog> {
+    const logger = options.logger ?? silentLogger();
+    const ringSize = options.ringSize ?? DEFAULT_RING_SIZE;
+    if (!Number.isSafeInteger(ringSize) || ringSize < 1) throw new RangeError('ringSize must be at least 1');
+    const file = await JsonlLogFile.open({
+      dir: join(options.dataDir, LOGS_DIR),
+      prefix: REQUEST_LOG_PREFIX,
+      maxBytes: options.maxBytes,
+      maxFiles: options.maxFiles,
+      logger,
+    });
+    const log = new RequestLog(file, ringSize, logger);
+    await log.#prime();
+    return log;
+  }
+
+  /** The file being written. */
+  get currentFile(): string {
+    return this.#file.file;
+  }
+
+  get droppedLines(): number {
+    return this.#file.dropped;
+  }
+
+  readonly observe: RequestObserver = (finished) => {
+    try {
+      const line = toLogLine(finished);
+      const position = this.#file.append(line);
+      if (position) this.#push({ line, position });
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'could not log a request');
+    }
+  };
+
+  /** Up to `limit` newest lines from memory, newest first. */
+  recent(limit: number = this.#ring.length): RequestLogLine[] {
+    const lines: RequestLogLine[] = [];
+    for (const entry of this.#newestFirst()) {
+      if (lines.length >= limit) break;
+      lines.push(entry.line);
+    }
+    return lines;
+  }
+
+  /**
+   * Newest first. The ring answers first; the files continue where the ring ends, so a page can span both and the
+   * `next` cursor (a file position) works across them.
+   */
+  async query(query: RequestQuery = {}): Promise<Page<RequestLogLine>> {
+    const limit = clampLimit(query.limit);
+    const before = requireCursor(REQUEST_LOG_PREFIX, query.before);
+    const filter = query;
+    const items: RequestLogLine[] = [];
+    let last: LogPosition | undefined;
+    let fileBefore = before;
+    const oldest = this.#oldest();
+    if (oldest && (!before || comparePositions(before, oldest.position) > 0)) {
+      for (const entry of this.#newestFirst()) {
+        if (before && comparePositions(entry.position, before) >= 0) continue;
+        if (beforeSince(filter, entry.line)) return { items, next: null };
+        if (!matchesRequest(filter, entry.line)) continue;
+        items.push(entry.line);
+        last = entry.position;
+        if (items.length >= limit) return { items, next: encodeCursor(last) };
+      }
+      fileBefore = oldest.position;
+    }
+    const rest = await queryRequestFiles(this.dir, REQUEST_LOG_PREFIX, filter, limit - items.length, fileBefore);
+    items.push(...rest.items);
+    last = rest.last ?? last;
+    return { items, next: !rest.done && items.length >= limit && last ? encodeCursor(last) : null };
+  }
+
+  /** Resolves when every observed request is on disk. */
+  flush(): Promise<void> {
+    return this.#file.flush();
+  }
+
+  close(): Promise<void> {
+    return this.#file.close();
+  }
+
+  #push(entry: RingEntry): void {
+    this.#ring[this.#head] = entry;
+    this.#head = (this.#head + 1) % this.#ring.length;
+    if (this.#count < this.#ring.length) this.#count++;
+  }
+
+  *#newestFirst(): Generator<RingEntry> {
+    const size = this.#ring.length;
+    for (let i = 1; i <= this.#count; i++) {
+      const entry = this.#ring[(this.#head - i + size) % size];
+      if (entry) yield entry;
+    }
+  }
+
+  #oldest(): RingEntry | undefined {
+    if (this.#count === 0) return undefined;
+    const size = this.#ring.length;
+    return this.#ring[(this.#head - this.#count + size) % size];
+  }
+
+  /** After a restart, the ring starts from the newest lines on disk. */
+  async #prime(): Promise<void> {
+    const entries: RingEntry[] = [];
+    try {
+      for await (const { text, position } of readLinesNewestFirst(this.dir, REQUEST_LOG_PREFIX)) {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          continue;
+        }
+        if (!isRequestLogLine(value)) continue;
+        entries.push({ line: value, position });
+        if (entries.length >= this.#ring.length) break;
+      }
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'could not read the request log');
+    }
+    for (let i = entries.length - 1; i >= 0; i--) this.#push(entries[i]!);
+  }
+}
