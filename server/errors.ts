@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'upstream_unreachable'
   | 'upstream_timeout'
   | 'shutting_down'
+  | 'paused'
   | 'internal';
 
 export function statusFor(code: ErrorCode): number {
@@ -51,6 +52,7 @@ export function statusFor(code: ErrorCode): number {
     case 'upstream_unreachable':
       return 502;
     case 'shutting_down':
+    case 'paused':
       return 503;
     case 'upstream_timeout':
       return 504;

@@ -17,6 +17,11 @@ import type { FinishedRequest } from './observe/finishedRequest.js';
 import { createAuthorizeStep } from './policy/authorizeStep.js';
 import { createBodyStage } from './proxy/bodyStage.js';
 import type { Exchange } from './proxy/pipeline.js';
+import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
+import { keyVersion } from './auth/authenticator.js';
+import { SESSION_COOKIE } from './auth/credentials.js';
+import { SESSION_TTL_SECONDS } from './admin/routes/loginRouter.js';
+import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
 import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './log/logger.js';
@@ -41,15 +46,30 @@ export interface StartGateOptions {
 
 export interface GateState {
   url: string;
+  /** Address and port the gate listens on. */
+  listen: { host: string; port: number };
   mode: AuthMode;
+  /** Sharing paused: only this machine gets through. */
+  paused: boolean;
   upstream: { url: string; reachable: boolean | undefined };
   openSockets: number;
   keys: number;
+  requestsToday: number;
 }
 
 export interface GateEvents {
   upstream: [reachable: boolean];
   mode: [mode: AuthMode];
+  paused: [paused: boolean];
+  /** Anything in `state` may have changed (mode, upstream, pause, keys). */
+  change: [];
+}
+
+/** A session for the operator's own window: set as a cookie in its session partition, never in a URL. */
+export interface OwnerSession {
+  cookieName: string;
+  value: string;
+  maxAgeSeconds: number;
 }
 
 export interface GateHandle {
@@ -58,8 +78,15 @@ export interface GateHandle {
   events: EventEmitter<GateEvents>;
   /** The admin key made on first start with an empty key store; shown once, stored only as a hash. */
   initialAdminKey: string | undefined;
+  setMode(mode: AuthMode): Promise<void>;
+  setPaused(paused: boolean): void;
+  /** An admin session for the desktop window, from a key kept for this machine (made once, never shown). */
+  ownerSession(): Promise<OwnerSession>;
   stop(): Promise<void>;
 }
+
+/** Marks the admin key the desktop app signs its own window in with. */
+const OWNER_KEY_NOTE = 'Used by the ComfyGate desktop app on this computer to open the dashboard.';
 
 /** How often lastUsedAt values are written to keys.json (never once per request). */
 const USAGE_FLUSH_MS = 5_000;
@@ -118,6 +145,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   openSockets = () => relay.openCount;
   const listen = { host: config.host, port: config.port };
+  const pause: PauseState = { paused: false };
   const admin = createAdminApp({
     upstream,
     keys,
@@ -147,6 +175,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   const server = createGateServer({
     steps: [
+      pauseGuard(pause),
       originGuard,
       createAuthStep(authenticator, settings, keys),
       createAuthorizeStep(settings),
@@ -165,6 +194,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
 
   const events = new EventEmitter<GateEvents>();
+  keys.events.on('changed', () => events.emit('change'));
   keys.events.on('changed', (revoked) => {
     if (revoked.size === 0) return;
     const closed = relay.closeWhere(
@@ -180,11 +210,13 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     logger.info({ mode: current.mode }, `protection is now ${current.mode}`);
     if (current.mode === 'required') relay.closeWhere((s) => s.principal === undefined, 'A key is now required');
     events.emit('mode', current.mode);
+    events.emit('change');
   });
   upstream.on('reachability', (reachable) => {
     metrics.setUpstreamReachable(reachable);
     logger.info({ upstream: upstreamUrl, reachable }, reachable ? 'ComfyUI is reachable' : 'ComfyUI is not reachable');
     events.emit('upstream', reachable);
+    events.emit('change');
   });
   const usageFlush = setInterval(() => {
     keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
@@ -203,11 +235,32 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     get state(): GateState {
       return {
         url,
+        listen: { ...listen },
         mode: settings.current.mode,
+        paused: pause.paused,
         upstream: { url: upstreamUrl, reachable: upstream.reachable },
         openSockets: relay.openCount,
         keys: keys.list().length,
+        requestsToday: usage.query({ from: localDate(Date.now()), to: localDate(Date.now()) }).totals.requests,
       };
+    },
+    async setMode(mode) {
+      await settings.update({ mode });
+    },
+    setPaused(paused) {
+      if (pause.paused === paused) return;
+      pause.paused = paused;
+      if (paused) relay.closeWhere((s) => !isLoopbackAddress(s.exchange.clientIp), 'Sharing is paused');
+      logger.info({ paused }, paused ? 'sharing paused' : 'sharing resumed');
+      events.emit('paused', paused);
+      events.emit('change');
+    },
+    async ownerSession() {
+      const record =
+        keys.list().find((k) => k.note === OWNER_KEY_NOTE && k.role === 'admin' && k.active) ??
+        (await keys.create({ name: 'This computer (desktop app)', role: 'admin', note: OWNER_KEY_NOTE })).record;
+      const { token } = tokens.sign('session', record.id, keyVersion(record), SESSION_TTL_SECONDS);
+      return { cookieName: SESSION_COOKIE, value: token, maxAgeSeconds: SESSION_TTL_SECONDS };
     },
     stop() {
       stopping ??= (async () => {
