@@ -1,0 +1,357 @@
+// `npm run bench`: the same loads against a fake ComfyUI directly and through the gate, one table of both.
+// Not part of `npm test`: the numbers depend on the machine, so targets are reported, never enforced by exit code.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import { startFakeComfy } from '../test/fixtures/fakeComfy/index.js';
+import { fetchBody, measureLoad, runDownloadLoad, uploadImage } from './httpLoad.js';
+import {
+  clockTicksPerSecond,
+  detectPinning,
+  pinSelf,
+  readLoadAverage,
+  readRssBytes,
+  runToCompletion,
+  sampleCpu,
+  spawnServer,
+  type ChildHandle,
+  type CpuSample,
+  type Pinning,
+} from './processes.js';
+import {
+  checksOf,
+  printReport,
+  type BenchConfig,
+  type BenchReport,
+  type BenchTargets,
+  type HttpSection,
+  type Outcome,
+  type RssSample,
+  type WsCase,
+} from './report.js';
+import { measureWs } from './wsLoad.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const CONFIG: BenchConfig = {
+  smallJson: {
+    path: '/prompt',
+    expected: { exec_info: { queue_remaining: 0 } },
+    connections: 50,
+    warmupSec: 2,
+    durationSec: 8,
+  },
+  view: { filename: 'bench.png', bytes: 5 * 1024 * 1024, connections: 4, warmupSec: 1, durationSec: 6 },
+  ws: { path: '/ws?clientId=bench', messageBytes: 1024, warmupMs: 500, durationMs: 5_000 },
+  /** Everything above takes about a minute; this only catches a hang. */
+  overallLimitMs: 5 * 60_000,
+};
+
+const TARGETS: BenchTargets = {
+  gateCpuUsPerRequest: 80,
+  smallJsonRpsRatio: 0.55,
+  viewThroughputRatio: 0.3,
+  wsMessagesRatio: 0.6,
+};
+
+/** Async teardown steps, run newest first; a failing step is reported and does not stop the others. */
+class Cleanup {
+  readonly #steps: { name: string; run: () => Promise<unknown> }[] = [];
+
+  add(name: string, run: () => Promise<unknown>): void {
+    this.#steps.push({ name, run });
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.#steps.splice(0).reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        process.stderr.write(`bench: cleanup of ${step.name} failed: ${messageOf(error)}\n`);
+      }
+    }
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function attempt<T>(section: string, run: () => Promise<T>): Promise<Outcome<T>> {
+  process.stderr.write(`bench: ${section}…\n`);
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    process.stderr.write(`bench: ${section} failed: ${messageOf(error)}\n`);
+    return { ok: false, error: messageOf(error) };
+  }
+}
+
+/** The gate must not pick up the operator's own settings (data dir, legacy key, log level) from this shell. */
+function gateEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('COMFYGATE_')) env[name] = value;
+  env['COMFYGATE_LOG_LEVEL'] = 'warn';
+  return env;
+}
+
+/** The gate child, the headers that authenticate a client to it, and a reading of its CPU and its core's. */
+type GateProcess = ChildHandle & { auth: Record<string, string>; sampleCpu: () => CpuSample };
+
+const CLI = join(ROOT, 'bin', 'comfygate.js');
+
+/**
+ * Measured the way teammates use it: protection required and an API key on every request, so the hot path
+ * includes credential parsing, key lookup, scope and limit checks, usage counting and request logging. The key
+ * has no limits (the CLI default), so nothing is refused with 429 under load.
+ */
+async function startGate(upstream: string, pinning: Pinning, cleanup: Cleanup): Promise<GateProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'comfygate-bench-'));
+  cleanup.add(`data dir ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+  const created = await runToCompletion(
+    process.execPath,
+    [CLI, 'keys', 'create', '--name', 'bench', '--role', 'creator', '--json', '--data-dir', dataDir],
+    { cwd: ROOT, env: gateEnv() }
+  );
+  const parsed: unknown = JSON.parse(created);
+  if (typeof parsed !== 'object' || parsed === null || !('key' in parsed) || typeof parsed.key !== 'string') {
+    throw new Error(`keys create --json printed no key: ${created}`);
+  }
+  const gate = await spawnServer({
+    name: 'gate',
+    command: process.execPath,
+    args: [
+      CLI,
+      'serve',
+      '--auth',
+      'required',
+      '--upstream',
+      upstream,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ],
+    cwd: ROOT,
+    cpu: pinning.enabled ? pinning.gateCpu : undefined,
+    env: gateEnv(),
+    ready: /^ComfyGate listening on (http:\/\/\S+)/m,
+  });
+  cleanup.add(`gate (pid ${gate.pid})`, () => gate.stop());
+  const cpu = pinning.enabled ? pinning.gateCpu : undefined;
+  return { ...gate, auth: { 'x-api-key': parsed.key }, sampleCpu: () => sampleCpu(gate.pid, cpu) };
+}
+
+async function startFakeProcess(pinning: Pinning, cleanup: Cleanup): Promise<ChildHandle> {
+  // `node --import tsx` rather than the tsx CLI: the CLI runs the script in a second node process, and one
+  // process is simpler to pin and to stop.
+  const fake = await spawnServer({
+    name: 'fake ComfyUI',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'fakeComfyMain.ts'), '--port', '0'],
+    cwd: ROOT,
+    cpu: pinning.enabled ? pinning.loadCpu : undefined,
+    ready: /fake ComfyUI listening on (http:\/\/\S+)/,
+  });
+  cleanup.add(`fake ComfyUI (pid ${fake.pid})`, () => fake.stop());
+  return fake;
+}
+
+async function expectBody(
+  url: string,
+  headers: Record<string, string>,
+  check: (body: Buffer) => boolean,
+  what: string
+): Promise<void> {
+  const { status, body } = await fetchBody(url, headers);
+  if (status !== 200 || !check(body)) {
+    throw new Error(`${url} answered ${status} without ${what}: ${body.subarray(0, 200).toString()}`);
+  }
+}
+
+async function benchSmallJson(
+  fakeUrl: string,
+  gate: GateProcess
+): Promise<HttpSection & { gateCpuUsPerRequest: number }> {
+  const { path, expected, connections, warmupSec, durationSec } = CONFIG.smallJson;
+  const isExpected = (body: Buffer): boolean => isDeepStrictEqual(JSON.parse(body.toString()), expected);
+  // Checked first: a gate answering 401 or 502 quickly would otherwise look like a fast gate.
+  await expectBody(fakeUrl + path, {}, isExpected, JSON.stringify(expected));
+  await expectBody(gate.url + path, gate.auth, isExpected, JSON.stringify(expected));
+  const direct = await measureLoad({ url: fakeUrl + path, connections, warmupSec, durationSec });
+  const viaGate = await measureLoad({
+    url: gate.url + path,
+    headers: gate.auth,
+    connections,
+    warmupSec,
+    durationSec,
+    sampleCpu: gate.sampleCpu,
+  });
+  return {
+    direct,
+    gate: viaGate,
+    gateCpuUsPerRequest: ((viaGate.cpu?.processSeconds ?? Number.NaN) * 1e6) / viaGate.load.requests,
+  };
+}
+
+async function benchView(fakeUrl: string, gate: GateProcess): Promise<HttpSection & { gateCpuMsPerDownload: number }> {
+  const { filename, bytes, connections, warmupSec, durationSec } = CONFIG.view;
+  // Random bytes behind a PNG signature: looks like an image to anything sniffing, and nothing can compress it.
+  const content = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(bytes - 8)]);
+  const stored = await uploadImage(gate.url, filename, content, gate.auth);
+  const path = `/view?filename=${encodeURIComponent(stored)}&type=input`;
+  await expectBody(fakeUrl + path, {}, (body) => body.equals(content), 'the upload');
+  await expectBody(gate.url + path, gate.auth, (body) => body.equals(content), 'the upload');
+  const direct = await measureLoad({ url: fakeUrl + path, connections, warmupSec, durationSec }, runDownloadLoad);
+  const viaGate = await measureLoad(
+    {
+      url: gate.url + path,
+      headers: gate.auth,
+      connections,
+      warmupSec,
+      durationSec,
+      sampleCpu: gate.sampleCpu,
+    },
+    runDownloadLoad
+  );
+  return {
+    direct,
+    gate: viaGate,
+    gateCpuMsPerDownload: ((viaGate.cpu?.processSeconds ?? Number.NaN) * 1e3) / viaGate.load.requests,
+  };
+}
+
+interface WsPhase {
+  cases: WsCase[];
+  rss: RssSample;
+  stderr: string[];
+}
+
+/**
+ * Both variants matter: the ComfyUI frontend offers permessage-deflate and aiohttp compresses every message, so
+ * a browser gets compressed frames; scripts and plain clients get uncompressed ones, where the relay's own cost
+ * is not hidden behind zlib.
+ */
+const WS_VARIANTS = [
+  { label: 'deflate offered', offerCompression: true },
+  { label: 'plain frames', offerCompression: false },
+] as const;
+
+/**
+ * The WebSocket fake runs in this process so the bench can make it broadcast; it gets its own gate, because
+ * the HTTP phase's gate points at the fake child process.
+ */
+async function benchWs(pinning: Pinning, cleanup: Cleanup): Promise<WsPhase> {
+  const { path, messageBytes, warmupMs, durationMs } = CONFIG.ws;
+  const fake = await startFakeComfy();
+  cleanup.add('in-process fake ComfyUI', () => fake.close());
+  const gate = await startGate(fake.url, pinning, cleanup);
+  const rssBefore = readRssBytes(gate.pid);
+  const toWs = (url: string): string => url.replace(/^http/, 'ws') + path;
+  const cases: WsCase[] = [];
+  for (const { label, offerCompression } of WS_VARIANTS) {
+    const common = { fake, messageBytes, warmupMs, durationMs, offerCompression };
+    const direct = await measureWs({ ...common, url: toWs(fake.url) });
+    const viaGate = await measureWs({
+      ...common,
+      url: toWs(gate.url),
+      headers: gate.auth,
+      sampleCpu: gate.sampleCpu,
+    });
+    cases.push({
+      label,
+      offerCompression,
+      direct,
+      gate: viaGate,
+      gateCpuUsPerMessage: ((viaGate.cpu?.processSeconds ?? Number.NaN) * 1e6) / viaGate.messages,
+    });
+  }
+  return { cases, rss: { beforeBytes: rssBefore, afterBytes: readRssBytes(gate.pid) }, stderr: gate.stderrTail() };
+}
+
+async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const loadAverageAtStart = readLoadAverage();
+  const httpCleanup = new Cleanup();
+  cleanup.add('HTTP phase', () => httpCleanup.run());
+  const fake = await startFakeProcess(pinning, httpCleanup);
+  const gate = await startGate(fake.url, pinning, httpCleanup);
+  printHeader(pinning, fake, gate, loadAverageAtStart);
+
+  const rssBefore = readRssBytes(gate.pid);
+  const smallJson = await attempt('small JSON GET', () => benchSmallJson(fake.url, gate));
+  const view = await attempt('5 MiB /view download', () => benchView(fake.url, gate));
+  const httpRss = { beforeBytes: rssBefore, afterBytes: readRssBytes(gate.pid) };
+  const httpStderr = gate.stderrTail();
+  // Stopped before the WebSocket phase so an idle fake child and gate do not share the CPUs it measures.
+  await httpCleanup.run();
+
+  const wsPhase = await attempt('WebSocket 1 KB messages', () => benchWs(pinning, cleanup));
+  const ws: BenchReport['ws'] = wsPhase.ok ? { ok: true, value: wsPhase.value.cases } : wsPhase;
+
+  return {
+    startedAt,
+    node: process.version,
+    cpus: cpus().length,
+    pinning,
+    clockTicksPerSecond: clockTicksPerSecond(),
+    config: CONFIG,
+    targets: TARGETS,
+    smallJson,
+    view,
+    ws,
+    gateRss: { http: httpRss, ws: wsPhase.ok ? wsPhase.value.rss : undefined },
+    gateStderr: [...httpStderr, ...(wsPhase.ok ? wsPhase.value.stderr : [])],
+    loadAverageAtStart,
+    checks: checksOf(TARGETS, smallJson, view, ws),
+  };
+}
+
+function printHeader(pinning: Pinning, fake: ChildHandle, gate: ChildHandle, loadAverage: number): void {
+  const lines = [
+    `ComfyGate bench · node ${process.version} · ${cpus().length} CPUs · CLK_TCK ${clockTicksPerSecond()} · ` +
+      `load average ${loadAverage.toFixed(2)} before start`,
+    `CPU: ${pinning.description}`,
+    `fake ComfyUI (child process ${fake.pid}): ${fake.url} · gate (child process ${gate.pid}): ${gate.url}`,
+    `WebSocket phase: fake ComfyUI inside the bench process, a second gate in front of it`,
+    `Gate: --auth required, every request through it carries a creator API key without limits (X-API-Key)`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n\n');
+}
+
+async function main(): Promise<number> {
+  const pinning = detectPinning();
+  pinSelf(pinning);
+  const cleanup = new Cleanup();
+  const abort = (why: string, code: number): void => {
+    process.stderr.write(`bench: ${why}; stopping\n`);
+    void cleanup.run().finally(() => process.exit(code));
+  };
+  const watchdog = setTimeout(
+    () => abort(`no result after ${CONFIG.overallLimitMs / 1000} s`, 1),
+    CONFIG.overallLimitMs
+  );
+  watchdog.unref();
+  process.once('SIGINT', () => abort('interrupted', 130));
+  try {
+    const report = await runAll(pinning, cleanup);
+    const jsonPath = join(ROOT, 'bench', 'last-run.json');
+    await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
+    printReport(report, jsonPath);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  } finally {
+    await cleanup.run();
+    clearTimeout(watchdog);
+  }
+}
+
+// Explicit exit: a load-generator socket or timer left behind must not keep a finished bench alive.
+process.exit(await main());
