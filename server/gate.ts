@@ -23,6 +23,9 @@ import { SESSION_COOKIE } from './auth/credentials.js';
 import { SESSION_TTL_SECONDS } from './admin/routes/loginRouter.js';
 import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
+import { AuditLog } from './logs/auditLog.js';
+import { LogStream } from './logs/logStream.js';
+import { RequestLog } from './logs/requestLog.js';
 import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
@@ -109,6 +112,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     SettingsStore.open(config.dataDir),
     loadOrCreateSecret(config.dataDir),
   ]);
+  const [requestLog, audit] = await Promise.all([
+    RequestLog.open({ dataDir: config.dataDir, logger }),
+    AuditLog.open({ dataDir: config.dataDir, logger }),
+  ]);
+  const logStream = new LogStream({ recent: () => requestLog.recent() });
   const usage = await UsageAggregator.open(config.dataDir, {
     retentionDays: settings.current.retentionDays,
     onFlushError: (error) => logger.warn({ err: error }, 'could not save usage'),
@@ -126,13 +134,24 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   let openSockets = (): number => 0;
   let queuedShown = new Set<string>();
   const metrics = new GateMetrics({ openWebSockets: () => openSockets() });
-  const observers: Array<(finished: FinishedRequest) => void> = [usage.observe, metrics.observe];
+  const observers: Array<(finished: FinishedRequest) => void> = [
+    usage.observe,
+    metrics.observe,
+    requestLog.observe,
+    logStream.observe,
+  ];
   const observe = (finished: FinishedRequest): void => {
     for (const observer of observers) observer(finished);
     if (finished.refusal !== undefined && LIMIT_REFUSALS.has(finished.refusal)) metrics.countRefusal(finished.refusal);
   };
   lockout.events.on('locked', (ip, until) => {
     metrics.countLockout();
+    audit.record({
+      action: 'lockout',
+      actorKeyId: null,
+      clientIp: ip,
+      details: { until: new Date(until).toISOString() },
+    });
     logger.warn({ ip, until: new Date(until).toISOString() }, 'locked out an address after repeated wrong keys');
   });
   const relay = new WsRelay({
@@ -151,6 +170,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     keys,
     settings,
     usage,
+    requestLog,
+    logStream,
+    audit,
     metrics: {
       contentType: metrics.contentType,
       text: () => {
@@ -265,9 +287,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     stop() {
       stopping ??= (async () => {
         clearInterval(usageFlush);
+        logStream.close();
         await shutdown(server, relay, upstream, config.shutdownGraceMs);
         await keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
-        await Promise.all([keys.close(), settings.close(), usage.close()]);
+        await Promise.all([keys.close(), settings.close(), usage.close(), requestLog.close(), audit.close()]);
       })();
       return stopping;
     },

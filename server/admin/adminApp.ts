@@ -17,6 +17,11 @@ import type { GateMetrics } from '../metrics/gateMetrics.js';
 import type { HealthReport } from './health.js';
 import { isLoopbackBind } from './hostGuard.js';
 import { tokenRouter } from './routes/tokenRouter.js';
+import type { AuditLog } from '../logs/auditLog.js';
+import type { LogStream } from '../logs/logStream.js';
+import { logsRouter } from '../logs/logsRouter.js';
+import type { RequestLog } from '../logs/requestLog.js';
+import { auditWith } from './auditOf.js';
 import { keysRouter } from './routes/keysRouter.js';
 import { loginRouter } from './routes/loginRouter.js';
 import { settingsRouter } from './routes/settingsRouter.js';
@@ -28,6 +33,9 @@ export interface AdminAppOptions {
   keys: KeyStore;
   settings: SettingsStore;
   usage: UsageAggregator;
+  requestLog: RequestLog;
+  logStream: LogStream;
+  audit: AuditLog;
   metrics: Pick<GateMetrics, 'text' | 'contentType'>;
   authenticator: Authenticator;
   tokens: SessionTokens;
@@ -72,18 +80,19 @@ export function createAdminApp(options: AdminAppOptions): Express {
       authenticate: authenticateWith(authenticator),
     })
   );
-  app.use('/gate', loginRouter({ authenticator, tokens, keys, endSession: options.endSession }));
+  app.use('/gate', loginRouter({ authenticator, tokens, keys, endSession: options.endSession, audit: options.audit }));
+  const audit = auditWith(options.audit);
 
   const api = express.Router();
   api.use(express.json({ limit: '64kb' }), identify(authenticator), requireJsonForCookieAuth);
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
-  api.use('/keys', requireAdmin, keysRouter(keys, settings));
+  api.use('/keys', requireAdmin, keysRouter(keys, settings, audit));
   api.use('/usage', usageRouter(options.usage, keys));
   api.use(
     '/settings',
     requireAdmin,
-    settingsRouter({ settings, running: () => ({ ...options.listen, upstream: upstream.url }) })
+    settingsRouter({ settings, running: () => ({ ...options.listen, upstream: upstream.url }), audit })
   );
   api.use(
     '/status',
@@ -97,6 +106,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
       openSockets: options.openSockets,
     })
   );
+  api.use(logsRouter({ requestLog: options.requestLog, stream: options.logStream, audit: options.audit }));
   app.use('/gate/api', api);
 
   if (dashboardDir && existsSync(dashboardDir)) {

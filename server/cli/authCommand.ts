@@ -1,5 +1,6 @@
 import { Argument, type Command } from 'commander';
 import { authModeSchema, type AuthMode } from '../settings/settingsSchema.js';
+import { recordCliAudit } from './cliAudit.js';
 import { SettingsStore } from '../settings/settingsStore.js';
 import { addDataDirOption, dataDirFlag, resolveDataDir } from './dataDirOption.js';
 
@@ -16,7 +17,8 @@ export function registerAuthCommand(program: Command): void {
       new Argument('[mode]', 'the new mode; without it, the current one is printed').choices(authModeSchema.options)
     )
     .action(async (mode: AuthMode | undefined, _flags: unknown, command: Command) => {
-      const settings = await SettingsStore.open(await resolveDataDir(dataDirFlag(command)));
+      const dataDir = await resolveDataDir(dataDirFlag(command));
+      const settings = await SettingsStore.open(dataDir);
       try {
         if (mode === undefined) {
           const current = settings.current.mode;
@@ -24,7 +26,9 @@ export function registerAuthCommand(program: Command): void {
           return;
         }
         // settings.json is the file a running gate watches, so the change reaches it without a restart.
+        const before = settings.current.mode;
         await settings.update({ mode });
+        await recordCliAudit(dataDir, { action: 'mode.changed', details: { from: before, to: mode } });
         process.stdout.write(`Protection is now ${mode} (a running gate applies it within a second).\n`);
         if (mode === 'off') process.stdout.write(`With protection off, ${MEANING.off}.\n`);
       } finally {

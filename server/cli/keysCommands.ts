@@ -7,6 +7,7 @@ import { applyKeyDefaults, presetSchema, type Preset } from '../keys/keyPresets.
 import type { CreateKeyInput } from '../keys/keySchema.js';
 import { KeyNotFoundError, KeyStore } from '../keys/keyStore.js';
 import { SettingsStore } from '../settings/settingsStore.js';
+import { recordCliAudit } from './cliAudit.js';
 import { addDataDirOption, dataDirFlag, resolveDataDir } from './dataDirOption.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exitCodes.js';
 
@@ -69,6 +70,11 @@ export function registerKeysCommands(program: Command): void {
         await settings.close();
         const input = applyKeyDefaults(definedOnly(given), defaultLimits) as CreateKeyInput;
         const { key, record } = await store.create(input);
+        await recordCliAudit(dataDir, {
+          action: 'key.created',
+          target: record.id,
+          details: { name: record.name, role: record.role },
+        });
         if (flags.json) return printJson(withKey(key, record));
         print(`Created key "${record.name}" (${record.id}), role ${record.role}.`);
         print(await secretBlock(key, record, dataDir));
@@ -104,8 +110,9 @@ export function registerKeysCommands(program: Command): void {
     .description('deactivate a key at once (activate brings it back)')
     .argument('<id>', 'the key id')
     .action((id: string, _flags: unknown, command: Command) =>
-      withKeyStore(command, async (store) => {
+      withKeyStore(command, async (store, dataDir) => {
         const record = await store.setActive(id, false);
+        await recordCliAudit(dataDir, { action: 'key.deactivated', target: record.id });
         print(`Revoked key "${record.name}" (${record.id}); a running gate drops its sessions within a second.`);
       })
     );
@@ -114,8 +121,9 @@ export function registerKeysCommands(program: Command): void {
     .description('re-activate a revoked key')
     .argument('<id>', 'the key id')
     .action((id: string, _flags: unknown, command: Command) =>
-      withKeyStore(command, async (store) => {
+      withKeyStore(command, async (store, dataDir) => {
         const record = await store.setActive(id, true);
+        await recordCliAudit(dataDir, { action: 'key.activated', target: record.id });
         const expired = isExpired(record, Date.now()) ? ', but it has expired: set a new expiry in the dashboard' : '';
         print(`Activated key "${record.name}" (${record.id})${expired}.`);
       })
@@ -128,6 +136,7 @@ export function registerKeysCommands(program: Command): void {
     .action((id: string, flags: OutputFlags, command: Command) =>
       withKeyStore(command, async (store, dataDir) => {
         const { key, record } = await store.rotate(id);
+        await recordCliAudit(dataDir, { action: 'key.rotated', target: record.id });
         if (flags.json) return printJson(withKey(key, record));
         print(`Rotated key "${record.name}" (${record.id}); the old key no longer works.`);
         print(await secretBlock(key, record, dataDir));
@@ -138,8 +147,9 @@ export function registerKeysCommands(program: Command): void {
     .description('delete a key for good (revoke keeps it and its history)')
     .argument('<id>', 'the key id')
     .action((id: string, _flags: unknown, command: Command) =>
-      withKeyStore(command, async (store) => {
+      withKeyStore(command, async (store, dataDir) => {
         const record = await store.delete(id);
+        await recordCliAudit(dataDir, { action: 'key.deleted', target: record.id });
         print(`Deleted key "${record.name}" (${record.id}).`);
       })
     );

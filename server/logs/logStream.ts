@@ -116,7 +116,9 @@ export class LogStream {
     this.#stopHeartbeat();
     for (const client of this.#clients) {
       this.#detach(client);
-      client.res.end();
+      // A reader with unsent data would hold the server's close() open: it loses the rest.
+      if (client.res.writableLength > 0) client.res.destroy();
+      else client.res.end();
     }
   }
 

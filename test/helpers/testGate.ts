@@ -42,7 +42,8 @@ export async function startTestGate({ mode = 'off', legacyApiKey, ...config }: T
     },
     async stop() {
       await gate.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      // A data dir the test passed in is the test's to inspect and remove.
+      if (!config.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

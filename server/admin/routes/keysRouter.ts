@@ -3,15 +3,17 @@ import { createKeyInputSchema, updateKeyInputSchema } from '../../keys/keySchema
 import { applyKeyDefaults } from '../../keys/keyPresets.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
+import type { Audit } from '../auditOf.js';
 import { parseInput } from '../validate.js';
 
 /** /gate/api/keys: the admin's key management (role admin is checked before this router). */
-export function keysRouter(keys: KeyStore, settings: SettingsStore): Router {
+export function keysRouter(keys: KeyStore, settings: SettingsStore, audit: Audit): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
     const input = parseInput(createKeyInputSchema, applyKeyDefaults(req.body, settings.current.defaultLimits));
     const { key, record } = await keys.create(input);
+    audit(req, res, 'key.created', record.id, { name: record.name, role: record.role });
     res
       .status(201)
       .location(`/gate/api/keys/${record.id}`)
@@ -29,16 +31,21 @@ export function keysRouter(keys: KeyStore, settings: SettingsStore): Router {
 
   router.patch('/:id', async (req, res) => {
     const patch = parseInput(updateKeyInputSchema, req.body);
-    res.json(await keys.update(req.params.id, patch));
+    const record = await keys.update(req.params.id, patch);
+    const action = patch.active === false ? 'key.deactivated' : patch.active === true ? 'key.activated' : 'key.updated';
+    audit(req, res, action, record.id, { fields: Object.keys(patch) });
+    res.json(record);
   });
 
   router.post('/:id/rotate', async (req, res) => {
     const { key, record } = await keys.rotate(req.params.id);
+    audit(req, res, 'key.rotated', record.id);
     res.json({ key, ...record });
   });
 
   router.delete('/:id', async (req, res) => {
-    await keys.delete(req.params.id);
+    const record = await keys.delete(req.params.id);
+    audit(req, res, 'key.deleted', record.id, { name: record.name });
     res.status(204).end();
   });
 

@@ -6,6 +6,7 @@ import { clearedSessionCookie, sessionCookie } from '../../auth/sessionCookie.js
 import type { SessionTokens, TokenClaims } from '../../auth/sessionTokens.js';
 import { GateError } from '../../errors.js';
 import type { KeyStore } from '../../keys/keyStore.js';
+import type { AuditLog } from '../../logs/auditLog.js';
 import { findCredential } from '../../auth/credentials.js';
 import { LEGACY_KEY_ID } from '../../auth/principal.js';
 import { authRefusal } from '../../auth/refusals.js';
@@ -22,6 +23,7 @@ export interface LoginDeps {
   keys: KeyStore;
   /** Closes the WebSockets opened under a session that just logged out. */
   endSession: (claims: TokenClaims) => void;
+  audit: AuditLog;
 }
 
 const loginBodySchema = z.object({
@@ -30,7 +32,7 @@ const loginBodySchema = z.object({
 });
 
 /** /gate/login and /gate/logout: a key in, an HttpOnly session cookie out. */
-export function loginRouter({ authenticator, tokens, keys, endSession }: LoginDeps): Router {
+export function loginRouter({ authenticator, tokens, keys, endSession, audit }: LoginDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '8kb' });
   const json = express.json({ limit: '8kb' });
@@ -51,8 +53,10 @@ export function loginRouter({ authenticator, tokens, keys, endSession }: LoginDe
       sendPage(res, 400, next, 'Paste your API key to sign in.');
       return;
     }
-    const outcome = authenticator.authenticate({ source: 'header', value: key }, clientIpOf(req));
+    const clientIp = clientIpOf(req);
+    const outcome = authenticator.authenticate({ source: 'header', value: key }, clientIp);
     if (!outcome.ok) {
+      audit.record({ action: 'login.failed', actorKeyId: null, clientIp, details: { reason: outcome.message } });
       const refusal = authRefusal(outcome);
       if (wantsJson) throw refusal;
       sendPage(res, refusal.status, next, outcome.message);
@@ -66,6 +70,7 @@ export function loginRouter({ authenticator, tokens, keys, endSession }: LoginDe
     }
     const record = keys.require(outcome.principal.keyId);
     const { token, claims } = tokens.sign('session', record.id, keyVersion(record), SESSION_TTL_SECONDS);
+    audit.record({ action: 'login', actorKeyId: record.id, clientIp, target: record.id });
     res.setHeader('set-cookie', sessionCookie(token, SESSION_TTL_SECONDS, req.secure));
     res.setHeader('cache-control', 'no-store');
     if (wantsJson) {
@@ -87,6 +92,7 @@ export function loginRouter({ authenticator, tokens, keys, endSession }: LoginDe
     if (session?.kind === 'session') {
       tokens.revoke(session);
       endSession(session);
+      audit.record({ action: 'logout', actorKeyId: session.keyId, clientIp: clientIpOf(req), target: session.keyId });
     }
     res.setHeader('set-cookie', clearedSessionCookie(req.secure));
     res.setHeader('cache-control', 'no-store');

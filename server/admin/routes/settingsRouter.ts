@@ -4,18 +4,20 @@ import type { GateConfig } from '../../config/schema.js';
 import { probeComfyUI } from '../../proxy/upstream.js';
 import { settingsPatchSchema, startupPatchSchema, startupSettingsSchema } from '../../settings/settingsSchema.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
+import type { Audit } from '../auditOf.js';
 import { parseInput } from '../validate.js';
 
 export interface SettingsRouterDeps {
   settings: SettingsStore;
   /** What the gate runs with now; start-up settings saved later apply at the next start. */
   running: () => Pick<GateConfig, 'host' | 'port'> & { upstream: string };
+  audit: Audit;
 }
 
 const testUpstreamSchema = z.object({ url: startupSettingsSchema.shape.upstream }).strict();
 
 /** /gate/api/settings: what the operator changes while the gate runs (admin only). */
-export function settingsRouter({ settings, running }: SettingsRouterDeps): Router {
+export function settingsRouter({ settings, running, audit }: SettingsRouterDeps): Router {
   const router = Router();
 
   router.get('/', (_req, res) => {
@@ -24,7 +26,15 @@ export function settingsRouter({ settings, running }: SettingsRouterDeps): Route
 
   router.patch('/', async (req, res) => {
     const patch = parseInput(settingsPatchSchema, req.body);
-    res.json(await settings.update(patch));
+    const before = settings.current.mode;
+    const updated = await settings.update(patch);
+    const { metricsToken, ...shown } = patch;
+    audit(req, res, 'settings.updated', undefined, {
+      ...shown,
+      ...(metricsToken !== undefined ? { metricsToken: '(changed)' } : {}),
+    });
+    if (updated.mode !== before) audit(req, res, 'mode.changed', undefined, { from: before, to: updated.mode });
+    res.json(updated);
   });
 
   router.get('/startup', (_req, res) => {
@@ -32,7 +42,9 @@ export function settingsRouter({ settings, running }: SettingsRouterDeps): Route
   });
 
   router.patch('/startup', async (req, res) => {
-    await settings.updateStartup(parseInput(startupPatchSchema, req.body));
+    const patch = parseInput(startupPatchSchema, req.body);
+    await settings.updateStartup(patch);
+    audit(req, res, 'settings.updated', 'startup', patch);
     res.json(startupReport(settings, running()));
   });
 
