@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test-output/**'] },
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test-output/**', '**/*.tmp.*'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
