@@ -59,6 +59,26 @@ function hasBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** Routes that hand out files users uploaded or saved: ComfyUI serves them by guessed type. */
+function servesUserFiles(path: string): boolean {
+  return path === '/view' || path.startsWith('/userdata/');
+}
+
+const INLINE_MEDIA = /^(image\/(png|jpeg|gif|webp|avif|bmp)|video\/|audio\/)/i;
+
+/**
+ * The session cookie lives on this origin, so an uploaded HTML or SVG file rendered inline would be
+ * stored XSS. Anything that is not plain raster media is served as a download; fetch() callers
+ * (the ComfyUI frontend loading a workflow) are unaffected.
+ */
+function forceDownloadUnlessMedia(headers: OutgoingHttpHeaders): void {
+  const type = headers['content-type'];
+  if (typeof type === 'string' && INLINE_MEDIA.test(type)) return;
+  const disposition = headers['content-disposition'];
+  const filename = typeof disposition === 'string' ? /filename="?([^";]*)"?/i.exec(disposition)?.[1] : undefined;
+  headers['content-disposition'] = filename ? `attachment; filename="${filename}"` : 'attachment';
+}
+
 function withExtraHeaders(headers: OutgoingHttpHeaders, extra: readonly string[] | null): OutgoingHttpHeaders {
   if (extra) for (let i = 0; i + 1 < extra.length; i += 2) headers[extra[i]!.toLowerCase()] = extra[i + 1]!;
   return headers;
@@ -100,6 +120,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     exchange.upstreamMs = performance.now() - exchange.startedAt;
     if (this.upstream.reachable !== true) this.upstream.markReachable(true);
     const out = withExtraHeaders(clientResponseHeaders(headers), exchange.responseHeaders);
+    if (servesUserFiles(exchange.path)) forceDownloadUnlessMedia(out);
     if (statusMessage) this.res.writeHead(statusCode, statusMessage, out);
     else this.res.writeHead(statusCode, out);
     this.onResponse(exchange, statusCode);

@@ -138,3 +138,23 @@ describe('faithful forwarding', () => {
     expect(fake.requests.length).toBe(before);
   });
 });
+
+describe('files users uploaded are not rendered on the gate origin', () => {
+  it.each([
+    [
+      'evil.svg',
+      '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+      'attachment; filename="evil.svg"',
+    ],
+    ['page.html', '<script>alert(1)</script>', 'attachment; filename="page.html"'],
+    ['photo.png', '\x89PNG', undefined],
+  ])('%s is served %s', async (name, content, disposition) => {
+    fake.addFile('input', name, Buffer.from(content, 'latin1'));
+    const res = await request(`${gate.url}/api/view?filename=${name}&type=input`);
+    await res.body.dump();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    if (disposition) expect(res.headers['content-disposition']).toBe(disposition);
+    else expect(String(res.headers['content-disposition'])).not.toContain('attachment');
+  });
+});
