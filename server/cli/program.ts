@@ -18,6 +18,7 @@ function buildProgram(): Command {
     .option('--port <port>', 'port to listen on (default 8189)')
     .option('--data-dir <dir>', 'folder for keys, settings, usage and logs (or COMFYGATE_DATA_DIR)')
     .option('--auth <mode>', 'protection: off, optional or required (kept in settings.json)')
+    .option('--allow-unprotected', 'confirm listening on a network address with protection off')
     .action(serve);
 
   registerKeysCommands(program);

@@ -2,7 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { startGate } from '../gate.js';
-import { authModeSchema } from '../settings/settingsSchema.js';
+import { isLoopbackBind } from '../admin/hostGuard.js';
+import { authModeSchema, type AuthMode } from '../settings/settingsSchema.js';
+import { SettingsStore } from '../settings/settingsStore.js';
 import { createLogger } from '../log/logger.js';
 import { CliError, EXIT_USAGE } from './exitCodes.js';
 
@@ -12,6 +14,7 @@ export interface ServeFlags {
   port?: string;
   dataDir?: string;
   auth?: string;
+  allowUnprotected?: boolean;
 }
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -26,6 +29,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (mode && !mode.success)
     throw new CliError(`invalid --auth "${flags.auth}": expected off, optional or required`, EXIT_USAGE);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const effectiveMode = mode?.data ?? (await savedMode(config.dataDir));
+  if (effectiveMode === 'off' && !isLoopbackBind(config.host) && !flags.allowUnprotected) {
+    throw new CliError(
+      `refusing to share ComfyUI on ${config.host} with protection off: anyone on the network could use it. ` +
+        'Use --auth required, or confirm with --allow-unprotected',
+      EXIT_USAGE
+    );
+  }
   const logger = createLogger(config.logLevel);
   const gate = await startGate({
     config,
@@ -74,4 +85,13 @@ function firstStartBanner(url: string, key: string): string {
     'Create keys for teammates with `comfygate keys create --name NAME`.',
     '',
   ].join('\n');
+}
+
+async function savedMode(dataDir: string): Promise<AuthMode> {
+  const settings = await SettingsStore.open(dataDir);
+  try {
+    return settings.current.mode;
+  } finally {
+    await settings.close();
+  }
 }

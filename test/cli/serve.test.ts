@@ -48,6 +48,7 @@ describe('comfygate serve', () => {
     [['serve', '--upstream', 'nonsense'], /^comfygate: invalid upstream/],
     [['serve', '--no-such-flag'], /unknown option/],
     [['frobnicate'], /unknown command/],
+    [['serve', '--host', '0.0.0.0', '--auth', 'off'], /refusing to share ComfyUI on 0\.0\.0\.0 with protection off/],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const result = await runCli([...args, '--data-dir', dataDir]);
     expect(result.code).toBe(2);
