@@ -134,19 +134,30 @@ export async function runDownloadLoad(options: LoadOptions): Promise<LoadResult>
 
 export type LoadRunner = (options: LoadOptions) => Promise<LoadResult>;
 
+export interface MeasureOptions extends LoadOptions {
+  warmupSec: number;
+  sampleCpu?: () => CpuSample;
+  /**
+   * Awaited between the warm-up and the measured run, and right after the measured run: for work that must
+   * bracket the measured requests (a metrics scrape) without being charged to them. The CPU samples are taken
+   * inside these, so what the hooks make the gate do is not in the CPU window.
+   */
+  beforeMeasured?: () => Promise<void>;
+  afterMeasured?: () => Promise<void>;
+}
+
 /**
  * A warm-up run (JIT, connection pools, socket buffers) that is thrown away, then the measured run. When
  * `sampleCpu` is given it is read right before and right after the measured run, so the CPU window and the
  * request count cover the same requests.
  */
-export async function measureLoad(
-  options: LoadOptions & { warmupSec: number; sampleCpu?: () => CpuSample },
-  runner: LoadRunner = runLoad
-): Promise<MeasuredLoad> {
+export async function measureLoad(options: MeasureOptions, runner: LoadRunner = runLoad): Promise<MeasuredLoad> {
   const warmup = await runner({ ...options, durationSec: options.warmupSec });
+  await options.beforeMeasured?.();
   const before = options.sampleCpu?.();
   const load = await runner(options);
   const after = options.sampleCpu?.();
+  await options.afterMeasured?.();
   return { warmup, load, cpu: before && after ? cpuWindow(before, after) : undefined };
 }
 

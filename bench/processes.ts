@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 
 /** Which CPU each side of the benchmark runs on, or why nothing is pinned. */
 export interface Pinning {
@@ -259,4 +259,15 @@ export function readRssBytes(pid: number): number {
 /** The 1-minute load average (first field of /proc/loadavg): other work on the machine makes every number noisy. */
 export function readLoadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+/** The CPU's marketing name (`model name` in /proc/cpuinfo), for telling runs on different machines apart. */
+export function readCpuModel(): string {
+  try {
+    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (match?.[1]) return match[1].trim();
+  } catch {
+    // Not Linux, or /proc not mounted: os.cpus() below.
+  }
+  return cpus()[0]?.model.trim() || 'unknown';
 }

@@ -1,19 +1,28 @@
 // What one bench run found, how it is judged against the targets, and how it is printed.
 import type { MeasuredLoad } from './httpLoad.js';
+import type { KeyVerifyCase, KeyVerifyOptions } from './keyVerify.js';
+import { LAG_SAMPLING_INTERVAL_MS, type EventLoopLag, type RequestLogState } from './metricsScrape.js';
 import type { CpuWindow, Pinning } from './processes.js';
-import { formatMiB, formatNumber, formatRatio, renderTable, type Column } from './table.js';
+import { formatMiB, formatNumber, formatRatio, formatSigned, renderTable, type Column } from './table.js';
 import type { WsLoadResult } from './wsLoad.js';
 
 export interface BenchConfig {
   smallJson: { path: string; expected: unknown; connections: number; warmupSec: number; durationSec: number };
   view: { filename: string; bytes: number; connections: number; warmupSec: number; durationSec: number };
   ws: { path: string; messageBytes: number; warmupMs: number; durationMs: number };
+  /** Limits of the key for the limiter run: high enough that nothing is refused, so only their cost shows. */
+  limitedKey: { perMinute: number; perHour: number };
+  keyVerify: KeyVerifyOptions;
   overallLimitMs: number;
 }
 
 export interface BenchTargets {
   /** The gate's own CPU per small JSON request, in µs. */
   gateCpuUsPerRequest: number;
+  /** Extra gate CPU per small GET of auth (required + key) over mode off, in µs (issue 3: auth alone). */
+  authCostUsPerRequest: number;
+  /** One KeyStore.verify() call, in µs. */
+  keyVerifyUs: number;
   /** The rest are gate/direct ratios that must be reached. */
   smallJsonRpsRatio: number;
   viewThroughputRatio: number;
@@ -26,6 +35,21 @@ export interface HttpSection {
   direct: MeasuredLoad;
   gate: MeasuredLoad;
 }
+
+/** One measured small-GET run through a gate, with the gate's event-loop delay over the same window. */
+export interface GateRun {
+  load: MeasuredLoad;
+  gateCpuUsPerRequest: number;
+  eventLoop: Outcome<EventLoopLag>;
+}
+
+/** The main small-GET line: auth required, a creator key without limits. */
+export type SmallJsonSection = HttpSection & {
+  gateCpuUsPerRequest: number;
+  eventLoop: Outcome<EventLoopLag>;
+  /** What `<dataDir>/logs/` held right after the run. */
+  requestLog: Outcome<RequestLogState>;
+};
 
 /** One WebSocket variant: the client offers permessage-deflate (as browsers do) or not. */
 export interface WsCase {
@@ -56,7 +80,13 @@ export interface BenchReport {
   clockTicksPerSecond: number;
   config: BenchConfig;
   targets: BenchTargets;
-  smallJson: Outcome<HttpSection & { gateCpuUsPerRequest: number }>;
+  smallJson: Outcome<SmallJsonSection>;
+  /** The same small GET through a second gate started with `--auth off`, no credential sent. */
+  smallJsonAuthOff: Outcome<GateRun>;
+  /** The same small GET through the main gate with a key that has (never reached) per-minute and per-hour limits. */
+  smallJsonLimitedKey: Outcome<GateRun>;
+  /** KeyStore.verify() timed in the bench process, before any server starts. */
+  keyVerify: Outcome<KeyVerifyCase[]>;
   view: Outcome<HttpSection & { gateCpuMsPerDownload: number }>;
   ws: Outcome<WsCase[]>;
   gateRss: { http: RssSample | undefined; ws: RssSample | undefined };
@@ -64,15 +94,37 @@ export interface BenchReport {
   gateStderr: string[];
   /** 1-minute load average before the bench started anything: above ~0.5, others were competing for the CPUs. */
   loadAverageAtStart: number;
+  /** `model name` from /proc/cpuinfo. */
+  cpuModel: string;
   checks: Check[];
 }
 
+/** Gate CPU per request of `run` minus that of `base`; NaN when either could not be measured. */
+export function cpuDifference(
+  run: Outcome<{ gateCpuUsPerRequest: number }>,
+  base: Outcome<{ gateCpuUsPerRequest: number }>
+): number {
+  return run.ok && base.ok ? run.value.gateCpuUsPerRequest - base.value.gateCpuUsPerRequest : Number.NaN;
+}
+
+/** The main line's extra CPU over mode off: credential parsing, key lookup, scope and limit checks. */
+export function authCostOf(report: Pick<BenchReport, 'smallJson' | 'smallJsonAuthOff'>): number {
+  return cpuDifference(report.smallJson, report.smallJsonAuthOff);
+}
+
+/** The limiter's own cost: a key with limits against the same gate's key without. */
+export function limiterCostOf(report: Pick<BenchReport, 'smallJson' | 'smallJsonLimitedKey'>): number {
+  return cpuDifference(report.smallJsonLimitedKey, report.smallJson);
+}
+
+const AUTH_COST_CHECK = 'auth + scope + limits: gate CPU over --auth off';
+const keyVerifyCheck = (label: string): string => `KeyStore.verify(), ${label}`;
+
 export function checksOf(
   targets: BenchTargets,
-  smallJson: BenchReport['smallJson'],
-  view: BenchReport['view'],
-  ws: BenchReport['ws']
+  report: Pick<BenchReport, 'smallJson' | 'smallJsonAuthOff' | 'smallJsonLimitedKey' | 'keyVerify' | 'view' | 'ws'>
 ): Check[] {
+  const { smallJson, view, ws } = report;
   const checks: Check[] = [];
   const atMost = (name: string, value: number, limit: number, unit: string): void => {
     checks.push({ name, value, target: `≤ ${limit} ${unit}`, passed: value <= limit });
@@ -85,6 +137,20 @@ export function checksOf(
     atMost('small JSON: gate CPU per request', gateCpuUsPerRequest, targets.gateCpuUsPerRequest, 'µs');
     atLeast('small JSON: req/s', gate.load.requestsPerSec / direct.load.requestsPerSec, targets.smallJsonRpsRatio);
   }
+  const authCost = authCostOf(report);
+  if (Number.isFinite(authCost)) {
+    checks.push({
+      name: AUTH_COST_CHECK,
+      value: authCost,
+      target: `≤ +${targets.authCostUsPerRequest} µs (auth alone)`,
+      passed: authCost <= targets.authCostUsPerRequest,
+    });
+  }
+  if (report.keyVerify.ok) {
+    for (const { label, usPerVerify } of report.keyVerify.value) {
+      atMost(keyVerifyCheck(label), usPerVerify, targets.keyVerifyUs, 'µs');
+    }
+  }
   if (view.ok) {
     const { direct, gate } = view.value;
     atLeast('/view: throughput', gate.load.bytesPerSec / direct.load.bytesPerSec, targets.viewThroughputRatio);
@@ -96,19 +162,85 @@ export function checksOf(
     }
   }
   // A run with failed requests did not measure what it claims to, whatever its speed.
+  const failed = (name: string, { errors, non2xx }: MeasuredLoad['load']): void => {
+    if (errors + non2xx > 0) {
+      checks.push({ name: `${name}: failed requests`, value: errors + non2xx, target: '0', passed: false });
+    }
+  };
   for (const [name, outcome] of [
     ['small JSON', smallJson],
     ['/view', view],
   ] as const) {
     if (!outcome.ok) continue;
-    for (const side of ['direct', 'gate'] as const) {
-      const { errors, non2xx } = outcome.value[side].load;
-      if (errors + non2xx > 0) {
-        checks.push({ name: `${name}: failed requests (${side})`, value: errors + non2xx, target: '0', passed: false });
-      }
-    }
+    for (const side of ['direct', 'gate'] as const) failed(`${name} (${side})`, outcome.value[side].load);
   }
+  if (report.smallJsonAuthOff.ok) failed('small JSON (--auth off)', report.smallJsonAuthOff.value.load.load);
+  if (report.smallJsonLimitedKey.ok) failed('small JSON (key with limits)', report.smallJsonLimitedKey.value.load.load);
   return checks;
+}
+
+/** The small GET through the gate in other configurations, the costs they reveal, and the event-loop delay. */
+function variantRows(report: BenchReport): string[][] {
+  const rows: string[][] = [];
+  const { smallJson, targets } = report;
+  const directRps = smallJson.ok ? smallJson.value.direct.load.requestsPerSec : Number.NaN;
+  const variant = (name: string, run: Outcome<GateRun>): void => {
+    if (!run.ok) {
+      rows.push([name, '', '', '', '', errorCell(run.error)]);
+      return;
+    }
+    const rps = run.value.load.load.requestsPerSec;
+    rows.push(
+      [`${name}: req/s`, formatNumber(directRps), formatNumber(rps), formatRatio(rps / directRps), '', ''],
+      [`${name}: gate CPU µs/req`, '—', formatNumber(run.value.gateCpuUsPerRequest, 1), '—', '', '']
+    );
+  };
+  variant('GET /prompt, --auth off, no key', report.smallJsonAuthOff);
+  const { perMinute, perHour } = report.config.limitedKey;
+  variant(
+    `GET /prompt, key with limits (${formatNumber(perMinute)}/min, ${formatNumber(perHour)}/h)`,
+    report.smallJsonLimitedKey
+  );
+  rows.push(
+    [
+      'auth + scope + limits cost (required + key − off): µs/req',
+      '—',
+      formatSigned(authCostOf(report), 1),
+      '—',
+      `≤ +${targets.authCostUsPerRequest} µs (auth alone)`,
+      verdict(report, AUTH_COST_CHECK),
+    ],
+    ['limiter cost (key with limits − key without): µs/req', '—', formatSigned(limiterCostOf(report), 1), '—', '', '']
+  );
+  if (smallJson.ok) {
+    const { eventLoop, requestLog } = smallJson.value;
+    const name = `gate event-loop delay p99 under GET /prompt load, ${loggingLabel(requestLog)}: ms`;
+    rows.push(
+      eventLoop.ok
+        ? [name, '—', formatNumber(eventLoop.value.p99Ms, 2), '—', '', '']
+        : [name, '', '', '', '', errorCell(eventLoop.error)]
+    );
+  }
+  if (report.keyVerify.ok) {
+    for (const { label, usPerVerify } of report.keyVerify.value) {
+      rows.push([
+        `KeyStore.verify() in the bench process, ${label}: µs`,
+        '—',
+        formatNumber(usPerVerify, 2),
+        '—',
+        `≤ ${targets.keyVerifyUs} µs`,
+        verdict(report, keyVerifyCheck(label)),
+      ]);
+    }
+  } else {
+    rows.push(['KeyStore.verify() in the bench process', '', '', '', '', errorCell(report.keyVerify.error)]);
+  }
+  return rows;
+}
+
+function loggingLabel(requestLog: Outcome<RequestLogState>): string {
+  if (!requestLog.ok) return 'logging unknown';
+  return requestLog.value.on ? 'logging on' : 'logging off';
 }
 
 const COLUMNS: readonly Column[] = [
@@ -164,6 +296,7 @@ function tableRows(report: BenchReport): string[][] {
   } else {
     rows.push([sjName, '', '', '', '', errorCell(smallJson.error)]);
   }
+  rows.push(...variantRows(report));
 
   const vw = config.view;
   const vwName = `GET /view ${formatMiB(vw.bytes)} (${vw.connections} conns, ${vw.durationSec} s)`;
@@ -239,6 +372,12 @@ function gateWindows(report: BenchReport): GateWindow[] {
     const { load, cpu } = report.smallJson.value.gate;
     windows.push({ name: 'GET /prompt', durationSec: load.durationSec, cpu });
   }
+  for (const [name, run] of [
+    ['GET /prompt --auth off', report.smallJsonAuthOff],
+    ['GET /prompt key with limits', report.smallJsonLimitedKey],
+  ] as const) {
+    if (run.ok) windows.push({ name, durationSec: run.value.load.load.durationSec, cpu: run.value.load.cpu });
+  }
   if (report.view.ok) {
     const { load, cpu } = report.view.value.gate;
     windows.push({ name: 'GET /view', durationSec: load.durationSec, cpu });
@@ -278,6 +417,55 @@ function coreShareNotes(report: BenchReport): string[] {
   return notes;
 }
 
+/** The cost lines in words, and where the request log and event-loop numbers came from. */
+function costNotes(report: BenchReport): string[] {
+  const notes: string[] = [];
+  const { smallJson, smallJsonAuthOff, smallJsonLimitedKey, targets } = report;
+  const usPerRequest = (run: Outcome<{ gateCpuUsPerRequest: number }>): string =>
+    run.ok ? `${formatNumber(run.value.gateCpuUsPerRequest, 1)} µs/request` : 'not measured';
+  const authCost = authCostOf(report);
+  const authMark = Number.isFinite(authCost)
+    ? `${authCost <= targets.authCostUsPerRequest ? 'within' : 'OVER'} issue 3's ≤ +${targets.authCostUsPerRequest} µs for auth alone`
+    : 'not measured';
+  notes.push(
+    `auth + scope + limits cost: ${formatSigned(authCost, 1)} µs/request (gate CPU: --auth required + key ` +
+      `${usPerRequest(smallJson)}, --auth off without key ${usPerRequest(smallJsonAuthOff)}; ${authMark}; ` +
+      `the full gate's target is ≤ ${targets.gateCpuUsPerRequest} µs on the required + key line).`,
+    `limiter cost: ${formatSigned(limiterCostOf(report), 1)} µs/request (same gate, key with per-minute and ` +
+      `per-hour limits ${usPerRequest(smallJsonLimitedKey)} vs key without limits; none of its requests is refused). ` +
+      'Differences of a few µs are within run-to-run noise on a loaded machine.'
+  );
+  if (smallJson.ok) {
+    const { requestLog, eventLoop } = smallJson.value;
+    const logState = requestLog.ok
+      ? requestLog.value.on
+        ? `logging on: the gate's logs/ held ${requestLog.value.files.join(', ')} ` +
+          `(${formatNumber(requestLog.value.bytes / 1024)} KiB) after the GET /prompt run`
+        : "logging off: no requests* file in the gate's logs/ after the GET /prompt run"
+      : `request log state unknown (${requestLog.error})`;
+    const lag = eventLoop.ok
+      ? `p50 ${formatNumber(eventLoop.value.p50Ms, 2)} / p90 ${formatNumber(eventLoop.value.p90Ms, 2)} / ` +
+        `p99 ${formatNumber(eventLoop.value.p99Ms, 2)} / max ${formatNumber(eventLoop.value.maxMs, 2)} ms as ` +
+        `scraped, which includes the ${LAG_SAMPLING_INTERVAL_MS} ms sampling interval (idle reads ~` +
+        `${LAG_SAMPLING_INTERVAL_MS} ms), so the load delayed the loop by ~` +
+        `${formatNumber(Math.max(0, eventLoop.value.p99Ms - LAG_SAMPLING_INTERVAL_MS), 1)} ms at p99`
+      : 'not read';
+    notes.push(
+      `Event-loop delay from the gate's /gate/metrics (prom-client, reset by a scrape right before the measured ` +
+        `GET /prompt run, read right after it): ${lag}; ${logState}.`
+    );
+  }
+  if (report.keyVerify.ok) {
+    const { calls } = report.keyVerify.value[0] ?? { calls: 0 };
+    notes.push(
+      `KeyStore.verify(): median of ${report.config.keyVerify.rounds} rounds, ${formatNumber(calls)} calls per case ` +
+        `after ${formatNumber(report.config.keyVerify.warmupCalls)} warm-up calls, before any server was started ` +
+        '(server sources run through tsx).'
+    );
+  }
+  return notes;
+}
+
 export function printReport(report: BenchReport, jsonPath: string): void {
   const notes: string[] = [];
   if (report.ws.ok) {
@@ -287,6 +475,7 @@ export function printReport(report: BenchReport, jsonPath: string): void {
     }
   }
   notes.push('Gate/Direct above 1× on latency rows means the gate adds that much; CPU is utime+stime from /proc.');
+  notes.push(...costNotes(report));
   notes.push(...coreShareNotes(report));
   if (report.loadAverageAtStart > NOISY_LOAD_AVERAGE) {
     notes.push(
@@ -301,14 +490,26 @@ export function printReport(report: BenchReport, jsonPath: string): void {
     );
   }
   const missed = report.checks.filter((c) => !c.passed);
-  const failedSections = [report.smallJson, report.view, report.ws].filter((o) => !o.ok).length;
+  const failedSections = [
+    report.smallJson,
+    report.smallJsonAuthOff,
+    report.smallJsonLimitedKey,
+    report.keyVerify,
+    report.view,
+    report.ws,
+  ].filter((o) => !o.ok).length;
   const summary =
     missed.length === 0 && failedSections === 0
       ? `All ${report.checks.length} targets met.`
       : `${missed.length} of ${report.checks.length} targets MISSED` +
         (failedSections > 0 ? `, ${failedSections} measurement(s) could not run` : '') +
         '.';
+  const machine =
+    `Machine: ${report.cpuModel} · ${report.cpus} CPUs · 1-minute load average ` +
+    `${report.loadAverageAtStart.toFixed(2)} before the run.`;
   process.stdout.write(
-    [renderTable(COLUMNS, tableRows(report)), '', ...notes, summary, `Numbers written to ${jsonPath}`].join('\n') + '\n'
+    [renderTable(COLUMNS, tableRows(report)), machine, '', ...notes, summary, `Numbers written to ${jsonPath}`].join(
+      '\n'
+    ) + '\n'
   );
 }

@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { startFakeComfy } from '../test/fixtures/fakeComfy/index.js';
-import { fetchBody, measureLoad, runDownloadLoad, uploadImage } from './httpLoad.js';
+import { fetchBody, measureLoad, runDownloadLoad, uploadImage, type MeasuredLoad } from './httpLoad.js';
+import { measureKeyVerify } from './keyVerify.js';
+import { detectRequestLog, EventLoopProbe } from './metricsScrape.js';
 import {
   clockTicksPerSecond,
   detectPinning,
   pinSelf,
+  readCpuModel,
   readLoadAverage,
   readRssBytes,
   runToCompletion,
@@ -27,9 +30,11 @@ import {
   type BenchConfig,
   type BenchReport,
   type BenchTargets,
+  type GateRun,
   type HttpSection,
   type Outcome,
   type RssSample,
+  type SmallJsonSection,
   type WsCase,
 } from './report.js';
 import { measureWs } from './wsLoad.js';
@@ -46,12 +51,16 @@ const CONFIG: BenchConfig = {
   },
   view: { filename: 'bench.png', bytes: 5 * 1024 * 1024, connections: 4, warmupSec: 1, durationSec: 6 },
   ws: { path: '/ws?clientId=bench', messageBytes: 1024, warmupMs: 500, durationMs: 5_000 },
-  /** Everything above takes about a minute; this only catches a hang. */
+  limitedKey: { perMinute: 10_000_000, perHour: 10_000_000 },
+  keyVerify: { warmupCalls: 50_000, calls: 200_000, rounds: 5 },
+  /** Everything above takes about a minute and a half; this only catches a hang. */
   overallLimitMs: 5 * 60_000,
 };
 
 const TARGETS: BenchTargets = {
   gateCpuUsPerRequest: 80,
+  authCostUsPerRequest: 5,
+  keyVerifyUs: 5,
   smallJsonRpsRatio: 0.55,
   viewThroughputRatio: 0.3,
   wsMessagesRatio: 0.6,
@@ -98,36 +107,71 @@ function gateEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The gate child, the headers that authenticate a client to it, and a reading of its CPU and its core's. */
-type GateProcess = ChildHandle & { auth: Record<string, string>; sampleCpu: () => CpuSample };
+type AuthMode = 'off' | 'required';
+
+/** The gate child, its data dir, the headers each kind of client sends it, and a reading of its CPU and its core's. */
+type GateProcess = ChildHandle & {
+  mode: AuthMode;
+  dataDir: string;
+  /** Headers for proxied requests: a creator key without limits under `required`, nothing under `off`. */
+  auth: Record<string, string>;
+  /** A creator key with CONFIG.limitedKey's limits. */
+  limitedAuth: Record<string, string>;
+  /** An admin key, for `GET /gate/metrics`. */
+  adminAuth: Record<string, string>;
+  sampleCpu: () => CpuSample;
+};
 
 const CLI = join(ROOT, 'bin', 'comfygate.js');
 
-/**
- * Measured the way teammates use it: protection required and an API key on every request, so the hot path
- * includes credential parsing, key lookup, scope and limit checks, usage counting and request logging. The key
- * has no limits (the CLI default), so nothing is refused with 429 under load.
- */
-async function startGate(upstream: string, pinning: Pinning, cleanup: Cleanup): Promise<GateProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'comfygate-bench-'));
-  cleanup.add(`data dir ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+/** `comfygate keys create … --json` against a data dir no gate runs on yet; resolves with the plaintext key. */
+async function createKey(dataDir: string, name: string, extraArgs: readonly string[]): Promise<string> {
   const created = await runToCompletion(
     process.execPath,
-    [CLI, 'keys', 'create', '--name', 'bench', '--role', 'creator', '--json', '--data-dir', dataDir],
+    [CLI, 'keys', 'create', '--name', name, ...extraArgs, '--json', '--data-dir', dataDir],
     { cwd: ROOT, env: gateEnv() }
   );
   const parsed: unknown = JSON.parse(created);
   if (typeof parsed !== 'object' || parsed === null || !('key' in parsed) || typeof parsed.key !== 'string') {
     throw new Error(`keys create --json printed no key: ${created}`);
   }
+  return parsed.key;
+}
+
+/**
+ * The main gate is measured the way teammates use it: protection required and an API key on every request, so
+ * the hot path includes credential parsing, key lookup, scope and limit checks, usage counting and request
+ * logging. That key has no limits (the CLI default), so nothing is refused with 429 under load; a second key
+ * with limits far above what the bench sends shows the limiter's cost. A gate in mode `off` is the baseline
+ * for the cost of all that. Every gate also gets an admin key, so that it does not make one on first start
+ * and so that the bench can read its metrics.
+ */
+async function startGate(upstream: string, mode: AuthMode, pinning: Pinning, cleanup: Cleanup): Promise<GateProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), `comfygate-bench-${mode}-`));
+  cleanup.add(`data dir ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+  const { perMinute, perHour } = CONFIG.limitedKey;
+  // Concurrent CLI writers are safe: keys.json is updated under a lock.
+  const [creatorKey, limitedKey, adminKey] = await Promise.all([
+    createKey(dataDir, 'bench', ['--role', 'creator']),
+    createKey(dataDir, 'bench-limited', [
+      '--role',
+      'creator',
+      '--per-minute',
+      String(perMinute),
+      '--per-hour',
+      String(perHour),
+    ]),
+    createKey(dataDir, 'bench-admin', ['--role', 'admin']),
+  ]);
+  const cpu = pinning.enabled ? pinning.gateCpu : undefined;
   const gate = await spawnServer({
-    name: 'gate',
+    name: `gate (--auth ${mode})`,
     command: process.execPath,
     args: [
       CLI,
       'serve',
       '--auth',
-      'required',
+      mode,
       '--upstream',
       upstream,
       '--host',
@@ -138,13 +182,20 @@ async function startGate(upstream: string, pinning: Pinning, cleanup: Cleanup): 
       dataDir,
     ],
     cwd: ROOT,
-    cpu: pinning.enabled ? pinning.gateCpu : undefined,
+    cpu,
     env: gateEnv(),
     ready: /^ComfyGate listening on (http:\/\/\S+)/m,
   });
-  cleanup.add(`gate (pid ${gate.pid})`, () => gate.stop());
-  const cpu = pinning.enabled ? pinning.gateCpu : undefined;
-  return { ...gate, auth: { 'x-api-key': parsed.key }, sampleCpu: () => sampleCpu(gate.pid, cpu) };
+  cleanup.add(`gate --auth ${mode} (pid ${gate.pid})`, () => gate.stop());
+  return {
+    ...gate,
+    mode,
+    dataDir,
+    auth: mode === 'required' ? { 'x-api-key': creatorKey } : {},
+    limitedAuth: { 'x-api-key': limitedKey },
+    adminAuth: { 'x-api-key': adminKey },
+    sampleCpu: () => sampleCpu(gate.pid, cpu),
+  };
 }
 
 async function startFakeProcess(pinning: Pinning, cleanup: Cleanup): Promise<ChildHandle> {
@@ -174,28 +225,56 @@ async function expectBody(
   }
 }
 
-async function benchSmallJson(
-  fakeUrl: string,
-  gate: GateProcess
-): Promise<HttpSection & { gateCpuUsPerRequest: number }> {
+async function expectStatus(url: string, headers: Record<string, string>, status: number): Promise<void> {
+  const answer = await fetchBody(url, headers);
+  if (answer.status !== status) {
+    throw new Error(`${url} answered ${answer.status}, expected ${status}: ${answer.body.subarray(0, 200).toString()}`);
+  }
+}
+
+const isExpectedSmallJson = (body: Buffer): boolean =>
+  isDeepStrictEqual(JSON.parse(body.toString()), CONFIG.smallJson.expected);
+
+/** The small GET through `gate` with `headers`, and the gate's event-loop delay over the measured run. */
+async function measureGateRun(gate: GateProcess, headers: Record<string, string>): Promise<GateRun> {
   const { path, expected, connections, warmupSec, durationSec } = CONFIG.smallJson;
-  const isExpected = (body: Buffer): boolean => isDeepStrictEqual(JSON.parse(body.toString()), expected);
   // Checked first: a gate answering 401 or 502 quickly would otherwise look like a fast gate.
-  await expectBody(fakeUrl + path, {}, isExpected, JSON.stringify(expected));
-  await expectBody(gate.url + path, gate.auth, isExpected, JSON.stringify(expected));
-  const direct = await measureLoad({ url: fakeUrl + path, connections, warmupSec, durationSec });
-  const viaGate = await measureLoad({
+  await expectBody(gate.url + path, headers, isExpectedSmallJson, JSON.stringify(expected));
+  const probe = new EventLoopProbe(gate.url, gate.adminAuth);
+  const load = await measureLoad({
     url: gate.url + path,
-    headers: gate.auth,
+    headers,
     connections,
     warmupSec,
     durationSec,
     sampleCpu: gate.sampleCpu,
+    beforeMeasured: probe.start,
+    afterMeasured: probe.finish,
   });
+  return { load, gateCpuUsPerRequest: cpuUsPerRequest(load), eventLoop: probe.outcome };
+}
+
+function cpuUsPerRequest(measured: MeasuredLoad): number {
+  return ((measured.cpu?.processSeconds ?? Number.NaN) * 1e6) / measured.load.requests;
+}
+
+async function benchSmallJson(fakeUrl: string, gate: GateProcess): Promise<SmallJsonSection> {
+  const { path, expected, connections, warmupSec, durationSec } = CONFIG.smallJson;
+  await expectBody(fakeUrl + path, {}, isExpectedSmallJson, JSON.stringify(expected));
+  // The comparison with mode off only means something if this gate really demands a key.
+  await expectStatus(gate.url + path, {}, 401);
+  const direct = await measureLoad({ url: fakeUrl + path, connections, warmupSec, durationSec });
+  const viaGate = await measureGateRun(gate, gate.auth);
+  const requestLog = await detectRequestLog(gate.dataDir).then(
+    (value): Outcome<typeof value> => ({ ok: true, value }),
+    (error: unknown): Outcome<never> => ({ ok: false, error: messageOf(error) })
+  );
   return {
     direct,
-    gate: viaGate,
-    gateCpuUsPerRequest: ((viaGate.cpu?.processSeconds ?? Number.NaN) * 1e6) / viaGate.load.requests,
+    gate: viaGate.load,
+    gateCpuUsPerRequest: viaGate.gateCpuUsPerRequest,
+    eventLoop: viaGate.eventLoop,
+    requestLog,
   };
 }
 
@@ -250,7 +329,7 @@ async function benchWs(pinning: Pinning, cleanup: Cleanup): Promise<WsPhase> {
   const { path, messageBytes, warmupMs, durationMs } = CONFIG.ws;
   const fake = await startFakeComfy();
   cleanup.add('in-process fake ComfyUI', () => fake.close());
-  const gate = await startGate(fake.url, pinning, cleanup);
+  const gate = await startGate(fake.url, 'required', pinning, cleanup);
   const rssBefore = readRssBytes(gate.pid);
   const toWs = (url: string): string => url.replace(/^http/, 'ws') + path;
   const cases: WsCase[] = [];
@@ -277,14 +356,28 @@ async function benchWs(pinning: Pinning, cleanup: Cleanup): Promise<WsPhase> {
 async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = readLoadAverage();
+  const cpuModel = readCpuModel();
+  // First, while no server shares this process's CPU.
+  const keyVerify = await attempt('KeyStore.verify() micro-benchmark', () => measureKeyVerify(CONFIG.keyVerify));
+
   const httpCleanup = new Cleanup();
   cleanup.add('HTTP phase', () => httpCleanup.run());
   const fake = await startFakeProcess(pinning, httpCleanup);
-  const gate = await startGate(fake.url, pinning, httpCleanup);
-  printHeader(pinning, fake, gate, loadAverageAtStart);
+  const gate = await startGate(fake.url, 'required', pinning, httpCleanup);
+  // Started now and left idle on the gate's core until its run, so the runs compared follow one another.
+  const offGate = await startGate(fake.url, 'off', pinning, httpCleanup);
+  printHeader(pinning, fake, gate, offGate, loadAverageAtStart, cpuModel);
 
   const rssBefore = readRssBytes(gate.pid);
-  const smallJson = await attempt('small JSON GET', () => benchSmallJson(fake.url, gate));
+  const smallJson = await attempt('small JSON GET (--auth required + key)', () => benchSmallJson(fake.url, gate));
+  const smallJsonAuthOff = await attempt('small JSON GET (--auth off, no key)', () =>
+    measureGateRun(offGate, offGate.auth)
+  );
+  const smallJsonLimitedKey = await attempt('small JSON GET (key with limits)', () =>
+    measureGateRun(gate, gate.limitedAuth)
+  );
+  const offStderr = offGate.stderrTail();
+  await offGate.stop();
   const view = await attempt('5 MiB /view download', () => benchView(fake.url, gate));
   const httpRss = { beforeBytes: rssBefore, afterBytes: readRssBytes(gate.pid) };
   const httpStderr = gate.stderrTail();
@@ -294,6 +387,7 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
   const wsPhase = await attempt('WebSocket 1 KB messages', () => benchWs(pinning, cleanup));
   const ws: BenchReport['ws'] = wsPhase.ok ? { ok: true, value: wsPhase.value.cases } : wsPhase;
 
+  const measured = { smallJson, smallJsonAuthOff, smallJsonLimitedKey, keyVerify, view, ws };
   return {
     startedAt,
     node: process.version,
@@ -302,24 +396,34 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
     clockTicksPerSecond: clockTicksPerSecond(),
     config: CONFIG,
     targets: TARGETS,
-    smallJson,
-    view,
-    ws,
+    ...measured,
     gateRss: { http: httpRss, ws: wsPhase.ok ? wsPhase.value.rss : undefined },
-    gateStderr: [...httpStderr, ...(wsPhase.ok ? wsPhase.value.stderr : [])],
+    gateStderr: [...httpStderr, ...offStderr, ...(wsPhase.ok ? wsPhase.value.stderr : [])],
     loadAverageAtStart,
-    checks: checksOf(TARGETS, smallJson, view, ws),
+    cpuModel,
+    checks: checksOf(TARGETS, measured),
   };
 }
 
-function printHeader(pinning: Pinning, fake: ChildHandle, gate: ChildHandle, loadAverage: number): void {
+function printHeader(
+  pinning: Pinning,
+  fake: ChildHandle,
+  gate: ChildHandle,
+  offGate: ChildHandle,
+  loadAverage: number,
+  cpuModel: string
+): void {
+  const { perMinute, perHour } = CONFIG.limitedKey;
   const lines = [
-    `ComfyGate bench · node ${process.version} · ${cpus().length} CPUs · CLK_TCK ${clockTicksPerSecond()} · ` +
-      `load average ${loadAverage.toFixed(2)} before start`,
+    `ComfyGate bench · node ${process.version} · ${cpus().length} CPUs (${cpuModel}) · ` +
+      `CLK_TCK ${clockTicksPerSecond()} · load average ${loadAverage.toFixed(2)} before start`,
     `CPU: ${pinning.description}`,
-    `fake ComfyUI (child process ${fake.pid}): ${fake.url} · gate (child process ${gate.pid}): ${gate.url}`,
-    `WebSocket phase: fake ComfyUI inside the bench process, a second gate in front of it`,
-    `Gate: --auth required, every request through it carries a creator API key without limits (X-API-Key)`,
+    `fake ComfyUI (child process ${fake.pid}): ${fake.url}`,
+    `gate --auth required (child process ${gate.pid}): ${gate.url} · ` +
+      `gate --auth off (child process ${offGate.pid}): ${offGate.url}, stopped after its run`,
+    `WebSocket phase: fake ComfyUI inside the bench process, a second --auth required gate in front of it`,
+    `Gate rows: --auth required, every request carries a creator API key without limits (X-API-Key); ` +
+      `variants: --auth off without a key, and a key limited to ${perMinute}/min and ${perHour}/h`,
   ];
   process.stdout.write(lines.join('\n') + '\n\n');
 }

@@ -58,3 +58,10 @@ export function formatRatio(value: number | undefined, target?: number): string 
 export function formatMiB(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/** Like formatNumber with an explicit sign: `+3.2`, `−1.0` (a real minus, as in the table's other symbols). */
+export function formatSigned(value: number | undefined, decimals = 0): string {
+  if (value === undefined || !Number.isFinite(value)) return '—';
+  const magnitude = formatNumber(Math.abs(value), decimals);
+  return value < 0 && magnitude !== formatNumber(0, decimals) ? `−${magnitude}` : `+${magnitude}`;
+}

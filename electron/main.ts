@@ -1,27 +1,42 @@
-import { app, BrowserWindow } from 'electron';
-import { loadConfig } from '../server/config/loadConfig.js';
-import { startGate, type GateHandle } from '../server/gate.js';
-import { dashboardWindowOptions } from './windowOptions.js';
-
 /**
- * Placeholder shell until the desktop issue: starts the gate in-process with its data in the
- * app's userData folder and shows the dashboard. Tray, single instance and IPC come later.
+ * ComfyGate desktop: the entry point. Synchronous set-up first (paths, quit handling, the
+ * single-instance lock), then one async start; the parts live in desktopApp.ts and its modules.
  */
-let gate: GateHandle | undefined;
+import { app, dialog } from 'electron';
+import { startDesktopApp, type DesktopApp } from './desktopApp.js';
+import { desktopPaths, prepareAppPaths } from './lifecycle/appPaths.js';
+import { createShutdown } from './lifecycle/shutdown.js';
+import { claimSingleInstance } from './lifecycle/singleInstance.js';
+import { describeStartError } from './lifecycle/startError.js';
 
-async function start(): Promise<void> {
-  await app.whenReady();
-  const config = await loadConfig({ flags: { dataDir: app.getPath('userData') } });
-  gate = await startGate({ config });
-  const window = new BrowserWindow(dashboardWindowOptions());
-  await window.loadURL(`${gate.url}/gate/`);
+/** Gate shutdown has its own grace period (5 s by default); this only catches a hang. */
+const SHUTDOWN_STEP_TIMEOUT_MS = 20_000;
+
+prepareAppPaths(app);
+const shutdown = createShutdown(app, {
+  stepTimeoutMs: SHUTDOWN_STEP_TIMEOUT_MS,
+  log: (message, error) => console.error(`ComfyGate: ${message}`, error ?? ''),
+});
+let desktop: Promise<DesktopApp> | undefined;
+
+if (claimSingleInstance(app, showDashboardOfFirstInstance)) {
+  quitOnSignals();
+  desktop = startDesktopApp({ shutdown, paths: desktopPaths(import.meta.url), argv: process.argv });
+  desktop.catch(failToStart);
 }
 
-app.on('window-all-closed', () => {
-  void gate?.stop().finally(() => app.quit());
-});
+/** A second launch (double-click, start menu) means "show me the app". */
+function showDashboardOfFirstInstance(): void {
+  desktop?.then((started) => started.showDashboard()).catch(() => undefined);
+}
 
-start().catch((error: unknown) => {
+/** Ctrl-C in `npm run desktop`, or a service manager: the same ordered shutdown as Quit. */
+function quitOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+}
+
+function failToStart(error: unknown): void {
   console.error('ComfyGate could not start:', error);
-  app.exit(1);
-});
+  dialog.showErrorBox('ComfyGate could not start', describeStartError(error));
+  shutdown.quit(1).catch(() => undefined);
+}

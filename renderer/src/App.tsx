@@ -1,42 +1,195 @@
-import { useEffect, useState } from 'react';
-import type { HealthReport } from '../../server/admin/health.js';
-import { fetchHealth } from './api.js';
+import { useEffect, useRef, useState } from 'react';
+import { errorMessage, LOGIN_PATH, loginUrl } from './api/client.js';
+import { gate } from './api/gate.js';
+import type { Whoami } from './api/types.js';
+import { Icon, type IconName } from './components/Icon.js';
+import { ErrorState, Loading } from './components/States.js';
+import { ToastProvider } from './components/Toast.js';
+import { hrefOf, navigate, useRoute, type RouteName } from './lib/router.js';
+import { ROLE_INFO } from './lib/roles.js';
+import { useResource } from './lib/useResource.js';
+import { AuditPage } from './pages/AuditPage.js';
+import { KeysPage } from './pages/keys/KeysPage.js';
+import { LogsPage } from './pages/LogsPage.js';
+import { MePage } from './pages/MePage.js';
+import { OverviewPage } from './pages/OverviewPage.js';
+import { SettingsPage } from './pages/SettingsPage.js';
+import { UsagePage } from './pages/UsagePage.js';
 
-type View = { kind: 'loading' } | { kind: 'ready'; health: HealthReport } | { kind: 'error'; message: string };
+const NAV: { route: Exclude<RouteName, 'not-found'>; label: string; icon: IconName }[] = [
+  { route: 'overview', label: 'Overview', icon: 'overview' },
+  { route: 'keys', label: 'Keys', icon: 'key' },
+  { route: 'usage', label: 'Usage', icon: 'usage' },
+  { route: 'logs', label: 'Logs', icon: 'logs' },
+  { route: 'audit', label: 'Audit', icon: 'audit' },
+  { route: 'settings', label: 'Settings', icon: 'settings' },
+];
 
 export function App() {
-  const [view, setView] = useState<View>({ kind: 'loading' });
+  const who = useResource((signal) => gate.whoami(signal), []);
+  return (
+    <ToastProvider>
+      {who.resource.state === 'loading' && (
+        <div className="splash">
+          <Loading label="Signing in…" />
+        </div>
+      )}
+      {who.resource.state === 'error' && (
+        <div className="splash">
+          <ErrorState title="Cannot open the dashboard" error={who.resource.error} onRetry={who.reload} />
+        </div>
+      )}
+      {who.resource.data && <Shell who={who.resource.data} />}
+    </ToastProvider>
+  );
+}
+
+function useSignOut(admin: boolean): { signOut: () => void; error: string | undefined } {
+  const [error, setError] = useState<string>();
+  const signOut = (): void => {
+    gate.logout().then(
+      // A teammate who signs in again goes on to ComfyUI; an admin comes back here.
+      () => window.location.assign(admin ? loginUrl('') : LOGIN_PATH),
+      (e: unknown) => setError(errorMessage(e))
+    );
+  };
+  return { signOut, error };
+}
+
+function Shell({ who }: { who: Whoami }) {
+  const route = useRoute();
+  const admin = who.role === 'admin';
+  const { signOut, error } = useSignOut(admin);
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+
+  // Teammates have one page; the dashboard's other pages are the admin's.
+  const shown: RouteName = admin ? route : 'me';
+  useEffect(() => {
+    if (!admin && route !== 'me') navigate('me', true);
+  }, [admin, route]);
+
+  // After a navigation, focus the new page's heading (screen readers announce it; Tab continues from there).
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.querySelector<HTMLElement>('h1')?.focus();
+    window.scrollTo(0, 0);
+  }, [shown]);
 
   useEffect(() => {
-    const controller = new AbortController();
-    const load = (): void => {
-      fetchHealth(controller.signal).then(
-        (health) => setView({ kind: 'ready', health }),
-        (error: unknown) => {
-          if (!controller.signal.aborted) setView({ kind: 'error', message: String(error) });
-        }
-      );
+    const titles: Record<RouteName, string> = {
+      overview: 'Overview',
+      keys: 'Keys',
+      usage: 'Usage',
+      logs: 'Logs',
+      audit: 'Audit',
+      settings: 'Settings',
+      me: 'My access',
+      'not-found': 'Not found',
     };
-    load();
-    const timer = setInterval(load, 5000);
-    return () => {
-      controller.abort();
-      clearInterval(timer);
-    };
-  }, []);
+    document.title = `${titles[shown]} · ComfyGate`;
+  }, [shown]);
+
+  const page = (() => {
+    switch (shown) {
+      case 'overview':
+        return <OverviewPage />;
+      case 'keys':
+        return <KeysPage />;
+      case 'usage':
+        return <UsagePage />;
+      case 'logs':
+        return <LogsPage />;
+      case 'audit':
+        return <AuditPage />;
+      case 'settings':
+        return <SettingsPage />;
+      case 'me':
+        return <MePage who={who} onSignOut={signOut} />;
+      case 'not-found':
+        return (
+          <div className="empty">
+            <h1 tabIndex={-1}>Page not found</h1>
+            <p>
+              <a className="link" href={hrefOf('overview')}>
+                Back to the overview
+              </a>
+            </p>
+          </div>
+        );
+    }
+  })();
 
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 640, margin: '3rem auto', padding: '0 1rem' }}>
-      <h1>ComfyGate</h1>
-      {view.kind === 'loading' && <p>Checking ComfyUI…</p>}
-      {view.kind === 'error' && <p role="alert">Cannot reach the gate: {view.message}</p>}
-      {view.kind === 'ready' && (
-        <p>
-          ComfyUI at <code>{view.health.upstream.url}</code> is{' '}
-          <strong>{view.health.upstream.reachable ? 'reachable' : 'not reachable'}</strong>.{' '}
-          <a href="/">Open ComfyUI through the gate</a>
-        </p>
-      )}
-    </main>
+    <div className={admin ? 'shell' : 'shell shell-teammate'}>
+      <button
+        type="button"
+        className="skip-link"
+        onClick={() => main.current?.querySelector<HTMLElement>('h1')?.focus()}
+      >
+        Skip to content
+      </button>
+      <aside className="sidebar">
+        <a className="brand" href={admin ? hrefOf('overview') : hrefOf('me')}>
+          <span className="brand-mark" aria-hidden="true">
+            <Icon name="audit" size={18} />
+          </span>
+          <span className="brand-name">ComfyGate</span>
+        </a>
+        {admin && (
+          <nav aria-label="Dashboard">
+            <ul className="nav">
+              {NAV.map((item) => (
+                <li key={item.route}>
+                  <a
+                    href={hrefOf(item.route)}
+                    className="nav-link"
+                    aria-current={shown === item.route ? 'page' : undefined}
+                  >
+                    <Icon name={item.icon} />
+                    <span>{item.label}</span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
+        <div className="sidebar-footer">
+          <a className="nav-link" href="/" target={admin ? '_blank' : undefined} rel={admin ? 'noopener' : undefined}>
+            <Icon name="external" />
+            <span>Open ComfyUI</span>
+          </a>
+          {admin && (
+            <a className="nav-link" href={hrefOf('me')} aria-current={shown === 'me' ? 'page' : undefined}>
+              <Icon name="user" />
+              <span>My access</span>
+            </a>
+          )}
+          <div className="user-chip">
+            <span className="avatar" aria-hidden="true">
+              {who.name.slice(0, 1).toUpperCase()}
+            </span>
+            <span className="user-text">
+              <span className="user-name">{who.name}</span>
+              <span className="user-role">{ROLE_INFO[who.role].label}</span>
+            </span>
+            <button type="button" className="icon-button" onClick={signOut} aria-label="Sign out" title="Sign out">
+              <Icon name="logout" size={16} />
+            </button>
+          </div>
+          {error && (
+            <p className="form-error small" role="alert">
+              {error}
+            </p>
+          )}
+        </div>
+      </aside>
+      <main className="main" ref={main}>
+        {page}
+      </main>
+    </div>
   );
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Express, NextFunction, Request, Response } from 'express';
 import express from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -110,6 +111,11 @@ export function createAdminApp(options: AdminAppOptions): Express {
   app.use('/gate/api', api);
 
   if (dashboardDir && existsSync(dashboardDir)) {
+    // One page: the dashboard at /gate/ and the teammate page at /gate/me (it routes by hash inside).
+    const index = resolve(dashboardDir, 'index.html');
+    app.get(['/gate/', '/gate/me'], (_req, res) => {
+      res.set('cache-control', 'no-cache').sendFile(index);
+    });
     app.use('/gate', express.static(dashboardDir, { index: 'index.html', redirect: true, fallthrough: true }));
   }
 

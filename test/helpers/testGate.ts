@@ -13,18 +13,30 @@ export interface TestGate extends GateHandle {
   host: string;
 }
 
-export type TestGateOptions = Partial<GateConfigInput> & { upstream: string; mode?: AuthMode; legacyApiKey?: string };
+export type TestGateOptions = Partial<GateConfigInput> & {
+  upstream: string;
+  mode?: AuthMode;
+  legacyApiKey?: string;
+  /** Built dashboard files to serve at /gate/ (the e2e tests build it into a temporary folder). */
+  dashboardDir?: string;
+};
 
 /**
  * A real gate on a random loopback port with its own temporary data dir. Protection is `off`
  * unless the test asks for a mode, so proxy tests see plain pass-through.
  */
-export async function startTestGate({ mode = 'off', legacyApiKey, ...config }: TestGateOptions): Promise<TestGate> {
+export async function startTestGate({
+  mode = 'off',
+  legacyApiKey,
+  dashboardDir,
+  ...config
+}: TestGateOptions): Promise<TestGate> {
   const dataDir = config.dataDir ?? (await mkdtemp(join(tmpdir(), 'comfygate-test-')));
   const gate = await startGate({
     config: gateConfigSchema.parse({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...config, dataDir }),
     mode,
     legacyApiKey,
+    dashboardDir,
   });
   if (!gate.initialAdminKey) throw new Error('expected a fresh data dir with no keys');
   return {
