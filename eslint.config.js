@@ -30,6 +30,24 @@ export default tseslint.config(
     },
   },
   {
+    files: ['electron/**'],
+    ignores: ['electron/ipc/mainIpc.ts', 'electron/ipc/rendererIpc.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              importNames: ['ipcMain', 'ipcRenderer'],
+              message: 'Use the typed IPC in electron/ipc/ (mainIpc.ts, rendererIpc.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['renderer/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -1,0 +1,277 @@
+import { mkdir } from 'node:fs/promises';
+import { homedir, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { app, clipboard, dialog, Menu, nativeImage, Notification, Tray, type NativeImage } from 'electron';
+import { loadConfig } from '../server/config/loadConfig.js';
+import { startGate as startRealGate, type GateHandle, type StartGateOptions } from '../server/gate.js';
+import { probeComfyUI } from '../server/proxy/upstream.js';
+import { discoverUpstream, type Discovery } from '../server/proxy/upstreamDiscovery.js';
+import type { AuthMode } from '../server/settings/settingsSchema.js';
+import { SettingsStore } from '../server/settings/settingsStore.js';
+import { FIRST_KEY_BUTTONS, firstKeyOffer, resolveFirstRunUpstream } from './firstRun/firstRun.js';
+import { askForUpstream } from './firstRun/upstreamPrompt.js';
+import { registerAppHandlers } from './ipc/appHandlers.js';
+import { IPC_CHANNELS, type DesktopState } from './ipc/contract.js';
+import { push } from './ipc/mainIpc.js';
+import type { DesktopPaths } from './lifecycle/appPaths.js';
+import { readDesktopFile, writeDesktopFile } from './lifecycle/desktopFile.js';
+import { createDesktopLogger } from './lifecycle/desktopLogger.js';
+import { createLoginItem } from './lifecycle/loginItem.js';
+import type { Shutdown } from './lifecycle/shutdown.js';
+import { startsHidden } from './lifecycle/singleInstance.js';
+import { describeStartError } from './lifecycle/startError.js';
+import { bypassAdvice, bypassProbeUrls, findBypass } from './net/bypass.js';
+import { isLoopbackHost, localGateUrl, type Interfaces } from './net/lanAddress.js';
+import { buildDesktopState, type DesktopExtras } from './state/desktopState.js';
+import {
+  createTrayActions,
+  DASHBOARD_ROUTES,
+  UNPROTECTED_START_BUTTONS,
+  unprotectedStartQuestion,
+} from './tray/trayActions.js';
+import { trayIconName, trayIconPath, type TrayIconName } from './tray/trayAppearance.js';
+import { createTrayController } from './tray/trayController.js';
+import { MODE_TITLES } from './tray/trayMenu.js';
+import { isDashboardUrl } from './window/navigation.js';
+import { createWindows } from './window/windows.js';
+
+export const APP_ID = 'dev.comfygate.app';
+/** requestsToday changes with every request and has no event of its own. */
+const REFRESH_MS = 10_000;
+
+export const MODE_NOTICES: Record<AuthMode, string> = {
+  off: 'Anyone who can connect uses ComfyUI without a key. Requests are still logged.',
+  optional: 'Keys are used and counted; guests without a key get the anonymous limits.',
+  required: 'Every request to ComfyUI needs a key.',
+};
+
+export interface DesktopOptions {
+  shutdown: Shutdown;
+  paths: DesktopPaths;
+  argv: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  /** Seams for tests; the real gate, discovery and network otherwise. */
+  startGate?: (options: StartGateOptions) => Promise<GateHandle>;
+  discover?: () => Promise<Discovery>;
+  probe?: (url: string) => Promise<boolean>;
+  interfaces?: () => Interfaces;
+}
+
+export interface DesktopApp {
+  gate: GateHandle;
+  state(): DesktopState;
+  showDashboard(): Promise<void>;
+}
+
+/**
+ * The desktop app after the single-instance lock: gate, windows, tray, IPC, first run. Each part
+ * registers how it stops with `shutdown`, which runs them in reverse (tray, then gate, then log).
+ */
+export async function startDesktopApp(options: DesktopOptions): Promise<DesktopApp> {
+  const { shutdown, paths, env = process.env, platform = process.platform } = options;
+  const startGate = options.startGate ?? startRealGate;
+  const discover = options.discover ?? (() => discoverUpstream());
+  const probe = options.probe ?? ((url: string) => probeComfyUI(url));
+  const interfaces = options.interfaces ?? networkInterfaces;
+
+  await app.whenReady();
+  if (platform === 'darwin') app.dock?.hide(); // LSUIElement does this for the installed app
+  if (platform === 'win32') app.setAppUserModelId(APP_ID); // notifications need it
+
+  const dataDir = app.getPath('userData');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const desktopFile = await readDesktopFile(dataDir);
+  const firstRun = !desktopFile.firstRunDone;
+  const config = await loadConfig({ flags: { dataDir }, env });
+  const logger = createDesktopLogger(config.logLevel, { packaged: app.isPackaged, dataDir });
+  shutdown.defer('flush the log', () => logger.flush());
+
+  const upstream = firstRun
+    ? await resolveFirstRunUpstream({
+        configured: config.upstream,
+        discover,
+        ask: () => askForUpstream({ probe, discover, icon: paths.appIcon }),
+        save: (url) => saveUpstream(dataDir, url),
+      })
+    : config.upstream;
+  const mode = (await startsUnprotectedOnNetwork(dataDir, config.host))
+    ? await askProtectionAtStart(config)
+    : undefined;
+  const gate = await startGate({
+    config: { ...config, upstream },
+    ...(mode === undefined ? {} : { mode }),
+    logger,
+    dashboardDir: paths.dashboardDir,
+    legacyApiKey: env['COMFYGATE_API_KEY'] || undefined,
+  }).catch((error: unknown) => {
+    throw new Error(describeStartError(error, config), { cause: error });
+  });
+  shutdown.defer('stop the gate', () => gate.stop());
+  logger.info({ url: gate.url, dataDir }, 'desktop app started the gate');
+
+  const gateUrl = localGateUrl(gate.state.listen);
+  const loginItem = createLoginItem({
+    app,
+    platform,
+    executable: env['APPIMAGE'] || process.execPath,
+    autostartDir: join(env['XDG_CONFIG_HOME'] || join(homedir(), '.config'), 'autostart'),
+  });
+  const extras: DesktopExtras = { bypassUrl: null, openAtLogin: loginItem.available ? loginItem.get() : null };
+  const state = (): DesktopState => buildDesktopState(gate.state, extras, interfaces());
+  const windows = createWindows({
+    gateUrl,
+    ownerSession: () => gate.ownerSession(),
+    preload: paths.preload,
+    icon: paths.appIcon,
+    isQuitting: () => shutdown.isQuitting(),
+    platform,
+  });
+
+  const notify = (title: string, body: string, onClick?: () => void): void => {
+    if (!Notification.isSupported()) return;
+    const notification = new Notification({ title, body, silent: true });
+    if (onClick) notification.on('click', onClick);
+    notification.show();
+  };
+  const report = (action: string, error: unknown): void => {
+    logger.warn({ err: error }, `could not ${action}`);
+    notify(`Could not ${action}`, error instanceof Error ? error.message : String(error));
+  };
+  const showBypassHelp = async (bypassUrl: string): Promise<void> => {
+    await dialog.showMessageBox(bypassAdvice(bypassUrl));
+  };
+
+  const actions = createTrayActions({
+    gate,
+    state,
+    openDashboard: (route) => windows.openDashboard(route),
+    openComfyUI: () => windows.openComfyUI(),
+    writeClipboard: (text) => clipboard.writeText(text),
+    setOpenAtLogin: (openAtLogin) => {
+      loginItem.set(openAtLogin);
+      extras.openAtLogin = loginItem.get();
+    },
+    ask: async (question) => (await dialog.showMessageBox(question)).response,
+    showBypassHelp,
+    notify,
+    refresh: () => tray.refresh(true),
+    quit: () => app.quit(),
+    report,
+  });
+
+  const icons = new Map<TrayIconName, NativeImage>();
+  const icon = (name: TrayIconName): NativeImage => {
+    const image = icons.get(name) ?? nativeImage.createFromPath(trayIconPath(name, platform, paths.assetsDir));
+    icons.set(name, image);
+    return image;
+  };
+  const systemTray = new Tray(icon(trayIconName(state())));
+  if (platform === 'win32') systemTray.on('click', () => actions.openDashboard());
+  const tray = createTrayController({
+    tray: systemTray,
+    state,
+    actions,
+    icon,
+    buildMenu: (template) => Menu.buildFromTemplate(template),
+    onApplied: (current) => {
+      const contents = windows.dashboardContents();
+      if (contents) push(contents, IPC_CHANNELS.stateChanged, current);
+    },
+  });
+  tray.refresh(true);
+
+  const disposeIpc = registerAppHandlers(
+    {
+      gate,
+      state,
+      copyShareUrl: () => {
+        const { share } = state();
+        clipboard.writeText(share.url);
+        return share;
+      },
+      openComfyUI: () => windows.openComfyUI(),
+    },
+    (frameUrl) => isDashboardUrl(frameUrl, gateUrl)
+  );
+
+  let bypassNotified = false;
+  const checkBypass = async (): Promise<void> => {
+    const found = await findBypass(bypassProbeUrls(gate.state.upstream.url, interfaces()), probe);
+    extras.bypassUrl = found;
+    tray.refresh();
+    if (found === null || bypassNotified) return;
+    bypassNotified = true;
+    logger.warn({ bypassUrl: found }, 'ComfyUI answers on the network without the gate');
+    notify(
+      'ComfyUI is reachable without the gate',
+      `Teammates could use ${found} directly. Click to see how to fix it.`,
+      () => void showBypassHelp(found)
+    );
+  };
+  const onChange = (): void => void tray.refresh();
+  const onMode = (mode: AuthMode): void => notify(`Protection: ${MODE_TITLES[mode]}`, MODE_NOTICES[mode]);
+  const onUpstream = (reachable: boolean): void => {
+    if (reachable) checkBypass().catch((error: unknown) => report('check how ComfyUI listens', error));
+  };
+  gate.events.on('change', onChange);
+  gate.events.on('mode', onMode);
+  gate.events.on('upstream', onUpstream);
+  const ticker = setInterval(() => tray.refresh(), REFRESH_MS);
+  shutdown.defer('remove the tray', () => {
+    clearInterval(ticker);
+    gate.events.off('change', onChange);
+    gate.events.off('mode', onMode);
+    gate.events.off('upstream', onUpstream);
+    disposeIpc();
+    tray.dispose();
+  });
+  checkBypass().catch((error: unknown) => report('check how ComfyUI listens', error));
+
+  if (firstRun) {
+    const offer = await dialog.showMessageBox(
+      firstKeyOffer({
+        upstreamUrl: gate.state.upstream.url,
+        upstreamReachable: gate.state.upstream.reachable ?? (await probe(gate.state.upstream.url)),
+        mode: gate.state.mode,
+        hasAdminKey: gate.initialAdminKey !== undefined,
+      })
+    );
+    if (offer.checkboxChecked && gate.initialAdminKey !== undefined) clipboard.writeText(gate.initialAdminKey);
+    await writeDesktopFile(dataDir, { ...desktopFile, firstRunDone: true });
+    await windows.openDashboard(
+      offer.response === FIRST_KEY_BUTTONS.create ? DASHBOARD_ROUTES.newKey : DASHBOARD_ROUTES.home
+    );
+  } else if (!startsHidden(options.argv, platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin)) {
+    await windows.openDashboard();
+  }
+
+  return { gate, state, showDashboard: () => windows.openDashboard() };
+}
+
+/** DESIGN.md: listening on the network with protection off needs the operator's explicit yes. */
+async function startsUnprotectedOnNetwork(dataDir: string, host: string): Promise<boolean> {
+  if (isLoopbackHost(host)) return false;
+  const settings = await SettingsStore.open(dataDir);
+  try {
+    return settings.current.mode === 'off';
+  } finally {
+    await settings.close();
+  }
+}
+
+/** 'required' unless the operator confirms starting unprotected (then settings.json decides). */
+async function askProtectionAtStart(listen: { host: string; port: number }): Promise<AuthMode | undefined> {
+  const { response } = await dialog.showMessageBox(unprotectedStartQuestion(listen));
+  return response === UNPROTECTED_START_BUTTONS.protect ? 'required' : undefined;
+}
+
+/** The first-run answer goes where the dashboard's start-up settings go: settings.json. */
+async function saveUpstream(dataDir: string, upstream: string): Promise<void> {
+  const settings = await SettingsStore.open(dataDir);
+  try {
+    await settings.updateStartup({ upstream });
+  } finally {
+    await settings.close();
+  }
+}

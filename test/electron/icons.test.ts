@@ -1,0 +1,121 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { inflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { TRAY_ICONS } from '../../electron/tray/trayAppearance.js';
+
+const assets = fileURLToPath(new URL('../../electron/assets/', import.meta.url));
+const script = fileURLToPath(new URL('../../scripts/generate-icons.js', import.meta.url));
+
+interface Png {
+  width: number;
+  height: number;
+  colorType: number;
+  /** RGBA, 4 bytes a pixel (8-bit RGBA files only). */
+  pixels: Buffer;
+}
+
+/** Just enough PNG reading for the checks below: IHDR, then IDAT inflated and unfiltered. */
+function readPng(file: string): Png {
+  const bytes = readFileSync(file);
+  expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  let offset = 8;
+  let header: Buffer | undefined;
+  const data: Buffer[] = [];
+  while (offset < bytes.length) {
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.toString('ascii', offset + 4, offset + 8);
+    const body = bytes.subarray(offset + 8, offset + 8 + length);
+    if (type === 'IHDR') header = body;
+    if (type === 'IDAT') data.push(body);
+    offset += 12 + length;
+  }
+  if (!header) throw new Error(`${file}: no IHDR`);
+  const width = header.readUInt32BE(0);
+  const height = header.readUInt32BE(4);
+  const colorType = header[9] ?? -1;
+  const raw = inflateSync(Buffer.concat(data));
+  const stride = width * 4;
+  const pixels = Buffer.alloc(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    for (let x = 0; x < stride; x++) {
+      const value = raw[y * (stride + 1) + 1 + x] ?? 0;
+      const left = x >= 4 ? (pixels[y * stride + x - 4] ?? 0) : 0;
+      const up = y > 0 ? (pixels[(y - 1) * stride + x] ?? 0) : 0;
+      const upLeft = x >= 4 && y > 0 ? (pixels[(y - 1) * stride + x - 4] ?? 0) : 0;
+      const paeth = (): number => {
+        const p = left + up - upLeft;
+        const [a, b, c] = [Math.abs(p - left), Math.abs(p - up), Math.abs(p - upLeft)];
+        return a <= b && a <= c ? left : b <= c ? up : upLeft;
+      };
+      const predictor = [0, left, up, (left + up) >> 1, paeth()][filter ?? 0] ?? 0;
+      pixels[y * stride + x] = (value + predictor) & 0xff;
+    }
+  }
+  return { width, height, colorType, pixels };
+}
+
+function opaquePixels(png: Png): Array<[number, number, number]> {
+  const out: Array<[number, number, number]> = [];
+  for (let i = 0; i < png.pixels.length; i += 4) {
+    if ((png.pixels[i + 3] ?? 0) > 0) out.push([png.pixels[i] ?? 0, png.pixels[i + 1] ?? 0, png.pixels[i + 2] ?? 0]);
+  }
+  return out;
+}
+
+describe('icons', () => {
+  it.each(TRAY_ICONS)('tray "%s" for Linux and Windows: 16×16 and 32×32 (@2x), RGBA', (state) => {
+    for (const [file, size] of [
+      [`${state}.png`, 16],
+      [`${state}@2x.png`, 32],
+    ] as const) {
+      const png = readPng(join(assets, 'tray', file));
+      expect([png.width, png.height, png.colorType]).toEqual([size, size, 6]);
+      expect(opaquePixels(png).length).toBeGreaterThan(size * 2);
+    }
+  });
+
+  it.each(TRAY_ICONS)('tray "%s" for macOS: 16×16 and 32×32 (@2x) template images, black with alpha', (state) => {
+    for (const [file, size] of [
+      [`${state}Template.png`, 16],
+      [`${state}Template@2x.png`, 32],
+    ] as const) {
+      const png = readPng(join(assets, 'tray', file));
+      expect([png.width, png.height, png.colorType]).toEqual([size, size, 6]);
+      expect(opaquePixels(png).every(([r, g, b]) => r === 0 && g === 0 && b === 0)).toBe(true);
+    }
+  });
+
+  it('the five states look different from each other, even without colour', () => {
+    const shapes = TRAY_ICONS.map((state) =>
+      readPng(join(assets, 'tray', `${state}Template@2x.png`)).pixels.toString('hex')
+    );
+    expect(new Set(shapes).size).toBe(TRAY_ICONS.length);
+  });
+
+  it('the app icon is 512×512 (enough for the Linux icon set, Windows .ico and macOS .icns)', () => {
+    const png = readPng(join(assets, 'icon.png'));
+    expect([png.width, png.height]).toEqual([512, 512]);
+  });
+
+  it('the committed icons are exactly what scripts/generate-icons.js draws', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'comfygate-icons-'));
+    try {
+      await promisify(execFile)(process.execPath, [script, out]);
+      const generated = [...(await readdir(join(out, 'tray'))).map((f) => `tray/${f}`), 'icon.png'].sort();
+      const committed = [...(await readdir(join(assets, 'tray'))).map((f) => `tray/${f}`), 'icon.png'].sort();
+      expect(generated).toEqual(committed);
+      for (const file of generated) {
+        expect((await readFile(join(out, file))).equals(await readFile(join(assets, file))), file).toBe(true);
+      }
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});
