@@ -158,10 +158,12 @@ function Shell({ who }: { who: Whoami }) {
           </nav>
         )}
         <div className="sidebar-footer">
-          <a className="nav-link" href="/" target={admin ? '_blank' : undefined} rel={admin ? 'noopener' : undefined}>
-            <Icon name="external" />
-            <span>Open ComfyUI</span>
-          </a>
+          {admin && (
+            <a className="nav-link" href="/" target="_blank" rel="noopener">
+              <Icon name="external" />
+              <span>Open ComfyUI</span>
+            </a>
+          )}
           {admin && (
             <a className="nav-link" href={hrefOf('me')} aria-current={shown === 'me' ? 'page' : undefined}>
               <Icon name="user" />
@@ -173,7 +175,9 @@ function Shell({ who }: { who: Whoami }) {
               {who.name.slice(0, 1).toUpperCase()}
             </span>
             <span className="user-text">
-              <span className="user-name">{who.name}</span>
+              <span className="user-name" title={who.name}>
+                {who.name}
+              </span>
               <span className="user-role">{ROLE_INFO[who.role].label}</span>
             </span>
             <button type="button" className="icon-button" onClick={signOut} aria-label="Sign out" title="Sign out">

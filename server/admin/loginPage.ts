@@ -5,35 +5,60 @@ export interface LoginPageOptions {
 }
 
 const STYLE = `
-:root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--fg:#1c1e21;--muted:#5f6670;--accent:#3b5bdb;--err:#c92a2a;--line:#d8dce1}
-@media (prefers-color-scheme:dark){:root{--bg:#15171a;--card:#1f2226;--fg:#e9ecef;--muted:#a0a7b0;--accent:#748ffc;--err:#ff8787;--line:#343a40}}
-*{box-sizing:border-box}body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--fg);
-font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;padding:1rem}
-main{width:100%;max-width:420px;background:var(--card);border:1px solid var(--line);border-radius:12px;padding:2rem}
-h1{font-size:1.4rem;margin:0 0 .25rem}p{margin:.25rem 0 1.25rem;color:var(--muted)}
-label{display:block;font-weight:600;margin-bottom:.4rem}
-input[type=password]{width:100%;padding:.7rem .8rem;font:inherit;font-family:ui-monospace,monospace;border:1px solid var(--line);
-border-radius:8px;background:transparent;color:inherit}
-input[type=password]:focus{outline:2px solid var(--accent);outline-offset:1px}
-button{margin-top:1rem;width:100%;padding:.75rem;font:inherit;font-weight:600;color:#fff;background:var(--accent);border:0;border-radius:8px;cursor:pointer}
+:root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--fg:#171a1f;--muted:#5f6773;--accent:#4f46e5;--accent-hover:#4338ca;
+--on-accent:#fff;--err:#c52b2b;--err-bg:#fdecec;--line:#cfd4db;--soft:#f0f2f5}
+@media (prefers-color-scheme:dark){:root{--bg:#0f1115;--card:#171a20;--fg:#e8eaee;--muted:#a0a8b4;--accent:#8b8ff8;
+--accent-hover:#a3a6fa;--on-accent:#0f1115;--err:#f87171;--err-bg:#341719;--line:#3a404b;--soft:#1e222a}}
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--fg);
+font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;padding:1.25rem;-webkit-font-smoothing:antialiased}
+main{width:100%;max-width:420px}
+.brand{display:flex;align-items:center;gap:.6rem;margin:0 0 1.25rem .25rem;font-weight:700;font-size:1.05rem}
+.mark{display:grid;place-items:center;width:32px;height:32px;border-radius:9px;background:linear-gradient(135deg,#6366f1,#8b5cf6);color:#fff}
+.card{background:var(--card);border:1px solid var(--line);border-radius:14px;padding:2rem 1.75rem;
+box-shadow:0 1px 2px rgb(16 24 40/5%),0 8px 24px rgb(16 24 40/6%)}
+h1{font-size:1.35rem;margin:0 0 .35rem;letter-spacing:-.01em}
+p{margin:0 0 1.4rem;color:var(--muted)}
+label{display:block;font-weight:600;font-size:.9rem;margin-bottom:.4rem}
+input[type=password]{width:100%;min-height:44px;padding:.65rem .8rem;font:inherit;font-family:ui-monospace,Menlo,Consolas,monospace;
+font-size:.95rem;border:1px solid var(--line);border-radius:8px;background:var(--card);color:inherit}
+input[type=password]:focus{outline:3px solid color-mix(in srgb,var(--accent) 30%,transparent);border-color:var(--accent)}
+button{margin-top:1.1rem;width:100%;min-height:44px;padding:.7rem;font:inherit;font-weight:600;color:var(--on-accent);
+background:var(--accent);border:0;border-radius:8px;cursor:pointer}
+button:hover{background:var(--accent-hover)}
 button:focus-visible{outline:2px solid var(--fg);outline-offset:2px}
-.error{color:var(--err);background:color-mix(in srgb,var(--err) 10%,transparent);border-radius:8px;padding:.6rem .8rem;margin:0 0 1rem}
-small{display:block;margin-top:1rem;color:var(--muted)}`;
+.error{color:var(--err);background:var(--err-bg);border-radius:8px;padding:.65rem .85rem;margin:0 0 1.2rem;font-weight:500}
+small{display:block;margin-top:1.25rem;color:var(--muted);font-size:.85rem;text-align:center}
+code{font-family:ui-monospace,Menlo,Consolas,monospace;background:var(--soft);padding:.05rem .3rem;border-radius:4px}`;
+
+const MARK =
+  '<svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" ' +
+  'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M12 3 5 6v5c0 4.5 3 8.2 7 10 ' +
+  '4-1.8 7-5.5 7-10V6zM9 12l2 2 4-4"/></svg>';
 
 export function renderLoginPage({ next, error }: LoginPageOptions): string {
+  const dashboard = next.startsWith('/gate/');
+  const heading = dashboard ? 'Sign in to ComfyGate' : 'Sign in to ComfyUI';
+  const intro = dashboard
+    ? 'Paste your key to open the dashboard.'
+    : 'This ComfyUI is shared through ComfyGate. Paste the API key you were given.';
+  // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on this form's POST,
+  // which the gate's origin check must refuse.
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>Sign in · ComfyGate</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <main>
-<h1>Sign in to ComfyUI</h1>
-<p>This ComfyUI is shared through ComfyGate. Paste the API key you were given.</p>
+<div class="brand"><span class="mark">${MARK}</span>ComfyGate</div>
+<div class="card">
+<h1>${heading}</h1>
+<p>${intro}</p>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/gate/login">
 <label for="key">API key</label>
@@ -41,6 +66,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <input type="hidden" name="next" value="${escapeHtml(next)}">
 <button type="submit">Sign in</button>
 </form>
+</div>
 <small>Keys start with <code>cgk_</code>. Ask the person who runs this machine for one.</small>
 </main>
 </body>

@@ -57,7 +57,8 @@ export function createGateServer({
           exchange,
           'http',
           res.statusCode,
-          socket.bytesRead - readAtStart,
+          // Small bodies arrive with the headers, before this handler runs: the declared length counts.
+          Number(req.headers['content-length'] ?? 0) || socket.bytesRead - readAtStart,
           socket.bytesWritten - writtenAtStart
         )
       );

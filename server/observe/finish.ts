@@ -1,3 +1,4 @@
+import { normalizePath } from '../proxy/normalizePath.js';
 import type { Exchange } from '../proxy/pipeline.js';
 import type { FinishedRequest } from './finishedRequest.js';
 
@@ -27,7 +28,7 @@ export function finishedRequest(
     role: principal?.role ?? null,
     clientIp: exchange.clientIp,
     method: exchange.req.method ?? 'GET',
-    path: pathWithoutQuery(exchange.path),
+    path: exchange.routeClass === null ? normalizedOrRaw(exchange.path) : exchange.path,
     routeClass: exchange.routeClass,
     status,
     durationMs: performance.now() - exchange.startedAt,
@@ -40,8 +41,10 @@ export function finishedRequest(
   return record;
 }
 
-/** Before the authorize step ran, `path` is still the raw target: its query may hold `?token=`. */
-function pathWithoutQuery(path: string): string {
-  const query = path.indexOf('?');
-  return query === -1 ? path : path.slice(0, query);
+/** Refused before the authorize step ran: `path` is still the raw target, whose query may hold `?token=`. */
+function normalizedOrRaw(rawUrl: string): string {
+  const normalized = normalizePath(rawUrl);
+  if (normalized.ok) return normalized.path;
+  const query = rawUrl.indexOf('?');
+  return query === -1 ? rawUrl : rawUrl.slice(0, query);
 }

@@ -1,0 +1,144 @@
+/**
+ * The dashboard's one way to talk to the gate: same origin, the session cookie, JSON both ways, and the gate's
+ * error shape `{"error":{"code","message"}}` turned into typed errors. A 401 means the session is gone: the page
+ * goes to the login page and comes back here afterwards.
+ */
+
+export class ApiError extends Error {
+  override readonly name: string = 'ApiError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string
+  ) {
+    super(message);
+  }
+
+  /** For a 400 `Invalid request: a.b: problem; c: problem`: the problems by field path (`a.b`, `c`). */
+  get fields(): Record<string, string> {
+    return this.status === 400 ? fieldErrors(this.message) : {};
+  }
+}
+
+/** The session ended or never was; the page is already on its way to the login page. */
+export class UnauthorizedError extends ApiError {
+  override readonly name = 'UnauthorizedError';
+}
+
+/** The gate did not answer at all (stopped, network down). */
+export class NetworkError extends ApiError {
+  override readonly name = 'NetworkError';
+
+  constructor(message: string) {
+    super(0, 'network', message);
+  }
+}
+
+export const LOGIN_PATH = '/gate/login';
+
+/** Where the login page sends the browser back to: this dashboard, on the page it was on. */
+export function loginUrl(hash: string = window.location.hash): string {
+  const back = `/gate/${hash.startsWith('#/') ? hash : ''}`;
+  return `${LOGIN_PATH}?next=${encodeURIComponent(back)}`;
+}
+
+let redirecting = false;
+
+function redirectToLogin(): void {
+  if (redirecting) return;
+  redirecting = true;
+  window.location.assign(loginUrl());
+}
+
+export type Query = Record<string, string | number | undefined | null>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+export function withQuery(path: string, query: Query | undefined): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  // Changes made with the session cookie must be JSON: that is the gate's defence against cross-site forms.
+  if (method !== 'GET' && method !== 'HEAD') headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, options.query), {
+      method,
+      headers,
+      body: options.body === undefined ? (method === 'GET' ? undefined : '{}') : JSON.stringify(options.body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+      // The gate checks Origin on changes; under a no-referrer policy a browser would send `Origin: null`.
+      referrerPolicy: 'same-origin',
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new NetworkError('Cannot reach the gate. Is it still running?');
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  const data = parseJson(text);
+  if (res.ok) return data as T;
+  const { code, message } = errorOf(data, res);
+  if (res.status === 401) {
+    redirectToLogin();
+    throw new UnauthorizedError(401, code, message);
+  }
+  throw new ApiError(res.status, code, message);
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorOf(data: unknown, res: Response): { code: string; message: string } {
+  if (typeof data === 'object' && data !== null && 'error' in data) {
+    const error = data.error;
+    if (typeof error === 'object' && error !== null) {
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      if (typeof code === 'string' && typeof message === 'string') return { code, message };
+    }
+  }
+  return { code: `http_${res.status}`, message: `The gate answered ${res.status} ${res.statusText}`.trim() };
+}
+
+/** Splits the gate's validation message into problems by field path. */
+export function fieldErrors(message: string): Record<string, string> {
+  const body = message.replace(/^Invalid request:\s*/, '');
+  const out: Record<string, string> = {};
+  for (const part of body.split('; ')) {
+    const match = /^([A-Za-z0-9_.]+): (.+)$/.exec(part);
+    if (match?.[1] && match[2] && out[match[1]] === undefined) out[match[1]] = match[2];
+  }
+  return out;
+}
+
+/** A readable sentence for any error thrown by `request`. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}

@@ -1,0 +1,120 @@
+/**
+ * What the gate's API speaks, as the dashboard sees it. Shapes the server defines are imported as types only
+ * (the renderer talks to the gate over HTTP, never by importing its code).
+ */
+import type { CredentialSource } from '../../../server/auth/credentials.js';
+import type { Preset } from '../../../server/keys/keyPresets.js';
+import type { Limits, PublicKeyRecord, Role, Scope } from '../../../server/keys/keySchema.js';
+import type { AuditAction, AuditRecord } from '../../../server/logs/auditLog.js';
+import type { Page } from '../../../server/logs/logQuery.js';
+import type { RequestLogLine } from '../../../server/logs/requestLog.js';
+import type {
+  AuthMode,
+  RuntimeSettings,
+  SettingsPatch,
+  StartupPatch,
+  StartupSettings,
+} from '../../../server/settings/settingsSchema.js';
+import type { UsageReport } from '../../../server/usage/usageAggregator.js';
+import type { AllUsageReport, NamedUsageRow } from '../../../server/usage/usageRouter.js';
+import type { DayUsage } from '../../../server/usage/usageSchema.js';
+
+export type {
+  AllUsageReport,
+  AuditAction,
+  AuditRecord,
+  AuthMode,
+  DayUsage,
+  Limits,
+  NamedUsageRow,
+  Page,
+  Preset,
+  PublicKeyRecord,
+  RequestLogLine,
+  Role,
+  RuntimeSettings,
+  Scope,
+  SettingsPatch,
+  StartupPatch,
+  StartupSettings,
+  UsageReport,
+};
+
+export type KeyRecord = PublicKeyRecord;
+
+/** POST /keys and POST /keys/:id/rotate: the record plus the plaintext key, shown this once. */
+export type KeyWithSecret = KeyRecord & { key: string };
+
+export interface CreateKeyBody {
+  name: string;
+  preset?: Preset;
+  role?: Role;
+  note?: string;
+  limits?: Partial<Limits>;
+  expiresAt?: string | null;
+}
+
+export interface UpdateKeyBody {
+  name?: string;
+  role?: Role;
+  note?: string;
+  limits?: Partial<Limits>;
+  expiresAt?: string | null;
+  active?: boolean;
+  scopes?: Scope[] | null;
+}
+
+/** GET /whoami: the caller's own key record, or the legacy environment key. */
+export type Whoami =
+  | (KeyRecord & { via: CredentialSource; legacy?: undefined })
+  | { id: string; name: string; role: Role; legacy: true; via: CredentialSource };
+
+/** GET /status (server/admin/routes/statusRouter.ts). */
+export interface StatusReport {
+  upstream: { url: string; reachable: boolean; version: string | null; queueRemaining: number | null };
+  mode: AuthMode;
+  listen: { host: string; port: number };
+  keys: { total: number; active: number; usedRecently: number };
+  today: DayUsage;
+  openSockets: number;
+  warnings: string[];
+}
+
+/** GET/PATCH /settings/startup. */
+export interface StartupReport {
+  running: { host: string; port: number; upstream: string };
+  saved: StartupSettings;
+  restartNeeded: boolean;
+}
+
+export interface UpstreamTest {
+  url: string;
+  reachable: boolean;
+}
+
+export interface AccessToken {
+  token: string;
+  expiresAt: string;
+}
+
+export interface LogQuery {
+  key?: string;
+  status?: string;
+  path?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  before?: string;
+}
+
+export interface AuditQuery {
+  action?: AuditAction;
+  limit?: number;
+  before?: string;
+}
+
+export interface UsageRange {
+  from?: string;
+  to?: string;
+  key?: string;
+}

@@ -1,0 +1,599 @@
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { ApiError, errorMessage } from '../api/client.js';
+import { gate } from '../api/gate.js';
+import type { Role, RuntimeSettings, SettingsPatch, StartupReport } from '../api/types.js';
+import { CopyButton } from '../components/CopyButton.js';
+import { Field } from '../components/Field.js';
+import { Icon } from '../components/Icon.js';
+import { limitErrorsFrom, LimitsFields, limitsDraft, parseLimits } from '../components/LimitsFields.js';
+import { ModeSwitch } from '../components/ModeSwitch.js';
+import { PageHeader } from '../components/PageHeader.js';
+import { ErrorState, Loading, StatusDot } from '../components/States.js';
+import { useToast } from '../components/Toast.js';
+import { ROLE_INFO } from '../lib/roles.js';
+import { useResource } from '../lib/useResource.js';
+import { isExposed } from './OverviewPage.js';
+
+type Save = (patch: SettingsPatch) => Promise<RuntimeSettings>;
+
+export function SettingsPage() {
+  const settings = useResource((signal) => gate.settings.get(signal), []);
+  const startup = useResource((signal) => gate.settings.startup(signal), []);
+  const toast = useToast();
+  const data = settings.resource.data;
+
+  const save: Save = async (patch) => {
+    const next = await gate.settings.update(patch);
+    settings.set(next);
+    toast('Settings saved');
+    return next;
+  };
+
+  return (
+    <>
+      <PageHeader title="Settings" description="Changes apply to the next request, except where a restart is noted." />
+      <div className="settings">
+        {startup.resource.state === 'loading' && <Loading />}
+        {startup.resource.state === 'error' && <ErrorState error={startup.resource.error} onRetry={startup.reload} />}
+        {startup.resource.data && (
+          <ConnectionSection report={startup.resource.data} onSaved={(report) => startup.set(report)} />
+        )}
+        {settings.resource.state === 'loading' && <Loading label="Loading settings…" />}
+        {settings.resource.state === 'error' && (
+          <ErrorState error={settings.resource.error} onRetry={settings.reload} />
+        )}
+        {data && (
+          <>
+            <Section title="Protection" description="Who may use ComfyUI through the gate.">
+              <ModeSwitch
+                mode={data.mode}
+                exposed={isExposed(startup.resource.data?.running.host ?? '127.0.0.1')}
+                onChanged={(mode) => settings.set({ ...data, mode })}
+              />
+            </Section>
+            <PublicPathsSection key={`paths-${data.publicPaths.join('\n')}`} settings={data} save={save} />
+            <DefaultLimitsSection key={`limits-${JSON.stringify(data.defaultLimits)}`} settings={data} save={save} />
+            <AnonymousSection key={`anon-${JSON.stringify(data.anonymous)}`} settings={data} save={save} />
+            <LockoutSection key={`lockout-${JSON.stringify(data.lockout)}`} settings={data} save={save} />
+            <RetentionSection key={`retention-${data.retentionDays}`} settings={data} save={save} />
+            <MetricsSection key={`metrics-${data.metricsToken ?? ''}`} settings={data} save={save} />
+          </>
+        )}
+      </div>
+    </>
+  );
+}
+
+function Section({ title, description, children }: { title: string; description?: ReactNode; children: ReactNode }) {
+  return (
+    <section className="card settings-section">
+      <div className="settings-intro">
+        <h2>{title}</h2>
+        {description && <p className="muted">{description}</p>}
+      </div>
+      <div className="settings-body">{children}</div>
+    </section>
+  );
+}
+
+/** A section whose fields save together; the gate's 400 problems land next to their fields. */
+function FormSection({
+  title,
+  description,
+  children,
+  onSubmit,
+  busy,
+  error,
+  dirty,
+  onEdit,
+}: {
+  title: string;
+  description?: ReactNode;
+  children: ReactNode;
+  onSubmit: () => void;
+  busy: boolean;
+  error?: string | undefined;
+  dirty: boolean;
+  /** Any field changed: the gate's earlier complaints no longer apply. */
+  onEdit?: () => void;
+}) {
+  return (
+    <Section title={title} description={description}>
+      <form
+        className="form"
+        noValidate
+        onChange={onEdit}
+        onSubmit={(event: FormEvent) => {
+          event.preventDefault();
+          onSubmit();
+        }}
+      >
+        {children}
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="form-actions">
+          <button type="submit" className="button button-primary" disabled={busy || !dirty}>
+            {busy ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+      </form>
+    </Section>
+  );
+}
+
+/** Runs a save; a 400's field problems go to `onFields`, anything else becomes the form's error. */
+function useSaver() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const run = (action: () => Promise<unknown>, known: (field: string) => boolean): void => {
+    setBusy(true);
+    setError(undefined);
+    setFields({});
+    action().then(
+      () => setBusy(false),
+      (e: unknown) => {
+        setBusy(false);
+        if (e instanceof ApiError && e.status === 400) {
+          const problems = e.fields;
+          const placed = Object.keys(problems).some(known);
+          setFields(problems);
+          if (!placed) setError(e.message);
+        } else setError(errorMessage(e));
+      }
+    );
+  };
+  const reset = (): void => {
+    setError(undefined);
+    setFields((current) => (Object.keys(current).length ? {} : current));
+  };
+  return { busy, error, fields, run, reset };
+}
+
+function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved: (report: StartupReport) => void }) {
+  const toast = useToast();
+  const [upstream, setUpstream] = useState(report.saved.upstream ?? '');
+  const [host, setHost] = useState(report.saved.host ?? report.running.host);
+  const [port, setPort] = useState(String(report.saved.port ?? report.running.port));
+  const [test, setTest] = useState<{ state: 'idle' | 'testing' | 'ok' | 'failed'; message?: string }>({
+    state: 'idle',
+  });
+  const saver = useSaver();
+  const dirty =
+    upstream !== (report.saved.upstream ?? '') ||
+    host !== (report.saved.host ?? report.running.host) ||
+    port !== String(report.saved.port ?? report.running.port);
+  const portNumber = Number(port);
+  const portError =
+    port.trim() && (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535)
+      ? 'A port from 1 to 65535'
+      : undefined;
+
+  const testUpstream = (): void => {
+    const url = upstream.trim() || report.running.upstream;
+    setTest({ state: 'testing' });
+    gate.settings.testUpstream(url).then(
+      (result) =>
+        setTest(
+          result.reachable
+            ? { state: 'ok', message: `ComfyUI answers at ${result.url}` }
+            : { state: 'failed', message: `Nothing answers like ComfyUI at ${result.url}` }
+        ),
+      (e: unknown) => {
+        const fields = e instanceof ApiError ? e.fields : {};
+        setTest({ state: 'failed', message: fields['url'] ?? errorMessage(e) });
+      }
+    );
+  };
+
+  const submit = (): void => {
+    if (portError) return;
+    saver.run(
+      async () => {
+        const next = await gate.settings.updateStartup({
+          upstream: upstream.trim() || null,
+          host: host.trim() || null,
+          port: port.trim() ? portNumber : null,
+        });
+        onSaved(next);
+        toast(next.restartNeeded ? 'Saved: restart the gate to apply' : 'Saved');
+      },
+      (field) => ['upstream', 'host', 'port'].includes(field)
+    );
+  };
+
+  const exposed = isExposed(host.trim() || '127.0.0.1');
+  return (
+    <FormSection
+      title="Connection"
+      description="Which ComfyUI the gate fronts, and where the gate listens. Saved now, applied at the next start."
+      onSubmit={submit}
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={dirty}
+    >
+      <Field
+        label="ComfyUI address"
+        error={saver.fields['upstream']}
+        hint={
+          <>
+            Empty finds ComfyUI automatically. Running now: <code>{report.running.upstream}</code>
+          </>
+        }
+      >
+        <input
+          type="url"
+          placeholder="http://127.0.0.1:8188"
+          value={upstream}
+          spellCheck={false}
+          onChange={(event) => {
+            setUpstream(event.target.value);
+            setTest({ state: 'idle' });
+          }}
+        />
+      </Field>
+      <div className="inline-actions">
+        <button
+          type="button"
+          className="button button-small"
+          onClick={testUpstream}
+          disabled={test.state === 'testing'}
+        >
+          {test.state === 'testing' ? 'Testing…' : 'Test connection'}
+        </button>
+        {(test.state === 'ok' || test.state === 'failed') && (
+          <span role="status">
+            <StatusDot tone={test.state === 'ok' ? 'ok' : 'danger'} label={test.message ?? ''} />
+          </span>
+        )}
+      </div>
+      <div className="form-row">
+        <Field
+          label="Listen on"
+          error={saver.fields['host']}
+          hint={exposed ? 'Reachable from your network: keep protection on.' : 'Only this computer can reach the gate.'}
+        >
+          <input
+            type="text"
+            value={host}
+            spellCheck={false}
+            list="host-choices"
+            onChange={(event) => setHost(event.target.value)}
+          />
+        </Field>
+        <Field label="Port" error={portError ?? saver.fields['port']}>
+          <input type="number" min={1} max={65535} value={port} onChange={(event) => setPort(event.target.value)} />
+        </Field>
+      </div>
+      <datalist id="host-choices">
+        <option value="127.0.0.1">This computer only</option>
+        <option value="0.0.0.0">Share on your network</option>
+      </datalist>
+      {report.restartNeeded && (
+        <div className="banner banner-info" role="status">
+          <Icon name="refresh" size={18} />
+          <span>
+            Restart the gate to apply the saved connection settings. It runs now on{' '}
+            <code>
+              {report.running.host}:{report.running.port}
+            </code>{' '}
+            in front of <code>{report.running.upstream}</code>.
+          </span>
+        </div>
+      )}
+    </FormSection>
+  );
+}
+
+function PublicPathsSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const initial = settings.publicPaths.join('\n');
+  const [text, setText] = useState(initial);
+  const saver = useSaver();
+  const paths = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const lineErrors = Object.entries(saver.fields)
+    .filter(([field]) => field.startsWith('publicPaths'))
+    .map(([field, message]) => {
+      const index = Number(field.split('.')[1]);
+      return Number.isInteger(index) ? `${paths[index] ?? `Line ${index + 1}`}: ${message}` : message;
+    });
+  return (
+    <FormSection
+      title="Public paths"
+      description="With protection required, these paths pass without a key: exact paths, or a prefix ending in *."
+      onSubmit={() =>
+        saver.run(
+          () => save({ publicPaths: paths }),
+          (f) => f.startsWith('publicPaths')
+        )
+      }
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={text.trim() !== initial}
+    >
+      <Field
+        label="One path per line"
+        hint="For example /system_stats or /view*"
+        error={lineErrors.join('; ') || undefined}
+      >
+        <textarea
+          rows={4}
+          value={text}
+          spellCheck={false}
+          placeholder="/system_stats"
+          onChange={(event) => setText(event.target.value)}
+        />
+      </Field>
+    </FormSection>
+  );
+}
+
+function DefaultLimitsSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const [draft, setDraft] = useState(limitsDraft(settings.defaultLimits));
+  const [local, setLocal] = useState<Partial<Record<string, string>>>({});
+  const saver = useSaver();
+  return (
+    <FormSection
+      title="Default limits"
+      description="What a new key gets unless you give it its own. Existing keys keep theirs."
+      onSubmit={() => {
+        const parsed = parseLimits(draft);
+        setLocal(parsed.errors);
+        if (Object.keys(parsed.errors).length) return;
+        saver.run(
+          () => save({ defaultLimits: parsed.limits }),
+          (f) => f.startsWith('defaultLimits')
+        );
+      }}
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={JSON.stringify(draft) !== JSON.stringify(limitsDraft(settings.defaultLimits))}
+    >
+      <LimitsFields
+        value={draft}
+        onChange={setDraft}
+        errors={{ ...limitErrorsFrom(saver.fields, 'defaultLimits'), ...local }}
+      />
+    </FormSection>
+  );
+}
+
+function AnonymousSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const [role, setRole] = useState<Exclude<Role, 'admin'>>(settings.anonymous.role);
+  const [draft, setDraft] = useState(limitsDraft(settings.anonymous.limits));
+  const [local, setLocal] = useState<Partial<Record<string, string>>>({});
+  const saver = useSaver();
+  const dirty =
+    role !== settings.anonymous.role ||
+    JSON.stringify(draft) !== JSON.stringify(limitsDraft(settings.anonymous.limits));
+  return (
+    <FormSection
+      title="Anonymous tier"
+      description={
+        <>
+          In mode <strong>optional</strong>, callers without a key act with this role and these limits, counted per
+          client address.
+        </>
+      }
+      onSubmit={() => {
+        const parsed = parseLimits(draft);
+        setLocal(parsed.errors);
+        if (Object.keys(parsed.errors).length) return;
+        saver.run(
+          () => save({ anonymous: { role, limits: parsed.limits } }),
+          (f) => f.startsWith('anonymous')
+        );
+      }}
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={dirty}
+    >
+      <Field label="Role" hint={ROLE_INFO[role].summary} error={saver.fields['anonymous.role']}>
+        <select value={role} onChange={(event) => setRole(event.target.value as Exclude<Role, 'admin'>)}>
+          {(['viewer', 'creator', 'operator'] as const).map((r) => (
+            <option key={r} value={r}>
+              {ROLE_INFO[r].label}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <LimitsFields
+        value={draft}
+        onChange={setDraft}
+        errors={{ ...limitErrorsFrom(saver.fields, 'anonymous.limits'), ...local }}
+      />
+    </FormSection>
+  );
+}
+
+function NumberField({
+  label,
+  value,
+  onChange,
+  error,
+  hint,
+  suffix,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  error?: string | undefined;
+  hint?: string;
+  suffix?: string;
+}) {
+  return (
+    <Field label={label} error={error} hint={hint}>
+      <input
+        type="number"
+        min={1}
+        step={1}
+        value={value}
+        aria-label={suffix ? `${label} (${suffix})` : undefined}
+        onChange={(event) => onChange(event.target.value)}
+      />
+    </Field>
+  );
+}
+
+function wholeNumber(text: string): number | undefined {
+  const value = Number(text);
+  return text.trim() !== '' && Number.isInteger(value) ? value : undefined;
+}
+
+function LockoutSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const { lockout } = settings;
+  const [failures, setFailures] = useState(String(lockout.maxFailures));
+  const [windowMinutes, setWindowMinutes] = useState(String(lockout.windowMinutes));
+  const [lockMinutes, setLockMinutes] = useState(String(lockout.lockoutMinutes));
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const saver = useSaver();
+  const dirty =
+    failures !== String(lockout.maxFailures) ||
+    windowMinutes !== String(lockout.windowMinutes) ||
+    lockMinutes !== String(lockout.lockoutMinutes);
+  const error = (field: string): string | undefined => local[field] ?? saver.fields[`lockout.${field}`];
+  return (
+    <FormSection
+      title="Brute-force lockout"
+      description="An address that sends too many wrong keys is locked out for a while; others are unaffected."
+      onSubmit={() => {
+        const values = {
+          maxFailures: wholeNumber(failures),
+          windowMinutes: wholeNumber(windowMinutes),
+          lockoutMinutes: wholeNumber(lockMinutes),
+        };
+        const problems: Record<string, string> = {};
+        for (const [field, value] of Object.entries(values))
+          if (value === undefined) problems[field] = 'A whole number';
+        setLocal(problems);
+        if (Object.keys(problems).length) return;
+        saver.run(
+          () => save({ lockout: values }),
+          (f) => f.startsWith('lockout')
+        );
+      }}
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={dirty}
+    >
+      <div className="form-row form-row-3">
+        <NumberField label="Wrong keys allowed" value={failures} onChange={setFailures} error={error('maxFailures')} />
+        <NumberField
+          label="Within (minutes)"
+          value={windowMinutes}
+          onChange={setWindowMinutes}
+          error={error('windowMinutes')}
+        />
+        <NumberField
+          label="Lock out for (minutes)"
+          value={lockMinutes}
+          onChange={setLockMinutes}
+          error={error('lockoutMinutes')}
+        />
+      </div>
+    </FormSection>
+  );
+}
+
+function RetentionSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const [days, setDays] = useState(String(settings.retentionDays));
+  const [local, setLocal] = useState<string>();
+  const saver = useSaver();
+  return (
+    <FormSection
+      title="Usage history"
+      description="How many days of per-key usage the gate keeps."
+      onSubmit={() => {
+        const value = wholeNumber(days);
+        setLocal(value === undefined ? 'A whole number of days' : undefined);
+        if (value === undefined) return;
+        saver.run(
+          () => save({ retentionDays: value }),
+          (f) => f === 'retentionDays'
+        );
+      }}
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={days !== String(settings.retentionDays)}
+    >
+      <NumberField
+        label="Keep usage for (days)"
+        value={days}
+        onChange={setDays}
+        error={local ?? saver.fields['retentionDays']}
+      />
+    </FormSection>
+  );
+}
+
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
+
+function MetricsSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const [token, setToken] = useState(settings.metricsToken ?? '');
+  const saver = useSaver();
+  const scrape = `authorization: { type: Bearer, credentials: '${token || '<metrics token>'}' }`;
+  return (
+    <FormSection
+      title="Metrics"
+      description={
+        <>
+          Prometheus reads <code>/gate/metrics</code> with an admin key, or with this token as a bearer token.
+        </>
+      }
+      onSubmit={() =>
+        saver.run(
+          () => save({ metricsToken: token.trim() || null }),
+          (f) => f === 'metricsToken'
+        )
+      }
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={token !== (settings.metricsToken ?? '')}
+    >
+      <Field
+        label="Metrics token"
+        hint="At least 16 characters; empty turns token access off."
+        error={saver.fields['metricsToken']}
+      >
+        <input
+          type="text"
+          value={token}
+          spellCheck={false}
+          autoComplete="off"
+          placeholder="No token"
+          onChange={(event) => setToken(event.target.value)}
+        />
+      </Field>
+      <div className="inline-actions">
+        <button type="button" className="button button-small" onClick={() => setToken(randomToken())}>
+          Generate a token
+        </button>
+        {token && <CopyButton text={token} what="metrics token" />}
+        {token && (
+          <button type="button" className="button button-small button-ghost" onClick={() => setToken('')}>
+            Remove
+          </button>
+        )}
+      </div>
+      {token && <pre className="code-block">{scrape}</pre>}
+    </FormSection>
+  );
+}

@@ -1,0 +1,101 @@
+import type { KeyWithSecret } from '../../api/types.js';
+import { CopyButton, CopyField } from '../../components/CopyButton.js';
+import { Dialog } from '../../components/Dialog.js';
+import { Icon } from '../../components/Icon.js';
+import { QrCode } from '../../components/QrCode.js';
+import { shareLines, shareText } from '../../lib/share.js';
+import { ROLE_INFO } from '../../lib/roles.js';
+import { formatDate, formatLimits } from '../../lib/format.js';
+
+const LOOPBACK_NAME = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/** The plaintext key, shown this once (after create or rotate), with everything a teammate needs to start. */
+export function SecretDialog({
+  record,
+  rotated,
+  onClose,
+}: {
+  record: KeyWithSecret;
+  rotated: boolean;
+  onClose: () => void;
+}) {
+  const origin = window.location.origin;
+  const lines = shareLines(origin, record.key);
+  const localOnly = LOOPBACK_NAME.test(window.location.hostname);
+  return (
+    <Dialog
+      title={rotated ? `New secret for ${record.name}` : `Key for ${record.name} is ready`}
+      size="large"
+      className="secret-dialog"
+      onClose={onClose}
+      footer={
+        <>
+          <CopyButton text={shareText(record.name, lines, record.key)} label="Copy invitation" className="button" />
+          <button type="button" className="button button-primary" onClick={onClose} data-autofocus>
+            Done
+          </button>
+        </>
+      }
+    >
+      <div className="stack">
+        <div className="banner banner-warn">
+          <Icon name="alert" size={18} />
+          <span>
+            Copy the key now: <strong>it is shown only this once</strong>. The gate keeps only a hash of it.
+            {rotated && ' The old key stopped working, and its sessions were signed out.'}
+          </span>
+        </div>
+        <div className="secret-key">
+          <span className="label">API key</span>
+          <CopyField value={record.key} what="API key" secret />
+        </div>
+        <section className="share-card" aria-labelledby="share-title">
+          <div className="share-main">
+            <h3 id="share-title">Share card</h3>
+            <p className="muted small">
+              {ROLE_INFO[record.role].label}
+              {record.scopes ? ` (${record.scopes.join(' + ')})` : ''} · {formatLimits(record.limits)}
+              {record.expiresAt ? ` · expires ${formatDate(record.expiresAt)}` : ''}
+            </p>
+            <dl className="share-lines">
+              <div>
+                <dt>Gate URL (browser)</dt>
+                <dd>
+                  <CopyField value={lines.gateUrl} what="gate URL" />
+                </dd>
+              </div>
+              <div>
+                <dt>curl</dt>
+                <dd>
+                  <CopyField value={lines.curl} what="curl command" multiline />
+                </dd>
+              </div>
+              <div>
+                <dt>Python (requests)</dt>
+                <dd>
+                  <CopyField value={lines.python} what="Python line" multiline />
+                </dd>
+              </div>
+              <div>
+                <dt>JavaScript (fetch)</dt>
+                <dd>
+                  <CopyField value={lines.fetch} what="JavaScript line" multiline />
+                </dd>
+              </div>
+            </dl>
+          </div>
+          <figure className="share-qr">
+            <QrCode value={lines.loginUrl} label={`QR code of the sign-in page ${lines.loginUrl}`} />
+            <figcaption>Scan to open the sign-in page on a phone or tablet</figcaption>
+          </figure>
+        </section>
+        {localOnly && (
+          <p className="muted small">
+            This address works on this computer only. To share with teammates, let the gate listen on your network
+            (Settings → Connection) and send them your machine’s network address instead.
+          </p>
+        )}
+      </div>
+    </Dialog>
+  );
+}

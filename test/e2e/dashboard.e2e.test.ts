@@ -1,0 +1,425 @@
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LockedJsonFile } from '../../server/store/lockedJsonFile.js';
+import { USAGE_FILE, emptyDayUsage, usageFileSchema, type UsageFile } from '../../server/usage/usageSchema.js';
+import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { call } from '../helpers/http.js';
+import { SMALL_PROMPT } from '../helpers/prompts.js';
+import { startTestGate, type TestGate } from '../helpers/testGate.js';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
+/** The one console message a signed-out visit must cause: the dashboard's whoami answered 401. */
+const EXPECTED_401 = 'Failed to load resource: the server responded with a status of 401 (Unauthorized)';
+/** The one console message the settings' validation check causes: the gate answered 400. */
+const EXPECTED_400 = 'Failed to load resource: the server responded with a status of 400 (Bad Request)';
+
+let outDir: string;
+let fake: FakeComfy;
+let gate: TestGate;
+let browser: Browser;
+
+interface KeyAnswer {
+  id: string;
+  key: string;
+  name: string;
+}
+
+interface Watched {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and warnings, uncaught exceptions (CSP violations are console errors too). */
+  problems: string[];
+  /** Requests that tried to leave the gate's origin; each was aborted. */
+  outside: string[];
+}
+
+const watched: Watched[] = [];
+
+async function open(colorScheme: 'light' | 'dark' = 'light', storageState?: string): Promise<Watched> {
+  const context = await browser.newContext({
+    viewport: { width: 1360, height: 860 },
+    colorScheme,
+    ...(storageState ? { storageState: JSON.parse(storageState) as never } : {}),
+  });
+  const problems: string[] = [];
+  const outside: string[] = [];
+  await context.route('**', async (route) => {
+    const url = route.request().url();
+    if (url.startsWith(`${gate.url}/`) || url.startsWith('data:') || url.startsWith('blob:')) await route.continue();
+    else {
+      outside.push(url);
+      await route.abort('blockedbyclient');
+    }
+  });
+  // Fail a step in seconds, not at the test's time limit.
+  context.setDefaultTimeout(8_000);
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  const entry = { context, page, problems, outside };
+  watched.push(entry);
+  return entry;
+}
+
+async function shot(page: Page, name: string, fullPage = false): Promise<void> {
+  // Earlier toasts would cover the page; a full-page capture is taken from the top.
+  await page.evaluate(`document.querySelectorAll('.toast button').forEach((button) => button.click())`);
+  const viewport = page.viewportSize();
+  if (fullPage && viewport) {
+    // A window as tall as the page, rather than a stitched capture: the sticky sidebar stays whole.
+    const height = Number(await page.evaluate('document.documentElement.scrollHeight'));
+    await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
+  }
+  // Let transitions, resizes and chart drawing settle.
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  if (fullPage && viewport) await page.setViewportSize(viewport);
+}
+
+function nav(page: Page, name: string) {
+  return page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name, exact: true });
+}
+
+async function goTo(page: Page, name: string): Promise<void> {
+  await nav(page, name).click();
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+}
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+function asAdmin<T>(method: string, path: string, json?: unknown) {
+  return call<T>(`${gate.url}${path}`, { method, headers: { 'x-api-key': gate.adminKey }, json });
+}
+
+function withKey(key: string | undefined, path = '/api/queue') {
+  return call(`${gate.url}${path}`, { headers: key ? { 'x-api-key': key } : {} });
+}
+
+/** Two weeks of earlier usage, so the charts have a shape (today's numbers all come from real requests). */
+async function seedHistory(dataDir: string, keyIds: string[]): Promise<void> {
+  const file = await LockedJsonFile.open<UsageFile>({
+    file: join(dataDir, USAGE_FILE),
+    schema: usageFileSchema,
+    defaults: () => ({ version: 1, days: {} }),
+  });
+  const day = (offset: number): string => {
+    const d = new Date();
+    d.setDate(d.getDate() - offset);
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  };
+  await file.update((draft) => {
+    for (let offset = 13; offset >= 1; offset--) {
+      const byKey: UsageFile['days'][string] = {};
+      [...keyIds, 'anonymous'].forEach((keyId, k) => {
+        const requests = Math.round((k === 3 ? 20 : 180 / (k + 1)) * (1.2 + Math.sin(offset / 2 + k)));
+        const usage = emptyDayUsage();
+        usage.requests = requests;
+        usage.prompts = Math.round(requests / 9);
+        usage.errors = Math.round(requests * (offset % 4 === 0 ? 0.08 : 0.02));
+        usage.byStatus['2xx'] = requests - usage.errors;
+        usage.byStatus['4xx'] = usage.errors;
+        usage.bytesIn = requests * 900;
+        usage.bytesOut = requests * 52_000;
+        usage.totalDurationMs = requests * 35;
+        usage.maxDurationMs = 400;
+        usage.byRouteClass.read = requests - usage.prompts;
+        usage.byRouteClass.generate = usage.prompts;
+        byKey[keyId] = usage;
+      });
+      draft.days[day(offset)] = byKey;
+    }
+  });
+  await file.close();
+}
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'comfygate-dashboard-'));
+  // Build the bundle under test now, so the test never runs a stale dist/.
+  // vitest runs with NODE_ENV=test, which would bundle React's development build: build what users get.
+  const nodeEnv = process.env['NODE_ENV'];
+  process.env['NODE_ENV'] = 'production';
+  try {
+    await build({
+      configFile: join(ROOT, 'renderer/vite.config.ts'),
+      mode: 'production',
+      build: { outDir, emptyOutDir: true },
+      logLevel: 'warn',
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env['NODE_ENV'];
+    else process.env['NODE_ENV'] = nodeEnv;
+  }
+  fake = await startFakeComfy();
+  gate = await startTestGate({ upstream: fake.url, mode: 'required', dashboardDir: outDir });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  for (const entry of watched) await entry.context.close().catch(() => undefined);
+  await browser?.close();
+  await gate?.stop();
+  await fake?.close();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+afterEach(async (context) => {
+  // What the browser showed when a step failed.
+  if (context.task.result?.state !== 'fail') return;
+  const name = context.task.name.replace(/\W+/g, '-').slice(0, 60);
+  for (const [i, entry] of watched.entries()) {
+    await entry.page.screenshot({ path: join(SCREENSHOTS, `failed-${name}-${i}.png`) }).catch(() => undefined);
+  }
+});
+
+describe('the dashboard in a real browser', () => {
+  let admin: Watched;
+  let adminState: string;
+  let bob: KeyAnswer;
+  let carol: KeyAnswer;
+  let aliceKey: string;
+
+  it('serves /gate/ and /gate/me as the dashboard page, with its CSP', async () => {
+    for (const path of ['/gate/', '/gate/me']) {
+      const res = await call(`${gate.url}${path}`, { headers: { accept: 'text/html' } });
+      expect(res.status, path).toBe(200);
+      expect(res.text).toContain('<div id="root">');
+      expect(res.text).toContain("default-src 'self'");
+      expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    }
+  });
+
+  it('signs the admin in through the login page and shows the overview', async () => {
+    // Some traffic first, so the pages have something to show.
+    bob = (await asAdmin<KeyAnswer>('POST', '/gate/api/keys', { name: 'bob', preset: 'creator' })).body;
+    carol = (await asAdmin<KeyAnswer>('POST', '/gate/api/keys', { name: 'carol (render box)', preset: 'guest' })).body;
+    await seedHistory(gate.dataDir, [bob.id, carol.id]);
+    for (const path of ['/api/queue', '/api/object_info', '/api/history', '/api/system_stats']) {
+      expect((await withKey(bob.key, path)).status).toBe(200);
+    }
+    const prompt = await call(`${gate.url}/api/prompt`, {
+      headers: { 'x-api-key': bob.key },
+      json: { prompt: SMALL_PROMPT },
+    });
+    expect(prompt.status).toBe(200);
+    expect((await withKey(carol.key, '/api/view?filename=missing.png&type=output')).status).toBe(404);
+    expect((await withKey(undefined)).status).toBe(401);
+
+    admin = await open();
+    const { page } = admin;
+    await page.goto(`${gate.url}/gate/login?next=/gate/`);
+    await page.getByLabel('API key').waitFor();
+    await shot(page, 'login');
+    await signIn(page, gate.adminKey);
+    await page.waitForURL(`${gate.url}/gate/`);
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await page.getByText('Reachable', { exact: true }).waitFor();
+    await page.locator('.recent-list li').first().waitFor();
+    expect(await page.locator('.metric-value').first().innerText()).not.toBe('0');
+    await shot(page, 'overview');
+    adminState = JSON.stringify(await admin.context.storageState());
+
+    const dark = await open('dark', adminState);
+    await dark.page.goto(`${gate.url}/gate/`);
+    await dark.page.getByText('Reachable', { exact: true }).waitFor();
+    await dark.page.locator('.recent-list li').first().waitFor();
+    await shot(dark.page, 'overview-dark');
+  });
+
+  it('creates a key in the New key dialog and shows it once, with a share card', async () => {
+    const { page } = admin;
+    await goTo(page, 'Keys');
+    await page.locator('tr[data-key-id]').first().waitFor();
+    await page.getByRole('button', { name: 'New key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New key' });
+    await dialog.getByLabel('Name').fill('alice');
+    await dialog.getByLabel('Note').fill('laptop, studio');
+    await dialog.getByText('Creator', { exact: true }).click();
+    await dialog.getByLabel('Prompts per day').fill('200');
+    await shot(page, 'keys-new');
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+
+    const secret = page.getByRole('dialog', { name: 'Key for alice is ready' });
+    await secret.waitFor();
+    aliceKey = await secret.getByLabel('API key', { exact: true }).innerText();
+    expect(aliceKey).toMatch(/^cgk_[0-9A-Za-z]{40,}$/);
+    const share = secret.locator('.share-card');
+    expect(await share.innerText()).toContain(`curl -H "X-API-Key: ${aliceKey}" ${gate.url}/api/queue`);
+    expect(await share.innerText()).toContain(`requests.get("${gate.url}/api/queue"`);
+    expect(await share.innerText()).toContain(`await fetch("${gate.url}/api/queue"`);
+    expect(await share.getByRole('img').getAttribute('src')).toMatch(/^data:image\/svg\+xml/);
+    await shot(page, 'keys-share-card');
+    await page.keyboard.press('Escape');
+    await secret.waitFor({ state: 'detached' });
+
+    const row = page.locator('tr', { hasText: 'alice' });
+    await row.waitFor();
+    expect(await row.innerText()).toContain('200 prompts/day');
+    // Search narrows the table.
+    await page.getByLabel('Search keys').fill('bob');
+    await expect.poll(() => page.locator('tr[data-key-id]').count()).toBe(1);
+    await page.getByLabel('Search keys').fill('');
+    await shot(page, 'keys');
+  });
+
+  it('shows a request made with the new key live in Logs and counts it in Usage', async () => {
+    const { page } = admin;
+    await goTo(page, 'Logs');
+    await page.getByText('Live', { exact: true }).waitFor();
+    expect((await withKey(aliceKey, '/api/queue')).status).toBe(200);
+    const row = page.locator('tbody tr').filter({ hasText: 'alice' }).filter({ hasText: '/queue' });
+    await row.waitFor({ timeout: 5_000 });
+    await shot(page, 'logs');
+
+    // Paused, new requests wait; resumed, they appear.
+    await page.getByRole('button', { name: 'Pause' }).click();
+    expect((await withKey(aliceKey, '/api/history')).status).toBe(200);
+    await page.getByRole('button', { name: 'Resume (1 new)' }).waitFor();
+    expect(await page.locator('tbody tr', { hasText: '/history' }).filter({ hasText: 'alice' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Resume (1 new)' }).click();
+    await page.locator('tbody tr', { hasText: '/history' }).filter({ hasText: 'alice' }).waitFor();
+
+    // The detail drawer opens from the row's button and closes on Escape.
+    await row.getByRole('button').click();
+    const drawer = page.getByRole('dialog', { name: /GET \/queue/ });
+    await drawer.waitFor();
+    expect(await drawer.innerText()).toContain('alice');
+    await shot(page, 'logs-detail');
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'detached' });
+
+    await goTo(page, 'Usage');
+    const top = page.locator('table.table tr', { hasText: 'alice' });
+    await top.waitFor();
+    expect(Number((await top.locator('td').nth(1).innerText()).replace(/\D/g, ''))).toBeGreaterThanOrEqual(1);
+    await page.locator('.chart canvas').first().waitFor();
+    await shot(page, 'usage', true);
+  });
+
+  it('switches protection from the overview, and the gate obeys at once', async () => {
+    const { page } = admin;
+    await goTo(page, 'Overview');
+    expect((await withKey(undefined)).status).toBe(401);
+    await page.getByText('Optional', { exact: true }).click();
+    await page.getByText('Protection is now optional').waitFor();
+    expect((await withKey(undefined)).status).toBe(200);
+    expect((await withKey('cgk_wrong')).status).toBe(401);
+    await page.getByText('Required', { exact: true }).click();
+    await page.getByText('Protection is now required').waitFor();
+    expect((await withKey(undefined)).status).toBe(401);
+  });
+
+  it('rotates and deactivates a key: the old secret is refused at once', async () => {
+    const { page } = admin;
+    await goTo(page, 'Keys');
+    await page.getByRole('button', { name: 'Rotate alice' }).click();
+    await page.getByRole('dialog', { name: 'Rotate alice?' }).getByRole('button', { name: 'Rotate key' }).click();
+    const secret = page.getByRole('dialog', { name: 'New secret for alice' });
+    await secret.waitFor();
+    const rotated = await secret.getByLabel('API key', { exact: true }).innerText();
+    expect(rotated).not.toBe(aliceKey);
+    expect((await withKey(aliceKey)).status).toBe(401);
+    expect((await withKey(rotated)).status).toBe(200);
+    await secret.getByRole('button', { name: 'Done' }).click();
+
+    await page.getByRole('button', { name: 'Deactivate alice' }).click();
+    await page.getByRole('dialog', { name: 'Deactivate alice?' }).getByRole('button', { name: 'Deactivate' }).click();
+    await page.locator('tr', { hasText: 'alice' }).getByText('Inactive').waitFor();
+    expect((await withKey(rotated)).status).toBe(401);
+  });
+
+  it('lists the changes in Audit and validates settings inline', async () => {
+    const { page } = admin;
+    await goTo(page, 'Audit');
+    await page.locator('tbody').getByText('Key rotated').first().waitFor();
+    await shot(page, 'audit');
+
+    await goTo(page, 'Settings');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText(`ComfyUI answers at ${fake.url}`).waitFor();
+    const retention = page.getByLabel('Keep usage for (days)');
+    await retention.fill('0');
+    await retention.press('Enter');
+    await page.getByText(/expected number to be >=1/).waitFor();
+    expect(await retention.getAttribute('aria-invalid')).toBe('true');
+    // Chromium reports every 4xx answer to fetch on the console; this one was asked for.
+    expect(admin.problems).toEqual([`error: ${EXPECTED_400}`]);
+    admin.problems.length = 0;
+    await retention.fill('90');
+    expect(await retention.getAttribute('aria-invalid')).toBeNull();
+    await shot(page, 'settings', true);
+  });
+
+  it('sends a teammate through the login page to ComfyUI, and shows them /gate/me', async () => {
+    const teammate = await open();
+    const { page } = teammate;
+    // ComfyUI's own address without a session: the gate's login page, then ComfyUI itself.
+    await page.goto(`${gate.url}/`);
+    await page.waitForURL(/\/gate\/login\?next=/);
+    await signIn(page, bob.key);
+    await page.waitForURL(`${gate.url}/`);
+    expect(await page.title()).toBe('ComfyUI');
+
+    await page.goto(`${gate.url}/gate/me`);
+    await page.getByRole('heading', { level: 1, name: 'Hello, bob' }).waitFor();
+    expect(page.url()).toBe(`${gate.url}/gate/#/me`);
+    expect(await page.getByRole('navigation', { name: 'Dashboard' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Mint a token' }).click();
+    const token = await page.getByLabel('access token', { exact: true }).innerText();
+    expect((await withKey(undefined, `/api/queue?token=${encodeURIComponent(token)}`)).status).toBe(200);
+    await shot(page, 'me', true);
+
+    // The admin pages are not theirs.
+    await page.goto(`${gate.url}/gate/#/keys`);
+    await page.waitForURL(`${gate.url}/gate/#/me`);
+    await page.getByRole('heading', { level: 1, name: 'Hello, bob' }).waitFor();
+
+    // Opening ComfyUI keeps the session: no login page in between.
+    await page.getByRole('main').getByRole('link', { name: 'Open ComfyUI' }).click();
+    await page.waitForURL(`${gate.url}/`);
+    expect(await page.title()).toBe('ComfyUI');
+  });
+
+  it('sends a signed-out visitor to the login page and back to the page they asked for', async () => {
+    const visitor = await open();
+    const { page } = visitor;
+    await page.goto(`${gate.url}/gate/#/audit`);
+    await page.waitForURL(/\/gate\/login\?next=%2Fgate%2F%23%2Faudit$/);
+    await signIn(page, gate.adminKey);
+    await page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
+    expect(visitor.problems).toEqual([`error: ${EXPECTED_401}`]);
+    visitor.problems.length = 0;
+  });
+
+  it('logged no console error or warning and made no request outside the gate', () => {
+    for (const entry of watched) {
+      expect(entry.problems).toEqual([]);
+      expect(entry.outside).toEqual([]);
+    }
+  });
+});
