@@ -4,7 +4,7 @@ export const ROLES: Role[] = ['viewer', 'creator', 'operator', 'admin'];
 
 export const ROLE_INFO: Record<Role, { label: string; summary: string }> = {
   viewer: { label: 'Viewer', summary: 'Sees the UI, the queue, history and images. Cannot queue prompts.' },
-  creator: { label: 'Creator', summary: 'Queues prompts and uploads images; sees and cancels only their own prompts.' },
+  creator: { label: 'Creator', summary: 'Queues prompts, uploads images and saves workflows; cannot jump the queue.' },
   operator: {
     label: 'Operator',
     summary: 'Everything in ComfyUI: frees memory, clears queues, installs custom nodes.',
