@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LockedJsonFile } from '../../server/store/lockedJsonFile.js';
@@ -12,8 +12,8 @@ import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { launchChromium } from '../helpers/browser.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
 /** The one console message a signed-out visit must cause: the dashboard's whoami answered 401. */
@@ -165,18 +165,7 @@ beforeAll(async () => {
   }
   fake = await startFakeComfy();
   gate = await startTestGate({ upstream: fake.url, mode: 'required', dashboardDir: outDir });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   mkdirSync(SCREENSHOTS, { recursive: true });
 }, 60_000);
 
