@@ -67,7 +67,9 @@ export const ROUTE_TABLE: readonly TableRow[] = [
   ['POST', '/free', 'manage'],
 
   // §4.1 users, settings and userdata
-  ['GET', '/users', 'manage'], // with --multi-user it lists every user
+  // The web UI reads it on every start (getUserConfig); refusing it would break the UI for viewers and
+  // creators. With --multi-user it lists user names: a small leak until Comfy-User comes from the key.
+  ['GET', '/users', 'read'],
   ['POST', '/users', 'manage'],
   ['GET', '/settings', 'read'],
   ['GET', '/settings/{id}', 'read'],

@@ -47,7 +47,7 @@ describe('core ComfyUI routes', () => {
     ['POST', '/api/history', 'generate'],
     ['POST', '/api/free', 'manage'],
     // §4.1 users and settings
-    ['GET', '/api/users', 'manage'],
+    ['GET', '/api/users', 'read'],
     ['POST', '/api/users', 'manage'],
     ['GET', '/api/settings', 'read'],
     ['GET', '/api/settings/Comfy.ColorPalette', 'read'],
