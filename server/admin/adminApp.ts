@@ -86,7 +86,11 @@ export function createAdminApp(options: AdminAppOptions): Express {
   const audit = auditWith(options.audit);
 
   const api = express.Router();
-  api.use(express.json({ limit: '64kb' }), identify(authenticator), requireJsonForCookieAuth);
+  api.use(
+    express.json({ limit: '64kb' }),
+    identify(authenticator, (keyId) => keys.recordUse(keyId)),
+    requireJsonForCookieAuth
+  );
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
   api.use('/keys', requireAdmin, keysRouter(keys, settings, audit));

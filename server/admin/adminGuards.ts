@@ -52,7 +52,7 @@ export function browserGuard(loopbackOnly: boolean): RequestHandler {
 }
 
 /** Reads the credential like the proxy does; a present but wrong one is a 401, absent is anonymous. */
-export function identify(authenticator: Authenticator): RequestHandler {
+export function identify(authenticator: Authenticator, recordUse?: (keyId: string) => void): RequestHandler {
   return function identify(req: Request, res: Response, next: NextFunction) {
     const credential = findCredential(req);
     if (!credential) {
@@ -65,6 +65,7 @@ export function identify(authenticator: Authenticator): RequestHandler {
       return;
     }
     principals.set(res, outcome.principal);
+    recordUse?.(outcome.principal.keyId);
     next();
   };
 }
