@@ -61,21 +61,6 @@ function keepRequestHeader(name: string, extra: Set<string> | undefined): boolea
   return !DROPPED_REQUEST_HEADERS.has(name) && !name.startsWith('sec-fetch-') && !extra?.has(name);
 }
 
-function forwardedFor(
-  req: IncomingMessage,
-  clientIp: string,
-  secure: boolean
-): [string, string, string, string, string, string] {
-  return [
-    'x-forwarded-for',
-    clientIp,
-    'x-forwarded-proto',
-    secure ? 'https' : 'http',
-    'x-forwarded-host',
-    req.headers.host ?? '',
-  ];
-}
-
 /**
  * A flat [name, value, …] list for undici; incoming X-Forwarded-* are replaced, never trusted.
  * `bodyLength` is given when the gate rewrote the body: its length replaces the client's framing.
@@ -96,7 +81,14 @@ export function upstreamRequestHeaders(
     if (typeof value === 'string') out.push(name, value);
     else if (value) for (const item of value) out.push(name, item);
   }
-  out.push(...forwardedFor(req, clientIp, secure));
+  out.push(
+    'x-forwarded-for',
+    clientIp,
+    'x-forwarded-proto',
+    secure ? 'https' : 'http',
+    'x-forwarded-host',
+    headers.host ?? ''
+  );
   if (bodyLength !== undefined) out.push('content-length', String(bodyLength));
   return out;
 }
@@ -115,10 +107,9 @@ export function upstreamUpgradeHeaders(
     const value = name === 'cookie' ? withoutGateCookies(headers.cookie!) : headers[name];
     if (value !== undefined) out[name] = typeof value === 'string' ? value : value.join(', ');
   }
-  const [n1, v1, n2, v2, n3, v3] = forwardedFor(req, clientIp, secure);
-  out[n1] = v1;
-  out[n2] = v2;
-  out[n3] = v3;
+  out['x-forwarded-for'] = clientIp;
+  out['x-forwarded-proto'] = secure ? 'https' : 'http';
+  out['x-forwarded-host'] = headers.host ?? '';
   return out;
 }
 
