@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
-import { runCli, spawnCli, waitForLine } from '../helpers/cli.js';
+import { runCli, spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
 import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
@@ -66,7 +66,7 @@ describe('comfygate serve', () => {
         `comfygate: port ${port} on 127.0.0.1 is already in use; pick another with --port`
       );
     } finally {
-      first.kill('SIGTERM');
+      await stopProcess(first);
     }
   });
 });

@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnCli, waitForLine } from '../helpers/cli.js';
+import { spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
 
 const UPLOAD_BYTES = 300 * 1024 * 1024;
 const CHUNK = Buffer.alloc(256 * 1024, 0x5a);
@@ -42,9 +42,8 @@ beforeAll(async () => {
   gateUrl = (await waitForLine(gate, /^ComfyGate listening on /)).replace('ComfyGate listening on ', '').trim();
 });
 
-afterAll(() => {
-  gate.kill('SIGTERM');
-  fake.kill('SIGTERM');
+afterAll(async () => {
+  await Promise.all([stopProcess(gate), stopProcess(fake)]);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
