@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -44,6 +45,12 @@ async function openLog(options: Partial<Parameters<typeof RequestLog.open>[0]> =
 
 async function logFiles(): Promise<string[]> {
   return (await readdir(logsDir)).filter((name) => name.startsWith('requests')).sort();
+}
+
+function bytesOnDiskNow(): number {
+  let total = 0;
+  for (const name of readdirSync(logsDir)) total += statSync(join(logsDir, name)).size;
+  return total;
 }
 
 async function allLines(): Promise<RequestLogLine[]> {
@@ -306,19 +313,14 @@ describe('RequestLog', () => {
     expect(await readFile(join(logsDir, crashed), 'utf8')).toMatch(/12:00:0$/);
   });
 
-  it('observing stays cheap and never waits for the disk: 20k requests in a burst', async () => {
+  it('never waits for the disk: 20k requests in one burst, all written afterwards', async () => {
     const log = await openLog({ maxBytes: 1024 * 1024, maxFiles: 3 });
-    const started = performance.now();
-    let slowest = 0;
-    for (let i = 0; i < 20_000; i++) {
-      const one = performance.now();
-      log.observe(finished(i));
-      slowest = Math.max(slowest, performance.now() - one);
-    }
-    const elapsed = performance.now() - started;
+    for (let i = 0; i < 20_000; i++) log.observe(finished(i));
+    // Still the same tick: writes are asynchronous and each next one starts from the previous one's callback, so
+    // a log that waited for the disk would have written the burst by now, a non-blocking one a line or so.
+    const duringBurst = bytesOnDiskNow();
     await log.close();
-    expect(elapsed).toBeLessThan(4000);
-    expect(slowest).toBeLessThan(250);
+    expect(duringBurst).toBeLessThan(bytesOnDiskNow() / 100);
     expect(log.droppedLines).toBe(0);
     expect((await allLines()).at(-1)?.requestId).toBe('req-19999');
   });
