@@ -8,6 +8,7 @@ import { loadOrCreateSecret } from './auth/secretFile.js';
 import { SessionTokens } from './auth/sessionTokens.js';
 import type { GateConfig } from './config/schema.js';
 import { createGateServer } from './http/gateServer.js';
+import { isLoopbackBind } from './http/hostNames.js';
 import { KeyStore } from './keys/keyStore.js';
 import { BruteForceLockout } from './limits/lockout.js';
 import { createLimitStep } from './limits/limitStep.js';
@@ -29,7 +30,7 @@ import { RequestLog } from './logs/requestLog.js';
 import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
-import { originGuard } from './proxy/originGuard.js';
+import { createOriginGuard } from './proxy/originGuard.js';
 import { Upstream } from './proxy/upstream.js';
 import { discoverUpstream } from './proxy/upstreamDiscovery.js';
 import type { AuthMode, RuntimeSettings } from './settings/settingsSchema.js';
@@ -198,7 +199,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const server = createGateServer({
     steps: [
       pauseGuard(pause),
-      originGuard,
+      createOriginGuard(isLoopbackBind(config.host)),
       createAuthStep(authenticator, settings, keys),
       createAuthorizeStep(settings),
       createLimitStep(limiter, settings),

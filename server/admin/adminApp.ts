@@ -16,7 +16,7 @@ import { docsRouter } from '../docs/docsRouter.js';
 import { authenticateWith, metricsRouter } from '../metrics/metricsRouter.js';
 import type { GateMetrics } from '../metrics/gateMetrics.js';
 import type { HealthReport } from './health.js';
-import { isLoopbackBind } from './hostGuard.js';
+import { isLoopbackBind } from '../http/hostNames.js';
 import { tokenRouter } from './routes/tokenRouter.js';
 import type { AuditLog } from '../logs/auditLog.js';
 import type { LogStream } from '../logs/logStream.js';

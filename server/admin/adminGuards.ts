@@ -6,7 +6,7 @@ import { clientIpOf } from '../http/clientIp.js';
 import type { Principal } from '../auth/principal.js';
 import { GateError } from '../errors.js';
 import { isOwnOrigin } from '../proxy/originGuard.js';
-import { isLoopbackHostHeader } from './hostGuard.js';
+import { isLoopbackHostHeader } from '../http/hostNames.js';
 
 const principals = new WeakMap<Response, Principal>();
 

@@ -1,25 +1,38 @@
 import { GateError } from '../errors.js';
+import { isLoopbackHostHeader } from '../http/hostNames.js';
 import type { Exchange, RequestStep } from './pipeline.js';
 
 /**
  * The CSRF check ComfyUI can no longer do behind a proxy: a browser request that carries an Origin
  * must come from the gate's own origin. Afterwards the gate drops Origin and Sec-Fetch-* so that
  * ComfyUI's own Host/Origin check (which would compare against its loopback Host) passes.
+ *
+ * A gate that listens on loopback only also refuses Host names that are not loopback names: a
+ * DNS-rebinding page (attacker.example resolving to 127.0.0.1) is same-origin with itself, so the
+ * Origin check alone would let it drive ComfyUI — with protection off, without any credential.
  */
-export const originGuard: RequestStep = (exchange: Exchange) => {
-  const headers = exchange.req.headers;
-  const origin = headers.origin;
-  if (origin !== undefined && !isOwnOrigin(origin, headers.host, exchange.secure)) {
-    return new GateError(
-      'forbidden_origin',
-      `Requests from origin ${truncate(origin)} are refused: open ComfyUI through the gate's own address`
-    );
-  }
-  if (headers['sec-fetch-site'] === 'cross-site' && !isSafeMethod(exchange.req.method)) {
-    return new GateError('forbidden_origin', 'Cross-site requests that change state are refused');
-  }
-  return undefined;
-};
+export function createOriginGuard(loopbackOnly: boolean): RequestStep {
+  return function originGuard(exchange: Exchange) {
+    const headers = exchange.req.headers;
+    if (loopbackOnly && !isLoopbackHostHeader(headers.host)) {
+      return new GateError(
+        'forbidden_origin',
+        `This gate listens on this machine only and answers to localhost names, not to ${truncate(headers.host ?? 'a request without Host')}`
+      );
+    }
+    const origin = headers.origin;
+    if (origin !== undefined && !isOwnOrigin(origin, headers.host, exchange.secure)) {
+      return new GateError(
+        'forbidden_origin',
+        `Requests from origin ${truncate(origin)} are refused: open ComfyUI through the gate's own address`
+      );
+    }
+    if (headers['sec-fetch-site'] === 'cross-site' && !isSafeMethod(exchange.req.method)) {
+      return new GateError('forbidden_origin', 'Cross-site requests that change state are refused');
+    }
+    return undefined;
+  };
+}
 
 /** Scheme, host and port must match what the client addressed; `null` (sandboxed or opaque) never does. */
 export function isOwnOrigin(origin: string, host: string | undefined, secure: boolean): boolean {

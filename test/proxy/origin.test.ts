@@ -1,6 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
+import { createOriginGuard } from '../../server/proxy/originGuard.js';
+import { Exchange } from '../../server/proxy/pipeline.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { startTestGate, type TestGate } from '../helpers/testGate.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
@@ -34,9 +37,12 @@ function browserPost(path: string, origin: string, extra: Record<string, string>
   });
 }
 
-function openWs(path: string, origin?: string): Promise<{ ws: WebSocket; first: unknown }> {
+function openWs(path: string, origin?: string, host?: string): Promise<{ ws: WebSocket; first: unknown }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${gate.url.replace('http', 'ws')}${path}`, origin ? { origin } : {});
+    const ws = new WebSocket(`${gate.url.replace('http', 'ws')}${path}`, {
+      ...(origin ? { origin } : {}),
+      ...(host ? { headers: { host } } : {}),
+    });
     ws.once('message', (data: Buffer) => resolve({ ws, first: JSON.parse(data.toString()) as unknown }));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`handshake answered ${res.statusCode}`)));
     ws.once('error', reject);
@@ -107,5 +113,44 @@ describe('origin handling', () => {
     });
     expect(res.statusCode).toBe(200);
     await res.body.dump();
+  });
+});
+
+describe('DNS rebinding', () => {
+  const port = (): string => new URL(gate.url).port;
+
+  it('refuses a page on another host name that resolves to this loopback gate, before ComfyUI sees it', async () => {
+    // The rebinding page is same-origin with itself, so its Origin matches its Host: only the Host gives it away.
+    const before = fake.requests.length;
+    const host = `attacker.example:${port()}`;
+    const res = await browserPost('/api/prompt', `http://${host}`, { host });
+    expect(res.statusCode).toBe(403);
+    const body = (await res.body.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('forbidden_origin');
+    expect(body.error.message).toContain('localhost names');
+    const read = await request(`${gate.url}/api/queue`, { headers: { host } });
+    expect(read.statusCode).toBe(403);
+    await read.body.dump();
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('refuses its WebSocket handshake too', async () => {
+    const before = fake.upgrades.length;
+    const host = `attacker.example:${port()}`;
+    await expect(openWs('/ws', `http://${host}`, host)).rejects.toThrow('handshake answered 403');
+    expect(fake.upgrades.length).toBe(before);
+  });
+
+  it.each(['localhost', '127.0.0.1', 'comfy.localhost'])('answers to the loopback name %s', async (name) => {
+    const res = await request(`${gate.url}/api/queue`, { headers: { host: `${name}:${port()}` } });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+  });
+
+  it('leaves Host names alone on a gate shared on the LAN (teammates use its LAN name or address)', () => {
+    const exchange = (host: string): Exchange =>
+      new Exchange({ headers: { host }, method: 'GET', url: '/queue' } as IncomingMessage, false, '192.168.1.20');
+    expect(createOriginGuard(false)(exchange('gpu-box.lan:8189'))).toBeUndefined();
+    expect(createOriginGuard(true)(exchange('gpu-box.lan:8189'))?.code).toBe('forbidden_origin');
   });
 });

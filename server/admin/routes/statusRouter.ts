@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { isLoopbackBind } from '../hostGuard.js';
+import { isLoopbackBind } from '../../http/hostNames.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { Upstream } from '../../proxy/upstream.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
