@@ -8,6 +8,7 @@ export const DASHBOARD_ROUTES = {
   home: '',
   newKey: '#/keys?new=1',
   settings: '#/settings',
+  help: '#/help',
 } as const;
 
 export interface TrayActionDeps {
@@ -83,6 +84,9 @@ export function createTrayActions(deps: TrayActionDeps): TrayActions {
     },
     newKey() {
       run('open the dashboard', () => deps.openDashboard(DASHBOARD_ROUTES.newKey));
+    },
+    openHelp() {
+      run('open the help', () => deps.openDashboard(DASHBOARD_ROUTES.help));
     },
     copyShareUrl() {
       const { share } = deps.state();

@@ -12,6 +12,7 @@ export interface TrayActions {
   openComfyUI(): void;
   setOpenAtLogin(openAtLogin: boolean): void;
   showBypassHelp(): void;
+  openHelp(): void;
   quit(): void;
 }
 
@@ -106,6 +107,7 @@ export function buildTrayTemplate(state: DesktopState, actions: TrayActions): Me
       click: () => actions.setOpenAtLogin(state.openAtLogin !== true),
     },
     { type: 'separator' },
+    { id: 'help', label: 'Help', click: () => actions.openHelp() },
     { id: 'quit', label: 'Quit ComfyGate', click: () => actions.quit() },
   ];
 }

@@ -50,6 +50,7 @@ export function fakeActions(): { [K in keyof TrayActions]: ReturnType<typeof vi.
     openComfyUI: vi.fn(),
     setOpenAtLogin: vi.fn(),
     showBypassHelp: vi.fn(),
+    openHelp: vi.fn(),
     quit: vi.fn(),
   };
 }

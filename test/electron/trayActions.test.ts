@@ -80,13 +80,19 @@ describe('tray actions drive the gate', () => {
     expect(paused.deps.gate.setPaused).toHaveBeenCalledExactlyOnceWith(false);
   });
 
-  it('Open dashboard and New key… open the dashboard at the right route', async () => {
+  it('Open dashboard, New key… and Help open the dashboard at the right route', async () => {
     const { deps, clickItem } = setup();
     clickItem('open-dashboard');
     clickItem('new-key');
+    clickItem('help');
     await settle();
-    expect(vi.mocked(deps.openDashboard).mock.calls).toEqual([[DASHBOARD_ROUTES.home], [DASHBOARD_ROUTES.newKey]]);
+    expect(vi.mocked(deps.openDashboard).mock.calls).toEqual([
+      [DASHBOARD_ROUTES.home],
+      [DASHBOARD_ROUTES.newKey],
+      [DASHBOARD_ROUTES.help],
+    ]);
     expect(DASHBOARD_ROUTES.newKey).toBe('#/keys?new=1');
+    expect(DASHBOARD_ROUTES.help).toBe('#/help');
   });
 
   it('Copy share URL copies the LAN URL and says what to do with it', () => {

@@ -121,6 +121,7 @@ describe('buildTrayTemplate', () => {
       'copy-share-url',
       'open-comfyui',
       'start-at-login',
+      'help',
       'quit',
     ]);
     expect(item(buildTrayTemplate(STATES.required, fakeActions()), 'new-key').label).toBe('New key…');
@@ -136,6 +137,7 @@ describe('buildTrayTemplate', () => {
       ['copy-share-url', 'copyShareUrl', []],
       ['open-comfyui', 'openComfyUI', []],
       ['start-at-login', 'setOpenAtLogin', [true]],
+      ['help', 'openHelp', []],
       ['quit', 'quit', []],
     ] as const)('%s → %s(%j)', (id, action, args) => {
       const actions = fakeActions();
