@@ -9,6 +9,7 @@ import { hrefOf, navigate, useRoute, type RouteName } from './lib/router.js';
 import { ROLE_INFO } from './lib/roles.js';
 import { useResource } from './lib/useResource.js';
 import { AuditPage } from './pages/AuditPage.js';
+import { HelpPage } from './pages/HelpPage.js';
 import { KeysPage } from './pages/keys/KeysPage.js';
 import { LogsPage } from './pages/LogsPage.js';
 import { MePage } from './pages/MePage.js';
@@ -23,6 +24,7 @@ const NAV: { route: Exclude<RouteName, 'not-found'>; label: string; icon: IconNa
   { route: 'logs', label: 'Logs', icon: 'logs' },
   { route: 'audit', label: 'Audit', icon: 'audit' },
   { route: 'settings', label: 'Settings', icon: 'settings' },
+  { route: 'help', label: 'Help', icon: 'help' },
 ];
 
 export function App() {
@@ -63,11 +65,12 @@ function Shell({ who }: { who: Whoami }) {
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
 
-  // Teammates have one page; the dashboard's other pages are the admin's.
-  const shown: RouteName = admin ? route : 'me';
+  // Teammates have their own page and the help; the dashboard's other pages are the admin's.
+  const teammatePage = route === 'help' ? 'help' : 'me';
+  const shown: RouteName = admin ? route : teammatePage;
   useEffect(() => {
-    if (!admin && route !== 'me') navigate('me', true);
-  }, [admin, route]);
+    if (!admin && route !== teammatePage) navigate(teammatePage, true);
+  }, [admin, route, teammatePage]);
 
   // After a navigation, focus the new page's heading (screen readers announce it; Tab continues from there).
   useEffect(() => {
@@ -87,6 +90,7 @@ function Shell({ who }: { who: Whoami }) {
       logs: 'Logs',
       audit: 'Audit',
       settings: 'Settings',
+      help: 'Help',
       me: 'My access',
       'not-found': 'Not found',
     };
@@ -107,6 +111,8 @@ function Shell({ who }: { who: Whoami }) {
         return <AuditPage />;
       case 'settings':
         return <SettingsPage />;
+      case 'help':
+        return <HelpPage who={who} />;
       case 'me':
         return <MePage who={who} onSignOut={signOut} />;
       case 'not-found':
@@ -164,10 +170,15 @@ function Shell({ who }: { who: Whoami }) {
               <span>Open ComfyUI</span>
             </a>
           )}
-          {admin && (
-            <a className="nav-link" href={hrefOf('me')} aria-current={shown === 'me' ? 'page' : undefined}>
-              <Icon name="user" />
-              <span>My access</span>
+          <a className="nav-link" href={hrefOf('me')} aria-current={shown === 'me' ? 'page' : undefined}>
+            <Icon name="user" />
+            <span>My access</span>
+          </a>
+          {/* Teammates have no navigation: the help is one of their two pages. */}
+          {!admin && (
+            <a className="nav-link" href={hrefOf('help')} aria-current={shown === 'help' ? 'page' : undefined}>
+              <Icon name="help" />
+              <span>Help</span>
             </a>
           )}
           <div className="user-chip">

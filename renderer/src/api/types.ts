@@ -3,6 +3,7 @@
  * (the renderer talks to the gate over HTTP, never by importing its code).
  */
 import type { CredentialSource } from '../../../server/auth/credentials.js';
+import type { ErrorCode } from '../../../server/errors.js';
 import type { Preset } from '../../../server/keys/keyPresets.js';
 import type { Limits, PublicKeyRecord, Role, Scope } from '../../../server/keys/keySchema.js';
 import type { AuditAction, AuditRecord } from '../../../server/logs/auditLog.js';
@@ -25,6 +26,7 @@ export type {
   AuditRecord,
   AuthMode,
   DayUsage,
+  ErrorCode,
   Limits,
   NamedUsageRow,
   Page,

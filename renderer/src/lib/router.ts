@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 
-export type RouteName = 'overview' | 'keys' | 'usage' | 'logs' | 'audit' | 'settings' | 'me' | 'not-found';
+export type RouteName = 'overview' | 'keys' | 'usage' | 'logs' | 'audit' | 'settings' | 'help' | 'me' | 'not-found';
 
 const ROUTES: Record<string, RouteName> = {
   '': 'overview',
@@ -10,6 +10,7 @@ const ROUTES: Record<string, RouteName> = {
   '/logs': 'logs',
   '/audit': 'audit',
   '/settings': 'settings',
+  '/help': 'help',
   '/me': 'me',
 };
 

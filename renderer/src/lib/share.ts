@@ -30,3 +30,27 @@ export function shareText(name: string, lines: ShareLines, key: string): string 
     lines.curl,
   ].join('\n');
 }
+
+/** The help page's examples: the share card's lines, plus the other ways a script can send a key. */
+export interface ScriptLines extends ShareLines {
+  /** A prompt sent with `Authorization: Bearer`. */
+  bearer: string;
+  /** A WebSocket URL with `?token=`, for clients that cannot send headers. */
+  websocket: string;
+  /** An image tag with `?token=`. */
+  image: string;
+}
+
+export function scriptLines(origin: string, key: string): ScriptLines {
+  const ws = origin.replace(/^http/, 'ws');
+  return {
+    ...shareLines(origin, key),
+    bearer: [
+      '# prompt.json holds {"prompt": …}: a workflow exported in API format',
+      `curl -H "Authorization: Bearer ${key}" -H 'Content-Type: application/json' \\`,
+      `     -d @prompt.json ${origin}/api/prompt`,
+    ].join('\n'),
+    websocket: `${ws}/ws?clientId=me&token=${key}`,
+    image: `<img src="${origin}/api/view?filename=ComfyUI_00001_.png&type=output&token=${key}">`,
+  };
+}

@@ -1,0 +1,752 @@
+import type { ReactNode } from 'react';
+import type { ErrorCode, Role, Scope, Whoami } from '../api/types.js';
+import { CopyButton, CopyField } from '../components/CopyButton.js';
+import { Card, PageHeader } from '../components/PageHeader.js';
+import { hrefOf } from '../lib/router.js';
+import { MODE_INFO, MODES, ROLE_INFO, ROLES } from '../lib/roles.js';
+import { scriptLines } from '../lib/share.js';
+
+/** What the examples say instead of a real key: the help page never knows one. */
+const KEY = '<your key>';
+
+interface Section {
+  id: string;
+  title: string;
+  /** Shown to teammates too; the rest is the operator's. */
+  teammate: boolean;
+  render: (context: HelpContext) => ReactNode;
+}
+
+interface HelpContext {
+  admin: boolean;
+  who: Whoami;
+  origin: string;
+}
+
+/** The in-app help: what the gate does and how to use it, for the operator and (fewer sections) for teammates. */
+export function HelpPage({ who }: { who: Whoami }) {
+  const admin = who.role === 'admin';
+  const context: HelpContext = { admin, who, origin: window.location.origin };
+  const sections = SECTIONS.filter((section) => admin || section.teammate);
+  return (
+    <>
+      <PageHeader
+        title="Help"
+        description={
+          admin
+            ? 'How ComfyGate works, how teammates connect, and what its answers mean.'
+            : 'How to use ComfyUI through ComfyGate, and what its answers mean.'
+        }
+      />
+      <div className="stack-lg help">
+        <nav className="card help-contents" aria-label="On this page">
+          <h2 className="help-contents-title">On this page</h2>
+          <ul>
+            {sections.map((section) => (
+              <li key={section.id}>
+                <button type="button" className="link-button" onClick={() => jumpTo(section.id)}>
+                  {section.title}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        {sections.map((section) => (
+          <Card key={section.id} id={section.id} title={section.title} className="help-section">
+            <div className="prose">{section.render(context)}</div>
+          </Card>
+        ))}
+      </div>
+    </>
+  );
+}
+
+/** In-page links would fight the hash router, so the contents scroll instead. */
+function jumpTo(id: string): void {
+  const section = document.getElementById(`${id}-title`)?.closest('section');
+  if (!section) return;
+  section.scrollIntoView({ block: 'start' });
+  section.setAttribute('tabindex', '-1');
+  section.focus({ preventScroll: true });
+}
+
+/** A code example with its copy button. */
+function Code({ text, what }: { text: string; what: string }) {
+  return (
+    <div className="help-code">
+      <pre className="code-block">
+        <code>{text}</code>
+      </pre>
+      <CopyButton text={text} what={what} />
+    </div>
+  );
+}
+
+const SECTIONS: Section[] = [
+  {
+    id: 'help-about',
+    title: 'What ComfyGate does',
+    teammate: true,
+    render: ({ admin }) => (
+      <>
+        <p>
+          ComfyUI has no sign-in of its own: anyone who can reach its port can queue prompts, see every image and
+          install custom nodes. ComfyGate is a gate in front of it, an authenticating reverse proxy. Each teammate gets
+          their own API key; the gate checks the key, its role and its limits, then passes the request on to ComfyUI
+          unchanged. The real ComfyUI web UI, its live previews, uploads and scripts all work through the gate.
+        </p>
+        <ul>
+          <li>
+            Everything under <code>/gate/</code> belongs to the gate: this dashboard, the sign-in page and the gate’s
+            own API. Every other path goes to ComfyUI.
+          </li>
+          <li>
+            The gate removes the key (header, <code>?token=</code> or its session cookie) before ComfyUI sees a request,
+            and never writes a key to its logs.
+          </li>
+          {admin ? (
+            <li>
+              Every request is logged and counted per key; you see them under{' '}
+              <a className="link" href={hrefOf('logs')}>
+                Logs
+              </a>{' '}
+              and{' '}
+              <a className="link" href={hrefOf('usage')}>
+                Usage
+              </a>
+              .
+            </li>
+          ) : (
+            <li>
+              Your key’s role, limits and today’s use are on{' '}
+              <a className="link" href={hrefOf('me')}>
+                My access
+              </a>
+              .
+            </li>
+          )}
+        </ul>
+      </>
+    ),
+  },
+  {
+    id: 'help-connect',
+    title: 'Connecting',
+    teammate: true,
+    render: ({ admin, origin }) => {
+      const lines = scriptLines(origin, KEY);
+      return (
+        <>
+          <h3>In a browser</h3>
+          <p>
+            Open the gate’s address. Without a session you land on the sign-in page (<code>/gate/login</code>): paste
+            the key and the real ComfyUI web UI opens. The session lasts 7 days; <strong>Sign out</strong> ends it.
+          </p>
+          <CopyField value={lines.gateUrl} what="gate address" />
+          {admin && (
+            <p className="muted small">
+              This is the address you use on this computer. Teammates use this machine’s network address instead (see
+              “Sharing on your network”); the share card of a new key has both the address and a QR code of the sign-in
+              page.
+            </p>
+          )}
+          <h3>From scripts</h3>
+          <p>
+            Send the key in a header: <code>X-API-Key: {KEY}</code> or <code>Authorization: Bearer {KEY}</code>. Replace{' '}
+            <code>{KEY}</code> with the key.
+          </p>
+          <Code text={lines.curl} what="curl example" />
+          <Code text={lines.bearer} what="curl prompt example" />
+          <Code text={`import requests\n${lines.python}`} what="Python example" />
+          <h3>Images and WebSocket clients</h3>
+          <p>
+            An <code>&lt;img src&gt;</code> or a WebSocket client cannot send headers: add <code>?token=</code> to the
+            URL. Rather than a long-lived key, use a short-lived access token there: mint one on{' '}
+            <a className="link" href={hrefOf('me')}>
+              My access
+            </a>{' '}
+            (or <code>POST /gate/api/token</code>). It stops working when its key is revoked or rotated.
+          </p>
+          <Code text={lines.websocket} what="WebSocket URL" />
+          <Code text={lines.image} what="image tag" />
+        </>
+      );
+    },
+  },
+  {
+    id: 'help-protection',
+    title: 'Protection modes',
+    teammate: false,
+    render: () => (
+      <>
+        <dl className="help-terms">
+          {MODES.map((mode) => (
+            <div key={mode}>
+              <dt>{MODE_INFO[mode].label}</dt>
+              <dd>
+                {MODE_INFO[mode].summary} {MODE_DETAIL[mode]}
+              </dd>
+            </div>
+          ))}
+        </dl>
+        <p>
+          Switch with the Protection card on the{' '}
+          <a className="link" href={hrefOf('overview')}>
+            Overview
+          </a>
+          , the tray menu’s <strong>Protection</strong> items, <code>comfygate auth MODE</code> from a terminal, or{' '}
+          <code>comfygate serve --auth MODE</code> at start. The gate is not restarted: the next request meets the new
+          mode. Turning protection off while the gate is shared on your network asks first.
+        </p>
+      </>
+    ),
+  },
+  {
+    id: 'help-sharing',
+    title: 'Sharing on your network',
+    teammate: false,
+    render: () => (
+      <>
+        <p>
+          By default the gate listens on <code>127.0.0.1</code>: only this computer can reach it. To share ComfyUI, let
+          it listen on your network: start it with <code>comfygate serve --host 0.0.0.0</code>, or set{' '}
+          <strong>Listen on</strong> to “Share on your network” in{' '}
+          <a className="link" href={hrefOf('settings')}>
+            Settings
+          </a>{' '}
+          → Connection (applied at the next start). Teammates then open{' '}
+          <code>http://&lt;this machine’s address&gt;:8189/</code>; the tray’s <strong>Copy share URL</strong> copies
+          it.
+        </p>
+        <p>
+          <strong>Protection off on the network needs a confirmation</strong>, because then anyone who can reach this
+          machine uses ComfyUI without a key: queues prompts, sees every image, installs custom nodes.{' '}
+          <code>serve</code> refuses to start that way without <code>--allow-unprotected</code>, the dashboard and the
+          tray ask before they turn protection off, and the Overview and the tray warn while it lasts.
+        </p>
+        <p>
+          <strong>Only localhost names on loopback.</strong> While the gate listens on loopback only, it answers only to
+          requests that name it <code>localhost</code>, <code>*.localhost</code>, <code>127.x.x.x</code> or{' '}
+          <code>[::1]</code> in <code>Host</code>. A web page on another domain that points its name at 127.0.0.1 (DNS
+          rebinding) is refused with <code>403 forbidden_origin</code>, so it cannot drive ComfyUI through the gate even
+          with protection off. A gate shared on the network answers to any name.
+        </p>
+        <p>
+          Teammates must not be able to go around the gate: start ComfyUI itself with <code>--listen 127.0.0.1</code>{' '}
+          (the desktop app warns when ComfyUI answers on your network address).
+        </p>
+      </>
+    ),
+  },
+  {
+    id: 'help-roles',
+    title: 'Roles and what they may do',
+    teammate: true,
+    render: ({ admin, who }) => (
+      <>
+        <p>
+          Every ComfyUI route belongs to a class, and a key’s role decides which classes it may use.
+          {!admin && (
+            <>
+              {' '}
+              Your key is <strong>{ROLE_INFO[who.role].label}</strong>
+              {!who.legacy && who.scopes ? `, with the classes ${who.scopes.join(', ')}` : ''}.
+            </>
+          )}
+        </p>
+        <div className="help-table table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Class</th>
+                <th scope="col">For example</th>
+              </tr>
+            </thead>
+            <tbody>
+              {CLASSES.map(([scope, examples]) => (
+                <tr key={scope}>
+                  <th scope="row">
+                    <code>{scope}</code>
+                  </th>
+                  <td>{examples}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <div className="help-table table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Role</th>
+                <th scope="col">Classes</th>
+                <th scope="col">In short</th>
+              </tr>
+            </thead>
+            <tbody>
+              {ROLES.map((role) => (
+                <tr key={role} aria-current={!admin && role === who.role ? 'true' : undefined}>
+                  <th scope="row">
+                    <span className={`role role-${role}`}>{ROLE_INFO[role].label}</span>
+                  </th>
+                  <td className="nowrap">{ROLE_CLASSES[role]}</td>
+                  <td>{ROLE_INFO[role].summary}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <ul>
+          <li>
+            A refused route answers <code>403 forbidden_scope</code>; the message names the class it needs and what the
+            key has.
+          </li>
+          <li>
+            A key may carry its own classes instead of its role’s (a guest key is a viewer that may also generate).
+          </li>
+          <li>
+            Custom-node routes the gate does not know count as <code>read</code> for <code>GET</code> and{' '}
+            <code>manage</code> otherwise.
+            {admin && (
+              <>
+                {' '}
+                Re-class them through the API:{' '}
+                <code>PATCH /gate/api/settings {'{"routeOverrides":[{"path":"/my_node/*","class":"generate"}]}'}</code>.
+              </>
+            )}
+          </li>
+          <li>
+            For viewers and creators the gate removes <code>front</code> and <code>number</code> from{' '}
+            <code>POST /prompt</code>: no jumping the queue.
+          </li>
+        </ul>
+      </>
+    ),
+  },
+  {
+    id: 'help-limits',
+    title: 'Limits',
+    teammate: true,
+    render: ({ admin }) => (
+      <>
+        <p>Each key has four limits; any of them may be unlimited.</p>
+        <ul>
+          <li>
+            <strong>Requests per minute</strong> and <strong>per hour</strong>: sliding windows.
+          </li>
+          <li>
+            <strong>Prompts per day</strong>: prompts ComfyUI accepted; the count resets at midnight, the gate machine’s
+            time. Prompts that fail validation do not count.
+          </li>
+          <li>
+            <strong>Queued at once</strong>: prompts waiting or running at the same time, so nobody fills the GPU queue.
+          </li>
+        </ul>
+        <p>
+          While a limit applies, answers carry <code>X-RateLimit-Limit</code>, <code>X-RateLimit-Remaining</code> and{' '}
+          <code>X-RateLimit-Reset</code> (the tightest limit; seconds until it resets) and the IETF{' '}
+          <code>RateLimit-Policy</code> and <code>RateLimit</code> headers. Past a limit the answer is <code>429</code>{' '}
+          with <code>Retry-After</code> in seconds and a code that names the limit:
+        </p>
+        <Code text={EXAMPLE_429} what="example 429 answer" />
+        <p>
+          The codes are <code>rate_limit_minute</code>, <code>rate_limit_hour</code>,{' '}
+          <code>rate_limit_prompts_day</code> and <code>queue_limit</code> (queue more when one of your prompts
+          finishes).
+        </p>
+        {admin && (
+          <>
+            <p>
+              New keys get the default limits from{' '}
+              <a className="link" href={hrefOf('settings')}>
+                Settings
+              </a>{' '}
+              unless you give them their own. In mode optional, callers without a key share the anonymous tier’s role
+              and limits, counted per client address.
+            </p>
+            <p>
+              <strong>The guest preset</strong> makes a shareable demo key in one step: a viewer that may also generate,
+              30 requests a minute, 300 an hour, 20 prompts a day, one queued at a time, expiring in 7 days. Choose{' '}
+              <strong>Guest</strong> under{' '}
+              <a className="link" href={hrefOf('keys')}>
+                Keys
+              </a>{' '}
+              → New key, or run <code>comfygate keys create --name "demo for Sam" --preset guest</code>.
+            </p>
+          </>
+        )}
+        <p>
+          <strong>Lockout:</strong> too many wrong keys from one address (by default 10 within 5 minutes) lock that
+          address out (by default for 15 minutes): every request from it, the sign-in page included, gets{' '}
+          <code>429 locked_out</code> with <code>Retry-After</code>. Other addresses are not affected.
+        </p>
+      </>
+    ),
+  },
+  {
+    id: 'help-keys',
+    title: 'Keys',
+    teammate: false,
+    render: () => (
+      <ul>
+        <li>
+          <a className="link" href={hrefOf('keys')}>
+            Keys
+          </a>{' '}
+          → <strong>New key</strong>: a name, a role or preset, limits and an expiry. The key is{' '}
+          <strong>shown once</strong>, with copy buttons and a share card (address, key, curl, Python and JavaScript
+          lines, a QR code of the sign-in page). The gate keeps only its SHA-256 hash and a hint such as{' '}
+          <code>cgk_Ab12…9xQz</code>.
+        </li>
+        <li>
+          <strong>Rotate</strong> gives a key a new secret (shown once again) and keeps its id, limits and history.{' '}
+          <strong>Deactivate</strong> stops a key until you activate it again; <strong>Delete</strong> removes it for
+          good.
+        </li>
+        <li>
+          Rotating, deactivating, deleting or expiring a key takes effect at once: its old secret is refused, its
+          browser sessions are signed out and its open WebSockets are closed. The same holds for changes made with the
+          command line in another terminal (the gate sees them within a second).
+        </li>
+        <li>
+          Keys start with <code>cgk_</code> and end in a checksum: a mistyped key is refused without a lookup, and
+          secret scanners can spot a leaked one.
+        </li>
+        <li>
+          On the first start the gate creates an admin key and prints it once. <code>COMFYGATE_API_KEY</code> in the
+          gate’s environment is a legacy single admin key for scripts.
+        </li>
+      </ul>
+    ),
+  },
+  {
+    id: 'help-watching',
+    title: 'Logs, usage and audit',
+    teammate: false,
+    render: () => (
+      <ul>
+        <li>
+          <a className="link" href={hrefOf('logs')}>
+            Logs
+          </a>
+          : every request and WebSocket session through the gate, live (pause and resume), filtered by key, status and
+          path, with a detail drawer. Keys and tokens never appear; files rotate at 10 MB and five are kept.
+        </li>
+        <li>
+          <a className="link" href={hrefOf('usage')}>
+            Usage
+          </a>
+          : requests, prompts and errors per day for all keys or one, over a date range, with top keys and totals. Days
+          older than the retention in Settings (90 by default) are dropped.
+        </li>
+        <li>
+          <a className="link" href={hrefOf('audit')}>
+            Audit
+          </a>
+          : keys created, changed, (de)activated, rotated and deleted; settings and mode changes; sign-ins, failed
+          sign-ins, sign-outs and lockouts, each with who did it and from where (command-line changes are marked).
+        </li>
+      </ul>
+    ),
+  },
+  {
+    id: 'help-api',
+    title: 'API, docs and metrics',
+    teammate: true,
+    render: ({ admin, origin }) => (
+      <>
+        <ul>
+          <li>
+            <a className="link" href="/gate/docs" target="_blank" rel="noopener">
+              /gate/docs
+            </a>{' '}
+            (Swagger UI) and{' '}
+            <a className="link" href="/gate/redoc" target="_blank" rel="noopener">
+              /gate/redoc
+            </a>{' '}
+            describe the gate’s API; <code>/gate/openapi.json</code> is the OpenAPI document. They need no key and load
+            nothing from the internet.
+          </li>
+          <li>
+            Any key may call <code>GET /gate/api/whoami</code>, <code>GET /gate/api/usage</code> (its own use) and{' '}
+            <code>POST /gate/api/token</code>.{admin && ' Everything else under /gate/api needs the admin role.'}
+          </li>
+          <li>
+            <code>GET /gate/healthz</code> answers without a key: whether the gate runs and reaches ComfyUI.
+          </li>
+          {admin && (
+            <li>
+              <code>/gate/metrics</code> serves Prometheus metrics (requests, latency, upstream reachability, open
+              WebSockets, queued prompts per key, refusals, lockouts) to an admin key or to the metrics token from{' '}
+              <a className="link" href={hrefOf('settings')}>
+                Settings
+              </a>{' '}
+              → Metrics, sent as a bearer token:
+            </li>
+          )}
+        </ul>
+        {admin && (
+          <Code
+            text={`curl -H "Authorization: Bearer <metrics token>" ${origin}/gate/metrics`}
+            what="metrics example"
+          />
+        )}
+      </>
+    ),
+  },
+  {
+    id: 'help-cli',
+    title: 'Command line',
+    teammate: false,
+    render: () => (
+      <>
+        <p>
+          The same gate runs headless with <code>comfygate</code> (from the repository: <code>npx comfygate …</code>).
+        </p>
+        <Code text={CLI} what="command summary" />
+        <ul>
+          <li>
+            <code>--data-dir DIR</code> (or <code>COMFYGATE_DATA_DIR</code>) picks the folder with keys, settings, usage
+            and logs, for every command. The command line and a running gate may change the same files at once.
+          </li>
+          <li>
+            <code>serve</code> without <code>--upstream</code> looks for ComfyUI at <code>127.0.0.1:8188</code>, then{' '}
+            <code>127.0.0.1:8000</code> (ComfyUI Desktop). <code>auth</code> without a mode prints the current one.
+          </li>
+          <li>
+            Exit codes: <code>0</code> done, <code>1</code> failed (one line on stderr), <code>2</code> usage error.
+          </li>
+        </ul>
+      </>
+    ),
+  },
+  {
+    id: 'help-errors',
+    title: 'When something goes wrong',
+    teammate: true,
+    render: ({ admin }) => (
+      <>
+        <p>
+          Errors from the gate itself are JSON: <code>{'{"error":{"code":"…","message":"…"}}'}</code>. The message says
+          what happened; the code says which case it is.
+        </p>
+        <div className="help-table table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Status</th>
+                <th scope="col">Code</th>
+                <th scope="col">Meaning and fix</th>
+              </tr>
+            </thead>
+            <tbody>
+              {TROUBLE.map((row) => (
+                <tr key={row.codes.join()}>
+                  <td className="nowrap">
+                    <span className={`status-code status-code-${row.status >= 500 ? 'danger' : 'warn'}`}>
+                      {row.status}
+                    </span>
+                  </td>
+                  <td>
+                    {row.codes.map((code, i) => (
+                      <span key={code}>
+                        {i > 0 && <br />}
+                        <code>{code}</code>
+                      </span>
+                    ))}
+                  </td>
+                  <td>{admin ? (row.admin ?? row.meaning) : row.meaning}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </>
+    ),
+  },
+];
+
+const MODE_DETAIL: Record<(typeof MODES)[number], string> = {
+  off: 'A pure pass-through.',
+  optional: 'The anonymous tier’s role and limits are in Settings; it is counted per client address.',
+  required: 'Requests that are not a browser asking for a page get 401.',
+};
+
+const CLASSES: [Scope, string][] = [
+  ['read', 'The web UI and its files; GET of queue, history, images (/view), object_info, models, settings; /ws.'],
+  ['generate', 'POST /prompt, uploads, /interrupt, deleting queue and history items, saving workflows.'],
+  ['manage', '/free, clearing the queue or history, other settings and userdata writes, POST /users, /internal/*.'],
+  ['install', 'Every ComfyUI-Manager route, whatever the method, and userdata writes into ComfyUI-Manager/.'],
+];
+
+const ROLE_CLASSES: Record<Role, string> = {
+  viewer: 'read',
+  creator: 'read, generate',
+  operator: 'all four',
+  admin: 'all four + dashboard',
+};
+
+const EXAMPLE_429 = `HTTP/1.1 429 Too Many Requests
+Retry-After: 12
+X-RateLimit-Limit: 60
+X-RateLimit-Remaining: 0
+X-RateLimit-Reset: 12
+RateLimit-Policy: "per-minute";q=60;w=60
+RateLimit: "per-minute";r=0;t=12
+
+{"error":{"code":"rate_limit_minute","message":"Rate limit of 60 requests per minute reached; retry in 12 s."}}`;
+
+const CLI = `comfygate serve [--upstream URL] [--host H] [--port P] [--data-dir DIR]
+                [--auth off|optional|required] [--allow-unprotected]
+comfygate keys create --name N [--role viewer|creator|operator|admin]
+                [--preset guest|creator|operator|admin]
+                [--per-minute N] [--per-hour N] [--prompts-per-day N]
+                [--max-queued N] [--expires 30d|ISO-date] [--note TEXT] [--json]
+comfygate keys list [--json]
+comfygate keys show ID [--json]
+comfygate keys revoke ID        # deactivate at once
+comfygate keys activate ID
+comfygate keys rotate ID [--json]
+comfygate keys delete ID
+comfygate auth [off|optional|required]`;
+
+interface TroubleRow {
+  status: number;
+  codes: ErrorCode[];
+  meaning: ReactNode;
+  /** The operator's version, when the fix is theirs. */
+  admin?: ReactNode;
+}
+
+const TROUBLE: TroubleRow[] = [
+  {
+    status: 400,
+    codes: ['bad_request'],
+    meaning: (
+      <>
+        A malformed request, or an ambiguous path (<code>//</code>, <code>..</code>, double encoding) that the gate
+        refuses rather than guesses. The message names the problem.
+      </>
+    ),
+  },
+  {
+    status: 401,
+    codes: ['unauthorized'],
+    meaning: (
+      <>
+        No key where one is required, or a wrong, expired, deactivated or rotated one (a wrong key is refused even when
+        protection is optional). Check the key, or sign in again at <code>/gate/login</code>; ask for a new key if it
+        was rotated.
+      </>
+    ),
+  },
+  {
+    status: 403,
+    codes: ['forbidden_scope'],
+    meaning: (
+      <>
+        The key’s role may not use this route (see “Roles”). The message names the class the route needs; ask for a key
+        that has it.
+      </>
+    ),
+    admin: (
+      <>
+        The key’s role may not use this route (see “Roles”). The message names the class the route needs: change the
+        key’s role under Keys, or re-class a custom-node route.
+      </>
+    ),
+  },
+  {
+    status: 403,
+    codes: ['forbidden'],
+    meaning: <>The gate’s admin API and its metrics need a key with the admin role.</>,
+  },
+  {
+    status: 403,
+    codes: ['forbidden_origin'],
+    meaning: (
+      <>
+        A request from another web page’s origin (or <code>Origin: null</code>), a cross-site request that changes
+        something, or, while the gate listens on this computer only, a <code>Host</code> that is not a localhost name.
+        Open ComfyUI through the gate’s own address.
+      </>
+    ),
+    admin: (
+      <>
+        A request from another web page’s origin (or <code>Origin: null</code>), a cross-site request that changes
+        something, or, while the gate listens on loopback only, a <code>Host</code> that is not a localhost name (DNS
+        rebinding protection). Use the gate’s own address, <code>localhost</code> or <code>127.0.0.1</code>; to reach it
+        by another name, share it on your network.
+      </>
+    ),
+  },
+  {
+    status: 409,
+    codes: ['conflict'],
+    meaning: (
+      <>
+        A prompt sent with the <code>prompt_id</code> of someone else’s queued prompt. Leave it out.
+      </>
+    ),
+  },
+  {
+    status: 429,
+    codes: ['rate_limit_minute', 'rate_limit_hour', 'rate_limit_prompts_day'],
+    meaning: (
+      <>
+        A limit of the key is used up. Wait the <code>Retry-After</code> seconds; the daily prompt count resets at
+        midnight, the gate machine’s time.
+      </>
+    ),
+  },
+  {
+    status: 429,
+    codes: ['queue_limit'],
+    meaning: <>Too many of the key’s prompts are queued or running. Queue more when one finishes.</>,
+  },
+  {
+    status: 429,
+    codes: ['locked_out'],
+    meaning: (
+      <>
+        Too many wrong keys came from this address; it is locked out for a while (<code>Retry-After</code>). Check the
+        key before trying again.
+      </>
+    ),
+  },
+  {
+    status: 502,
+    codes: ['upstream_unreachable'],
+    meaning: <>ComfyUI is down, or the gate points to the wrong address. Tell whoever runs the gate.</>,
+    admin: (
+      <>
+        ComfyUI is down, or the gate points to the wrong address (the message names it). Start ComfyUI, or fix the
+        address in Settings → Connection (“Test connection”; applied at the next start) or with{' '}
+        <code>comfygate serve --upstream URL</code>.
+      </>
+    ),
+  },
+  {
+    status: 503,
+    codes: ['paused'],
+    meaning: <>Whoever runs the gate paused sharing; only their own computer gets through. Try again later.</>,
+    admin: (
+      <>
+        You paused sharing from the tray: only this computer gets through. Untick <strong>Pause sharing</strong>.
+      </>
+    ),
+  },
+  {
+    status: 504,
+    codes: ['upstream_timeout'],
+    meaning: (
+      <>ComfyUI took too long to start answering. Try again; if it keeps happening, tell whoever runs the gate.</>
+    ),
+    admin: (
+      <>
+        ComfyUI took too long to start answering (5 minutes by default). Check that ComfyUI is not stuck; the wait is{' '}
+        <code>COMFYGATE_UPSTREAM_TIMEOUT_MS</code>.
+      </>
+    ),
+  },
+];
