@@ -9,7 +9,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', '*.ts', 'bin/*.js', 'scripts/*.js'],
+          allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*.js'],
         },
         tsconfigRootDir: import.meta.dirname,
       },
