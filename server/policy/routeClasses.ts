@@ -50,7 +50,8 @@ export const ROUTE_TABLE: readonly TableRow[] = [
   ['GET', '/extensions', 'read'],
   ['GET', '/view', 'read'],
   ['GET', '/view_metadata/{folder_name}', 'read'],
-  ['GET', '/system_stats', 'read'], // argv is hidden by the proxy, not by the class
+  // Shows ComfyUI's argv to every reader; hiding it from non-operators is part of team isolation (not built yet).
+  ['GET', '/system_stats', 'read'],
   ['GET', '/features', 'read'],
   ['GET', '/prompt', 'read'],
   ['GET', '/object_info', 'read'],
