@@ -1,90 +1,31 @@
-import { mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LockedJsonFile } from '../../server/store/lockedJsonFile.js';
 import { USAGE_FILE, emptyDayUsage, usageFileSchema, type UsageFile } from '../../server/usage/usageSchema.js';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import type { FakeComfy } from '../fixtures/fakeComfy/index.js';
+import {
+  EXPECTED_401,
+  signIn,
+  startDashboardHarness,
+  type DashboardHarness,
+  type Watched,
+} from '../helpers/dashboardBrowser.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
-import { launchChromium } from '../helpers/browser.js';
+import type { TestGate } from '../helpers/testGate.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
-/** The one console message a signed-out visit must cause: the dashboard's whoami answered 401. */
-const EXPECTED_401 = 'Failed to load resource: the server responded with a status of 401 (Unauthorized)';
 /** The one console message the settings' validation check causes: the gate answered 400. */
 const EXPECTED_400 = 'Failed to load resource: the server responded with a status of 400 (Bad Request)';
 
-let outDir: string;
+let harness: DashboardHarness;
 let fake: FakeComfy;
 let gate: TestGate;
-let browser: Browser;
 
 interface KeyAnswer {
   id: string;
   key: string;
   name: string;
-}
-
-interface Watched {
-  context: BrowserContext;
-  page: Page;
-  /** Console errors and warnings, uncaught exceptions (CSP violations are console errors too). */
-  problems: string[];
-  /** Requests that tried to leave the gate's origin; each was aborted. */
-  outside: string[];
-}
-
-const watched: Watched[] = [];
-
-async function open(colorScheme: 'light' | 'dark' = 'light', storageState?: string): Promise<Watched> {
-  const context = await browser.newContext({
-    viewport: { width: 1360, height: 860 },
-    colorScheme,
-    ...(storageState ? { storageState: JSON.parse(storageState) as never } : {}),
-  });
-  const problems: string[] = [];
-  const outside: string[] = [];
-  await context.route('**', async (route) => {
-    const url = route.request().url();
-    if (url.startsWith(`${gate.url}/`) || url.startsWith('data:') || url.startsWith('blob:')) await route.continue();
-    else {
-      outside.push(url);
-      await route.abort('blockedbyclient');
-    }
-  });
-  // Fail a step in seconds, not at the test's time limit.
-  context.setDefaultTimeout(8_000);
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.push(`${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  const entry = { context, page, problems, outside };
-  watched.push(entry);
-  return entry;
-}
-
-async function shot(page: Page, name: string, fullPage = false): Promise<void> {
-  // Earlier toasts would cover the page; a full-page capture is taken from the top.
-  await page.evaluate(`document.querySelectorAll('.toast button').forEach((button) => button.click())`);
-  const viewport = page.viewportSize();
-  if (fullPage && viewport) {
-    // A window as tall as the page, rather than a stitched capture: the sticky sidebar stays whole.
-    const height = Number(await page.evaluate('document.documentElement.scrollHeight'));
-    await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
-  }
-  // Let transitions, resizes and chart drawing settle.
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-  if (fullPage && viewport) await page.setViewportSize(viewport);
 }
 
 function nav(page: Page, name: string) {
@@ -94,11 +35,6 @@ function nav(page: Page, name: string) {
 async function goTo(page: Page, name: string): Promise<void> {
   await nav(page, name).click();
   await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.getByLabel('API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
 function asAdmin<T>(method: string, path: string, json?: unknown) {
@@ -147,43 +83,15 @@ async function seedHistory(dataDir: string, keyIds: string[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'comfygate-dashboard-'));
-  // Build the bundle under test now, so the test never runs a stale dist/.
-  // vitest runs with NODE_ENV=test, which would bundle React's development build: build what users get.
-  const nodeEnv = process.env['NODE_ENV'];
-  process.env['NODE_ENV'] = 'production';
-  try {
-    await build({
-      configFile: join(ROOT, 'renderer/vite.config.ts'),
-      mode: 'production',
-      build: { outDir, emptyOutDir: true },
-      logLevel: 'warn',
-    });
-  } finally {
-    if (nodeEnv === undefined) delete process.env['NODE_ENV'];
-    else process.env['NODE_ENV'] = nodeEnv;
-  }
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required', dashboardDir: outDir });
-  browser = await launchChromium();
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  harness = await startDashboardHarness();
+  ({ fake, gate } = harness);
 }, 60_000);
 
-afterAll(async () => {
-  for (const entry of watched) await entry.context.close().catch(() => undefined);
-  await browser?.close();
-  await gate?.stop();
-  await fake?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
-});
+afterAll(() => harness?.stop());
 
 afterEach(async (context) => {
   // What the browser showed when a step failed.
-  if (context.task.result?.state !== 'fail') return;
-  const name = context.task.name.replace(/\W+/g, '-').slice(0, 60);
-  for (const [i, entry] of watched.entries()) {
-    await entry.page.screenshot({ path: join(SCREENSHOTS, `failed-${name}-${i}.png`) }).catch(() => undefined);
-  }
+  if (context.task.result?.state === 'fail') await harness.screenshotFailure(context.task.name);
 });
 
 describe('the dashboard in a real browser', () => {
@@ -219,25 +127,25 @@ describe('the dashboard in a real browser', () => {
     expect((await withKey(carol.key, '/api/view?filename=missing.png&type=output')).status).toBe(404);
     expect((await withKey(undefined)).status).toBe(401);
 
-    admin = await open();
+    admin = await harness.open();
     const { page } = admin;
     await page.goto(`${gate.url}/gate/login?next=/gate/`);
     await page.getByLabel('API key').waitFor();
-    await shot(page, 'login');
+    await harness.shot(page, 'login');
     await signIn(page, gate.adminKey);
     await page.waitForURL(`${gate.url}/gate/`);
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     await page.getByText('Reachable', { exact: true }).waitFor();
     await page.locator('.recent-list li').first().waitFor();
     expect(await page.locator('.metric-value').first().innerText()).not.toBe('0');
-    await shot(page, 'overview');
+    await harness.shot(page, 'overview');
     adminState = JSON.stringify(await admin.context.storageState());
 
-    const dark = await open('dark', adminState);
+    const dark = await harness.open({ colorScheme: 'dark', storageState: adminState });
     await dark.page.goto(`${gate.url}/gate/`);
     await dark.page.getByText('Reachable', { exact: true }).waitFor();
     await dark.page.locator('.recent-list li').first().waitFor();
-    await shot(dark.page, 'overview-dark');
+    await harness.shot(dark.page, 'overview-dark');
   });
 
   it('creates a key in the New key dialog and shows it once, with a share card', async () => {
@@ -250,7 +158,7 @@ describe('the dashboard in a real browser', () => {
     await dialog.getByLabel('Note').fill('laptop, studio');
     await dialog.getByText('Creator', { exact: true }).click();
     await dialog.getByLabel('Prompts per day').fill('200');
-    await shot(page, 'keys-new');
+    await harness.shot(page, 'keys-new');
     await dialog.getByRole('button', { name: 'Create key' }).click();
 
     const secret = page.getByRole('dialog', { name: 'Key for alice is ready' });
@@ -262,7 +170,7 @@ describe('the dashboard in a real browser', () => {
     expect(await share.innerText()).toContain(`requests.get("${gate.url}/api/queue"`);
     expect(await share.innerText()).toContain(`await fetch("${gate.url}/api/queue"`);
     expect(await share.getByRole('img').getAttribute('src')).toMatch(/^data:image\/svg\+xml/);
-    await shot(page, 'keys-share-card');
+    await harness.shot(page, 'keys-share-card');
     await page.keyboard.press('Escape');
     await secret.waitFor({ state: 'detached' });
 
@@ -273,7 +181,7 @@ describe('the dashboard in a real browser', () => {
     await page.getByLabel('Search keys').fill('bob');
     await expect.poll(() => page.locator('tr[data-key-id]').count()).toBe(1);
     await page.getByLabel('Search keys').fill('');
-    await shot(page, 'keys');
+    await harness.shot(page, 'keys');
   });
 
   it('shows a request made with the new key live in Logs and counts it in Usage', async () => {
@@ -283,7 +191,7 @@ describe('the dashboard in a real browser', () => {
     expect((await withKey(aliceKey, '/api/queue')).status).toBe(200);
     const row = page.locator('tbody tr').filter({ hasText: 'alice' }).filter({ hasText: '/queue' });
     await row.waitFor({ timeout: 5_000 });
-    await shot(page, 'logs');
+    await harness.shot(page, 'logs');
 
     // Paused, new requests wait; resumed, they appear.
     await page.getByRole('button', { name: 'Pause' }).click();
@@ -298,7 +206,7 @@ describe('the dashboard in a real browser', () => {
     const drawer = page.getByRole('dialog', { name: /GET \/queue/ });
     await drawer.waitFor();
     expect(await drawer.innerText()).toContain('alice');
-    await shot(page, 'logs-detail');
+    await harness.shot(page, 'logs-detail');
     await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'detached' });
 
@@ -307,7 +215,7 @@ describe('the dashboard in a real browser', () => {
     await top.waitFor();
     expect(Number((await top.locator('td').nth(1).innerText()).replace(/\D/g, ''))).toBeGreaterThanOrEqual(1);
     await page.locator('.chart canvas').first().waitFor();
-    await shot(page, 'usage', true);
+    await harness.shot(page, 'usage', true);
   });
 
   it('switches protection from the overview, and the gate obeys at once', async () => {
@@ -346,7 +254,7 @@ describe('the dashboard in a real browser', () => {
     const { page } = admin;
     await goTo(page, 'Audit');
     await page.locator('tbody').getByText('Key rotated').first().waitFor();
-    await shot(page, 'audit');
+    await harness.shot(page, 'audit');
 
     await goTo(page, 'Settings');
     await page.getByRole('button', { name: 'Test connection' }).click();
@@ -361,11 +269,11 @@ describe('the dashboard in a real browser', () => {
     admin.problems.length = 0;
     await retention.fill('90');
     expect(await retention.getAttribute('aria-invalid')).toBeNull();
-    await shot(page, 'settings', true);
+    await harness.shot(page, 'settings', true);
   });
 
   it('sends a teammate through the login page to ComfyUI, and shows them /gate/me', async () => {
-    const teammate = await open();
+    const teammate = await harness.open();
     const { page } = teammate;
     // ComfyUI's own address without a session: the gate's login page, then ComfyUI itself.
     await page.goto(`${gate.url}/`);
@@ -381,7 +289,7 @@ describe('the dashboard in a real browser', () => {
     await page.getByRole('button', { name: 'Mint a token' }).click();
     const token = await page.getByLabel('access token', { exact: true }).innerText();
     expect((await withKey(undefined, `/api/queue?token=${encodeURIComponent(token)}`)).status).toBe(200);
-    await shot(page, 'me', true);
+    await harness.shot(page, 'me', true);
 
     // The admin pages are not theirs.
     await page.goto(`${gate.url}/gate/#/keys`);
@@ -395,7 +303,7 @@ describe('the dashboard in a real browser', () => {
   });
 
   it('sends a signed-out visitor to the login page and back to the page they asked for', async () => {
-    const visitor = await open();
+    const visitor = await harness.open();
     const { page } = visitor;
     await page.goto(`${gate.url}/gate/#/audit`);
     await page.waitForURL(/\/gate\/login\?next=%2Fgate%2F%23%2Faudit$/);
@@ -406,7 +314,7 @@ describe('the dashboard in a real browser', () => {
   });
 
   it('logged no console error or warning and made no request outside the gate', () => {
-    for (const entry of watched) {
+    for (const entry of harness.watched) {
       expect(entry.problems).toEqual([]);
       expect(entry.outside).toEqual([]);
     }

@@ -1,22 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
-import { launchChromium } from '../helpers/browser.js';
+import { EXPECTED_401, signIn, startDashboardHarness, type DashboardHarness } from '../helpers/dashboardBrowser.js';
 import { call } from '../helpers/http.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-// Like dashboard.e2e.test.ts: screenshots go to test-output/; the README's copies in docs/screenshots are
-// updated by hand from there, so a test run never changes a tracked file.
-const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
-/** The one console message a signed-out visit must cause: the dashboard's whoami answered 401. */
-const EXPECTED_401 = 'Failed to load resource: the server responded with a status of 401 (Unauthorized)';
+import type { TestGate } from '../helpers/testGate.js';
 
 /** Every section, in the page's order; the teammate sees only some. */
 const ALL_SECTIONS = [
@@ -53,66 +39,8 @@ const ERROR_CODES = [
   'upstream_timeout',
 ];
 
-let outDir: string;
-let fake: FakeComfy;
+let harness: DashboardHarness;
 let gate: TestGate;
-let browser: Browser;
-
-interface Watched {
-  context: BrowserContext;
-  page: Page;
-  /** Console errors and warnings, uncaught exceptions (CSP violations are console errors too). */
-  problems: string[];
-  /** Requests that tried to leave the gate's origin; each was aborted. */
-  outside: string[];
-}
-
-const watched: Watched[] = [];
-
-async function open(): Promise<Watched> {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme: 'light' });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gate.url });
-  const problems: string[] = [];
-  const outside: string[] = [];
-  await context.route('**', async (route) => {
-    const url = route.request().url();
-    if (url.startsWith(`${gate.url}/`) || url.startsWith('data:') || url.startsWith('blob:')) await route.continue();
-    else {
-      outside.push(url);
-      await route.abort('blockedbyclient');
-    }
-  });
-  context.setDefaultTimeout(8_000);
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.push(`${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  const entry = { context, page, problems, outside };
-  watched.push(entry);
-  return entry;
-}
-
-async function shot(page: Page, name: string, fullPage = false): Promise<void> {
-  const viewport = page.viewportSize();
-  if (fullPage && viewport) {
-    // A window as tall as the page, rather than a stitched capture: the sticky sidebar stays whole.
-    const height = Number(await page.evaluate('document.documentElement.scrollHeight'));
-    await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
-  }
-  await page.evaluate('window.scrollTo(0, 0)');
-  // No hover highlight on whatever was clicked last.
-  await page.mouse.move(0, 0);
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-  if (fullPage && viewport) await page.setViewportSize(viewport);
-}
-
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.getByLabel('API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 /** The h2 of every help section, in order. */
 async function sectionTitles(page: Page): Promise<string[]> {
@@ -124,46 +52,19 @@ function section(page: Page, title: string) {
 }
 
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'comfygate-help-'));
-  // Build the bundle under test now, so the test never runs a stale dist/ (as dashboard.e2e.test.ts does).
-  const nodeEnv = process.env['NODE_ENV'];
-  process.env['NODE_ENV'] = 'production';
-  try {
-    await build({
-      configFile: join(ROOT, 'renderer/vite.config.ts'),
-      mode: 'production',
-      build: { outDir, emptyOutDir: true },
-      logLevel: 'warn',
-    });
-  } finally {
-    if (nodeEnv === undefined) delete process.env['NODE_ENV'];
-    else process.env['NODE_ENV'] = nodeEnv;
-  }
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required', dashboardDir: outDir });
-  browser = await launchChromium();
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  harness = await startDashboardHarness();
+  gate = harness.gate;
 }, 60_000);
 
-afterAll(async () => {
-  for (const entry of watched) await entry.context.close().catch(() => undefined);
-  await browser?.close();
-  await gate?.stop();
-  await fake?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
-});
+afterAll(() => harness?.stop());
 
 afterEach(async (context) => {
-  if (context.task.result?.state !== 'fail') return;
-  const name = context.task.name.replace(/\W+/g, '-').slice(0, 60);
-  for (const [i, entry] of watched.entries()) {
-    await entry.page.screenshot({ path: join(SCREENSHOTS, `failed-${name}-${i}.png`) }).catch(() => undefined);
-  }
+  if (context.task.result?.state === 'fail') await harness.screenshotFailure(context.task.name);
 });
 
 describe('the help page in a real browser', () => {
   it('opens from the admin navigation with every section and examples built from the gate’s own origin', async () => {
-    const { page } = await open();
+    const { page } = await harness.open({ clipboard: true });
     await page.goto(`${gate.url}/gate/login?next=/gate/`);
     await signIn(page, gate.adminKey);
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
@@ -173,8 +74,8 @@ describe('the help page in a real browser', () => {
     expect(page.url()).toBe(`${gate.url}/gate/#/help`);
     expect(await page.title()).toBe('Help · ComfyGate');
     expect(await sectionTitles(page)).toEqual(ALL_SECTIONS);
-    await shot(page, 'help');
-    await shot(page, 'help-full', true);
+    await harness.shot(page, 'help');
+    await harness.shot(page, 'help-full', true);
 
     // The examples name this gate, not a made-up host.
     const connect = section(page, 'Connecting');
@@ -227,7 +128,7 @@ describe('the help page in a real browser', () => {
     });
     expect(bob.status).toBe(201);
 
-    const teammate = await open();
+    const teammate = await harness.open({ clipboard: true });
     const { page } = teammate;
     // Signed out, the help sends them through the login page and back.
     await page.goto(`${gate.url}/gate/#/help`);
@@ -246,7 +147,7 @@ describe('the help page in a real browser', () => {
       .innerText();
     expect(unreachable).toContain('Tell whoever runs the gate');
     expect(unreachable).not.toContain('Settings');
-    await shot(page, 'help-teammate', true);
+    await harness.shot(page, 'help-teammate', true);
 
     // Their two pages link to each other; the admin's pages stay closed.
     const sidebar = page.locator('.sidebar');
@@ -260,7 +161,7 @@ describe('the help page in a real browser', () => {
   });
 
   it('logged no console error or warning and made no request outside the gate', () => {
-    for (const entry of watched) {
+    for (const entry of harness.watched) {
       expect(entry.problems).toEqual([]);
       expect(entry.outside).toEqual([]);
     }
