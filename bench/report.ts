@@ -43,6 +43,13 @@ export interface GateRun {
   eventLoop: Outcome<EventLoopLag>;
 }
 
+/** The small GET through bench/referenceProxy.ts: node:http + an undici Pool and nothing else, on the gate's core. */
+export interface ReferenceRun {
+  load: MeasuredLoad;
+  /** Its CPU per request: the floor under the gate's, since any Node proxy pays it. */
+  cpuUsPerRequest: number;
+}
+
 /** The main small-GET line: auth required, a creator key without limits. */
 export type SmallJsonSection = HttpSection & {
   gateCpuUsPerRequest: number;
@@ -85,6 +92,8 @@ export interface BenchReport {
   smallJsonAuthOff: Outcome<GateRun>;
   /** The same small GET through the main gate with a key that has (never reached) per-minute and per-hour limits. */
   smallJsonLimitedKey: Outcome<GateRun>;
+  /** The same small GET through the bare Node proxy: no target, the floor the gate's CPU is read against. */
+  smallJsonReferenceProxy: Outcome<ReferenceRun>;
   /** KeyStore.verify() timed in the bench process, before any server starts. */
   keyVerify: Outcome<KeyVerifyCase[]>;
   view: Outcome<HttpSection & { gateCpuMsPerDownload: number }>;
@@ -105,6 +114,12 @@ export function cpuDifference(
   base: Outcome<{ gateCpuUsPerRequest: number }>
 ): number {
   return run.ok && base.ok ? run.value.gateCpuUsPerRequest - base.value.gateCpuUsPerRequest : Number.NaN;
+}
+
+/** The main line's CPU above the bare Node proxy's: what the gate's own work costs per request. */
+export function overFloorOf(report: Pick<BenchReport, 'smallJson' | 'smallJsonReferenceProxy'>): number {
+  const { smallJson, smallJsonReferenceProxy: floor } = report;
+  return smallJson.ok && floor.ok ? smallJson.value.gateCpuUsPerRequest - floor.value.cpuUsPerRequest : Number.NaN;
 }
 
 /** The main line's extra CPU over mode off: credential parsing, key lookup, scope and limit checks. */
@@ -184,6 +199,17 @@ function variantRows(report: BenchReport): string[][] {
   const rows: string[][] = [];
   const { smallJson, targets } = report;
   const directRps = smallJson.ok ? smallJson.value.direct.load.requestsPerSec : Number.NaN;
+  const floorName = 'GET /prompt, bare Node proxy (http + undici, no logic)';
+  const floor = report.smallJsonReferenceProxy;
+  if (floor.ok) {
+    const rps = floor.value.load.load.requestsPerSec;
+    rows.push(
+      [`${floorName}: req/s`, formatNumber(directRps), formatNumber(rps), formatRatio(rps / directRps), '', ''],
+      [`${floorName}: CPU µs/req`, '—', formatNumber(floor.value.cpuUsPerRequest, 1), '—', '', '']
+    );
+  } else {
+    rows.push([floorName, '', '', '', '', errorCell(floor.error)]);
+  }
   const variant = (name: string, run: Outcome<GateRun>): void => {
     if (!run.ok) {
       rows.push([name, '', '', '', '', errorCell(run.error)]);
@@ -361,6 +387,8 @@ const NOISY_CORE_SHARE = 0.1;
 
 interface GateWindow {
   name: string;
+  /** What ran on the gate's core in this window: a gate, or the bare Node proxy. */
+  runner?: string;
   durationSec: number;
   cpu: CpuWindow | undefined;
 }
@@ -377,6 +405,10 @@ function gateWindows(report: BenchReport): GateWindow[] {
     ['GET /prompt key with limits', report.smallJsonLimitedKey],
   ] as const) {
     if (run.ok) windows.push({ name, durationSec: run.value.load.load.durationSec, cpu: run.value.load.cpu });
+  }
+  if (report.smallJsonReferenceProxy.ok) {
+    const { load, cpu } = report.smallJsonReferenceProxy.value.load;
+    windows.push({ name: 'GET /prompt', runner: 'bare Node proxy', durationSec: load.durationSec, cpu });
   }
   if (report.view.ok) {
     const { load, cpu } = report.view.value.gate;
@@ -398,13 +430,13 @@ function coreShareNotes(report: BenchReport): string[] {
   if (!report.pinning.enabled) return [];
   const percent = (seconds: number, total: number): string => `${Math.round((seconds / total) * 100)}%`;
   const windows = gateWindows(report).filter((w) => w.cpu !== undefined);
-  const parts = windows.map(({ name, durationSec, cpu }) =>
+  const parts = windows.map(({ name, runner = 'gate', durationSec, cpu }) =>
     cpu
-      ? `${name} gate ${percent(cpu.processSeconds, durationSec)} / others ${percent(cpu.otherSeconds, durationSec)}` +
+      ? `${name} ${runner} ${percent(cpu.processSeconds, durationSec)} / others ${percent(cpu.otherSeconds, durationSec)}` +
         ` / steal ${percent(cpu.stealSeconds, durationSec)}`
       : name
   );
-  const notes = [`CPU ${report.pinning.gateCpu} during the gate runs: ${parts.join('; ')}.`];
+  const notes = [`CPU ${report.pinning.gateCpu} during the gate and bare Node proxy runs: ${parts.join('; ')}.`];
   const noisy = windows.some(
     ({ durationSec, cpu }) => cpu && (cpu.otherSeconds + cpu.stealSeconds) / durationSec > NOISY_CORE_SHARE
   );
@@ -434,6 +466,16 @@ function costNotes(report: BenchReport): string[] {
     `limiter cost: ${formatSigned(limiterCostOf(report), 1)} µs/request (same gate, key with per-minute and ` +
       `per-hour limits ${usPerRequest(smallJsonLimitedKey)} vs key without limits; none of its requests is refused). ` +
       'Differences of a few µs are within run-to-run noise on a loaded machine.'
+  );
+  const floor = report.smallJsonReferenceProxy;
+  notes.push(
+    floor.ok
+      ? `Bare Node proxy (bench/referenceProxy.ts: node:http + undici Pool, hop-by-hop headers dropped, body ` +
+          `streamed, nothing else; same load, same core): ${formatNumber(floor.value.cpuUsPerRequest, 1)} µs/request, ` +
+          `the floor any Node proxy pays here (two HTTP parsers, four socket syscalls per request). The gate's ` +
+          `${formatSigned(overFloorOf(report), 1)} µs/request above it is what the gate's own work costs: auth, ` +
+          'scope, limits, usage, metrics and the request log.'
+      : `Bare Node proxy: not measured (${floor.error}).`
   );
   if (smallJson.ok) {
     const { requestLog, eventLoop } = smallJson.value;
@@ -494,6 +536,7 @@ export function printReport(report: BenchReport, jsonPath: string): void {
     report.smallJson,
     report.smallJsonAuthOff,
     report.smallJsonLimitedKey,
+    report.smallJsonReferenceProxy,
     report.keyVerify,
     report.view,
     report.ws,

@@ -33,6 +33,7 @@ import {
   type GateRun,
   type HttpSection,
   type Outcome,
+  type ReferenceRun,
   type RssSample,
   type SmallJsonSection,
   type WsCase,
@@ -213,6 +214,23 @@ async function startFakeProcess(pinning: Pinning, cleanup: Cleanup): Promise<Chi
   return fake;
 }
 
+/**
+ * The bare Node proxy (bench/referenceProxy.ts) in front of the same fake, pinned to the gate's core like a gate:
+ * what any Node proxy costs there, so the gate's CPU can be read as that floor plus the gate's own work.
+ */
+async function startReferenceProxy(upstream: string, pinning: Pinning, cleanup: Cleanup): Promise<ChildHandle> {
+  const proxy = await spawnServer({
+    name: 'reference proxy',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(ROOT, 'bench', 'referenceProxy.ts'), '--upstream', upstream],
+    cwd: ROOT,
+    cpu: pinning.enabled ? pinning.gateCpu : undefined,
+    ready: /reference proxy listening on (http:\/\/\S+)/,
+  });
+  cleanup.add(`reference proxy (pid ${proxy.pid})`, () => proxy.stop());
+  return proxy;
+}
+
 async function expectBody(
   url: string,
   headers: Record<string, string>,
@@ -252,6 +270,25 @@ async function measureGateRun(gate: GateProcess, headers: Record<string, string>
     afterMeasured: probe.finish,
   });
   return { load, gateCpuUsPerRequest: cpuUsPerRequest(load), eventLoop: probe.outcome };
+}
+
+/** The small GET through the reference proxy, measured exactly as the gate runs (same load, same CPU sampling). */
+async function measureReferenceRun(proxy: ChildHandle, cpu: number | undefined): Promise<ReferenceRun> {
+  const { path, expected, connections, warmupSec, durationSec } = CONFIG.smallJson;
+  await expectBody(proxy.url + path, {}, isExpectedSmallJson, JSON.stringify(expected));
+  const load = await measureLoad({
+    url: proxy.url + path,
+    connections,
+    warmupSec,
+    durationSec,
+    sampleCpu: () => sampleCpu(proxy.pid, cpu),
+  });
+  // It has no target of its own, so failed requests fail the measurement instead of adding a check.
+  const { requests, errors, non2xx } = load.load;
+  if (errors + non2xx > 0) {
+    throw new Error(`${errors + non2xx} of ${requests} requests failed through the reference proxy`);
+  }
+  return { load, cpuUsPerRequest: cpuUsPerRequest(load) };
 }
 
 function cpuUsPerRequest(measured: MeasuredLoad): number {
@@ -364,9 +401,10 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
   cleanup.add('HTTP phase', () => httpCleanup.run());
   const fake = await startFakeProcess(pinning, httpCleanup);
   const gate = await startGate(fake.url, 'required', pinning, httpCleanup);
-  // Started now and left idle on the gate's core until its run, so the runs compared follow one another.
+  // Started now and left idle on the gate's core until their runs, so the runs compared follow one another.
   const offGate = await startGate(fake.url, 'off', pinning, httpCleanup);
-  printHeader(pinning, fake, gate, offGate, loadAverageAtStart, cpuModel);
+  const referenceProxy = await startReferenceProxy(fake.url, pinning, httpCleanup);
+  printHeader(pinning, fake, gate, offGate, referenceProxy, loadAverageAtStart, cpuModel);
 
   const rssBefore = readRssBytes(gate.pid);
   const smallJson = await attempt('small JSON GET (--auth required + key)', () => benchSmallJson(fake.url, gate));
@@ -378,6 +416,10 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
   );
   const offStderr = offGate.stderrTail();
   await offGate.stop();
+  const smallJsonReferenceProxy = await attempt('small JSON GET (bare Node proxy)', () =>
+    measureReferenceRun(referenceProxy, pinning.enabled ? pinning.gateCpu : undefined)
+  );
+  await referenceProxy.stop();
   const view = await attempt('5 MiB /view download', () => benchView(fake.url, gate));
   const httpRss = { beforeBytes: rssBefore, afterBytes: readRssBytes(gate.pid) };
   const httpStderr = gate.stderrTail();
@@ -387,7 +429,7 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
   const wsPhase = await attempt('WebSocket 1 KB messages', () => benchWs(pinning, cleanup));
   const ws: BenchReport['ws'] = wsPhase.ok ? { ok: true, value: wsPhase.value.cases } : wsPhase;
 
-  const measured = { smallJson, smallJsonAuthOff, smallJsonLimitedKey, keyVerify, view, ws };
+  const measured = { smallJson, smallJsonAuthOff, smallJsonLimitedKey, smallJsonReferenceProxy, keyVerify, view, ws };
   return {
     startedAt,
     node: process.version,
@@ -410,6 +452,7 @@ function printHeader(
   fake: ChildHandle,
   gate: ChildHandle,
   offGate: ChildHandle,
+  referenceProxy: ChildHandle,
   loadAverage: number,
   cpuModel: string
 ): void {
@@ -421,6 +464,8 @@ function printHeader(
     `fake ComfyUI (child process ${fake.pid}): ${fake.url}`,
     `gate --auth required (child process ${gate.pid}): ${gate.url} · ` +
       `gate --auth off (child process ${offGate.pid}): ${offGate.url}, stopped after its run`,
+    `bare Node proxy, bench/referenceProxy.ts (child process ${referenceProxy.pid}): ${referenceProxy.url}, ` +
+      `on the gate's CPU, stopped after its run`,
     `WebSocket phase: fake ComfyUI inside the bench process, a second --auth required gate in front of it`,
     `Gate rows: --auth required, every request carries a creator API key without limits (X-API-Key); ` +
       `variants: --auth off without a key, and a key limited to ${perMinute}/min and ${perHour}/h`,
