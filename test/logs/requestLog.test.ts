@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SessionTokens } from '../../server/auth/sessionTokens.js';
 import { generateKey } from '../../server/keys/keyFormat.js';
 import { logFileName, parseStatusFilter } from '../../server/logs/logQuery.js';
-import { RequestLog, redactSecrets, type RequestLogLine } from '../../server/logs/requestLog.js';
+import { BATCH_FLUSH_MS, RequestLog, redactSecrets, type RequestLogLine } from '../../server/logs/requestLog.js';
 import type { FinishedRequest } from '../../server/observe/finishedRequest.js';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
@@ -313,14 +313,26 @@ describe('RequestLog', () => {
     expect(await readFile(join(logsDir, crashed), 'utf8')).toMatch(/12:00:0$/);
   });
 
+  it('writes a line held in the write batch within the flush interval, without being asked to', async () => {
+    const log = await openLog();
+    log.observe(finished(1));
+    const started = Date.now();
+    while (bytesOnDiskNow() === 0 && Date.now() - started < BATCH_FLUSH_MS * 3) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await allLines()).map((line) => line.requestId)).toEqual(['req-1']);
+    await log.close();
+  });
+
   it('never waits for the disk: 20k requests in one burst, all written afterwards', async () => {
     const log = await openLog({ maxBytes: 1024 * 1024, maxFiles: 3 });
     for (let i = 0; i < 20_000; i++) log.observe(finished(i));
     // Still the same tick: writes are asynchronous and each next one starts from the previous one's callback, so
-    // a log that waited for the disk would have written the burst by now, a non-blocking one a line or so.
+    // a log that waited for the disk would have written the burst by now, a non-blocking one at most the first
+    // batch of each file (handed to libuv's thread pool, which may finish it while this loop still runs).
     const duringBurst = bytesOnDiskNow();
     await log.close();
-    expect(duringBurst).toBeLessThan(bytesOnDiskNow() / 100);
+    expect(duringBurst).toBeLessThan(bytesOnDiskNow() / 4);
     expect(log.droppedLines).toBe(0);
     expect((await allLines()).at(-1)?.requestId).toBe('req-19999');
   });
