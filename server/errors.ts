@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'forbidden_origin'
   | 'forbidden_scope'
+  | 'not_your_prompt'
   | 'conflict'
   | 'payload_too_large'
   | 'rate_limit_minute'
@@ -18,6 +19,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'upstream_unreachable'
+  | 'upstream_unexpected'
   | 'upstream_timeout'
   | 'shutting_down'
   | 'paused'
@@ -34,6 +36,7 @@ export function statusFor(code: ErrorCode): number {
     case 'forbidden':
     case 'forbidden_origin':
     case 'forbidden_scope':
+    case 'not_your_prompt':
       return 403;
     case 'conflict':
       return 409;
@@ -50,6 +53,7 @@ export function statusFor(code: ErrorCode): number {
     case 'method_not_allowed':
       return 405;
     case 'upstream_unreachable':
+    case 'upstream_unexpected':
       return 502;
     case 'shutting_down':
     case 'paused':

@@ -17,6 +17,8 @@ import { RateLimiter } from './limits/rateLimiter.js';
 import type { FinishedRequest } from './observe/finishedRequest.js';
 import { createAuthorizeStep } from './policy/authorizeStep.js';
 import { createBodyStage } from './proxy/bodyStage.js';
+import { createIsolationStep } from './isolation/isolationStep.js';
+import { PromptOwners } from './isolation/promptOwners.js';
 import type { Exchange } from './proxy/pipeline.js';
 import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
 import { keyVersion } from './auth/authenticator.js';
@@ -132,6 +134,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const authenticator = new Authenticator(keys, tokens, options.legacyApiKey, lockout);
   const limiter = new RateLimiter();
   const tracker = new PromptTracker();
+  const owners = new PromptOwners();
   let openSockets = (): number => 0;
   let queuedShown = new Set<string>();
   const metrics = new GateMetrics({ openWebSockets: () => openSockets() });
@@ -162,6 +165,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     logger,
     observe,
     onUpstreamText: watchForFinishedPrompts(tracker),
+    owners,
   });
   openSockets = () => relay.openCount;
   const listen = { host: config.host, port: config.port };
@@ -203,12 +207,21 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       createAuthStep(authenticator, settings, keys),
       createAuthorizeStep(settings),
       createLimitStep(limiter, settings),
+      createIsolationStep(settings, owners),
     ],
-    inspectBody: createBodyStage({ limiter, tracker, upstream, settings, maxBodyBytes: MAX_INSPECTED_BODY_BYTES }),
+    inspectBody: createBodyStage({
+      limiter,
+      tracker,
+      owners,
+      upstream,
+      settings,
+      maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
+    }),
     forward: createForwarder({
       upstream,
       timeoutMs: config.upstreamTimeoutMs,
       onResponse: (exchange, status) => accountPrompts(exchange, status, limiter, tracker),
+      owners,
     }),
     relay,
     admin,

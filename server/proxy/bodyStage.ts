@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GateError, headerObject } from '../errors.js';
+import { ownerOfTuple, promptIdOfTuple, stampOwner } from '../isolation/ownerStamp.js';
+import type { PromptOwners } from '../isolation/promptOwners.js';
 import type { PromptTracker } from '../limits/promptTracker.js';
 import type { RateLimiter } from '../limits/rateLimiter.js';
 import { forbiddenScopeMessage, hasScope } from '../policy/scopes.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
-import { editTopLevelMembers } from './jsonMembers.js';
+import { arrayItems, editTopLevelMembers, objectMembers } from './jsonMembers.js';
 import type { Exchange } from './pipeline.js';
 import type { Upstream } from './upstream.js';
 
 export interface BodyStageDeps {
   limiter: RateLimiter;
   tracker: PromptTracker;
+  owners: PromptOwners;
   upstream: Upstream;
   settings: SettingsStore;
   /** Prompts carry whole workflows; anything larger is no prompt. */
@@ -24,10 +27,12 @@ const NOTHING = new Set<string>();
 
 /**
  * The few requests whose body the gate reads before forwarding: `POST /prompt` (prompt quotas,
- * fair queueing, client_id/prompt_id set by the gate, queue jumping removed) and `POST /queue` /
- * `POST /history` (`clear` needs the manage scope; deletions free queue slots).
+ * fair queueing, client_id/prompt_id and the owner stamp set by the gate, queue jumping removed),
+ * `POST /queue` / `POST /history` (`clear` needs the manage scope; deletions free queue slots and,
+ * under team isolation, must name the caller's own prompts) and, under team isolation,
+ * `POST /interrupt` and the jobs API's cancel (only the caller's own prompts).
  */
-export function createBodyStage({ limiter, tracker, upstream, settings, maxBodyBytes }: BodyStageDeps) {
+export function createBodyStage({ limiter, tracker, owners, upstream, settings, maxBodyBytes }: BodyStageDeps) {
   return async function inspectBody(exchange: Exchange): Promise<GateError | undefined> {
     const raw = await readBody(exchange.req, maxBodyBytes);
     if (raw === undefined) {
@@ -40,10 +45,15 @@ export function createBodyStage({ limiter, tracker, upstream, settings, maxBodyB
       parsed = JSON.parse(text);
     } catch {
       // ComfyUI answers broken JSON itself (500); the gate stays out of its way.
-      return undefined;
+      parsed = undefined;
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-    const body = parsed as Record<string, unknown>;
+    const body = isObject(parsed) ? parsed : undefined;
+    const isolatedAs = exchange.isolatedAs;
+    if (exchange.bodyCheck === 'interrupt' && isolatedAs !== null) {
+      return checkInterrupt(exchange, body, isolatedAs, owners, upstream);
+    }
+    if (exchange.bodyCheck === 'job_cancel' && isolatedAs !== null) return checkJobCancel(body, isolatedAs, owners);
+    if (body === undefined) return undefined;
     const principal = exchange.principal;
     const { anonymous } = settings.current;
     const role = principal ? principal.role : anonymous.role;
@@ -58,8 +68,32 @@ export function createBodyStage({ limiter, tracker, upstream, settings, maxBodyB
         );
       }
       const deleted = body['delete'];
-      if (Array.isArray(deleted))
-        exchange.deletedPrompts = deleted.filter((id): id is string => typeof id === 'string');
+      if (!Array.isArray(deleted)) return undefined;
+      const ids = deleted.filter((id): id is string => typeof id === 'string');
+      if (isolatedAs === null) {
+        exchange.deletedPrompts = ids;
+        return undefined;
+      }
+      const others = ids.filter((id) => {
+        const owner = owners.ownerOf(id);
+        return owner !== undefined && owner !== isolatedAs;
+      });
+      if (others.length > 0) {
+        return new GateError(
+          'not_your_prompt',
+          `${others.length === 1 ? 'Prompt ' + others[0] + ' is' : others.length + ' of these prompts are'} not yours; you can only delete your own prompts`
+        );
+      }
+      // An id of no known owner may be a teammate's from before a restart of the gate: it is left
+      // out, which is what ComfyUI does with an id it does not know.
+      const own = ids.filter((id) => owners.owns(isolatedAs, id));
+      if (own.length !== deleted.length) {
+        exchange.body = Buffer.from(
+          editTopLevelMembers(text, NOTHING, {}, { delete: JSON.stringify(own) }) ?? JSON.stringify({ delete: own }),
+          'utf8'
+        );
+      }
+      exchange.deletedPrompts = own;
       return undefined;
     }
 
@@ -67,9 +101,10 @@ export function createBodyStage({ limiter, tracker, upstream, settings, maxBodyB
     const given = body['prompt_id'];
     if (given !== undefined && typeof given !== 'string') return undefined;
     if (typeof given === 'string' && subject !== null) {
-      const owner = tracker.ownerOf(given);
+      // A reused prompt_id would overwrite the other caller's history entry.
+      const owner = owners.ownerOf(given) ?? tracker.ownerOf(given);
       if (owner !== undefined && owner !== subject) {
-        return new GateError('conflict', `prompt_id ${given} belongs to another caller's queued prompt`);
+        return new GateError('conflict', `prompt_id ${given} belongs to another caller's prompt`);
       }
     }
     if (subject !== null) {
@@ -95,11 +130,73 @@ export function createBodyStage({ limiter, tracker, upstream, settings, maxBodyB
     if (given === undefined) add['prompt_id'] = promptId;
     if (typeof body['client_id'] !== 'string' || body['client_id'] === '')
       add['client_id'] = randomUUID().replace(/-/g, '');
-    const edited = editTopLevelMembers(text, mayManage ? NOTHING : QUEUE_JUMPING, add);
+    const remove = mayManage ? NOTHING : QUEUE_JUMPING;
+    const edited = subject === null ? editTopLevelMembers(text, remove, add) : stampOwner(text, subject, remove, add);
     if (edited !== undefined) exchange.body = Buffer.from(edited, 'utf8');
     exchange.promptId = promptId;
+    // Before forwarding: ComfyUI may start the prompt, and send its first WebSocket messages,
+    // before its answer to this request reaches the gate.
+    if (subject !== null) owners.record(promptId, subject);
     return undefined;
   };
+}
+
+/**
+ * Under team isolation a caller interrupts only their own prompt. A global interrupt (no prompt_id)
+ * is turned into a targeted one for the prompt running now, so a prompt of someone else that starts
+ * in between is never hit.
+ */
+async function checkInterrupt(
+  exchange: Exchange,
+  body: Record<string, unknown> | undefined,
+  subject: string,
+  owners: PromptOwners,
+  upstream: Upstream
+): Promise<GateError | undefined> {
+  const given = body?.['prompt_id'];
+  if (typeof given === 'string' && given !== '') {
+    if (owners.owns(subject, given)) return undefined;
+    return new GateError(
+      'not_your_prompt',
+      `Prompt ${given} is not one of yours; you can only interrupt your own prompts`
+    );
+  }
+  const queue = await fetchQueue(upstream);
+  if (queue === undefined) {
+    return new GateError('upstream_unreachable', `ComfyUI at ${upstream.url} did not say which prompt is running`);
+  }
+  const running = queue.running[0];
+  // Nothing runs: a targeted interrupt of no prompt is ComfyUI's own no-op ("not currently running").
+  const target = running?.id ?? 'none';
+  if (running && (running.owner ?? owners.ownerOf(running.id)) !== subject) {
+    return new GateError(
+      'not_your_prompt',
+      'The prompt running now belongs to another teammate; you can only interrupt your own prompts'
+    );
+  }
+  exchange.body = Buffer.from(JSON.stringify({ prompt_id: target }), 'utf8');
+  return undefined;
+}
+
+/** The jobs API's bulk cancel: every id it names (in any top-level list or field) must be the caller's. */
+function checkJobCancel(
+  body: Record<string, unknown> | undefined,
+  subject: string,
+  owners: PromptOwners
+): GateError | undefined {
+  const ids: string[] = [];
+  for (const value of Object.values(body ?? {})) {
+    if (typeof value === 'string') ids.push(value);
+    else if (Array.isArray(value)) for (const item of value) if (typeof item === 'string') ids.push(item);
+  }
+  if (ids.length === 0) return new GateError('bad_request', 'Name the jobs to cancel by their ids');
+  const others = ids.filter((id) => !owners.owns(subject, id));
+  if (others.length === 0) return undefined;
+  return new GateError('not_your_prompt', `Job ${others[0]} is not one of your prompts; you can only cancel your own`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -127,9 +224,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   });
 }
 
-/** What ComfyUI still has running or pending, for reconciling the per-caller counts. */
-async function queuedPromptIds(upstream: Upstream): Promise<Set<string> | undefined> {
-  const ids = new Set<string>();
+interface QueuedPrompt {
+  id: string;
+  /** The owner stamp the gate wrote into the prompt, when it has one. */
+  owner: string | undefined;
+}
+
+/** What ComfyUI has running and pending now; undefined when it did not answer. */
+async function fetchQueue(
+  upstream: Upstream
+): Promise<{ running: QueuedPrompt[]; pending: QueuedPrompt[] } | undefined> {
+  let text: string;
   try {
     const res = await upstream.pool.request({
       path: '/queue',
@@ -137,13 +242,30 @@ async function queuedPromptIds(upstream: Upstream): Promise<Set<string> | undefi
       headersTimeout: 5_000,
       bodyTimeout: 5_000,
     });
-    const queue = (await res.body.json()) as { queue_running?: unknown[]; queue_pending?: unknown[] };
-    for (const item of [...(queue.queue_running ?? []), ...(queue.queue_pending ?? [])]) {
-      if (Array.isArray(item) && typeof item[1] === 'string') ids.add(item[1]);
-    }
+    text = await res.body.text();
+    if (res.statusCode !== 200) return undefined;
   } catch {
-    // Unknown is not empty: without an answer the counts stay as they are.
     return undefined;
   }
-  return ids;
+  const members = objectMembers(text);
+  if (!members) return undefined;
+  const list = (key: string): QueuedPrompt[] => {
+    const member = members.find((m) => m.key === key);
+    const items = member ? arrayItems(text, member.valueStart, member.valueEnd) : undefined;
+    const prompts: QueuedPrompt[] = [];
+    for (const [start, end] of items ?? []) {
+      const id = promptIdOfTuple(text, start, end);
+      if (id !== undefined) prompts.push({ id, owner: ownerOfTuple(text, start, end) });
+    }
+    return prompts;
+  };
+  return { running: list('queue_running'), pending: list('queue_pending') };
+}
+
+/** What ComfyUI still has running or pending, for reconciling the per-caller counts. */
+async function queuedPromptIds(upstream: Upstream): Promise<Set<string> | undefined> {
+  const queue = await fetchQueue(upstream);
+  // Unknown is not empty: without an answer the counts stay as they are.
+  if (queue === undefined) return undefined;
+  return new Set([...queue.running, ...queue.pending].map((p) => p.id));
 }

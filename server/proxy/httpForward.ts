@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import type { Dispatcher } from 'undici';
 import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
+import type { PromptOwners } from '../isolation/promptOwners.js';
+import { filterResponse } from '../isolation/responseFilters.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forwardHeaders.js';
 import type { Exchange } from './pipeline.js';
 import type { Upstream } from './upstream.js';
@@ -12,7 +14,12 @@ export interface ForwardOptions {
   timeoutMs: number;
   /** Told ComfyUI's status once its response starts (prompt accounting, queue slots). */
   onResponse: (exchange: Exchange, statusCode: number) => void;
+  /** Whose prompts are whose, for the answers rewritten under team isolation. */
+  owners: PromptOwners;
 }
+
+/** The largest ComfyUI answer the gate rewrites for team isolation (a full /history can be big). */
+const MAX_FILTERED_BYTES = 256 << 20;
 
 const CLIENT_GONE = new Error('client closed the connection');
 
@@ -25,15 +32,17 @@ export function createForwarder({
   upstream,
   timeoutMs,
   onResponse,
+  owners,
 }: ForwardOptions): (exchange: Exchange, res: ServerResponse) => void {
   const pool = upstream.pool;
   const upstreamUrl = upstream.url;
   return function forward(exchange, res) {
     const req = exchange.req;
-    const handler = new ForwardHandler(exchange, res, upstream, onResponse);
+    const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners);
     let headers: string[];
     try {
       headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, exchange.body?.length);
+      if (exchange.isolatedView !== null) headers = identityEncoding(headers);
     } catch {
       sendError(res, new GateError('bad_request', 'The request headers could not be read'));
       return;
@@ -52,6 +61,16 @@ export function createForwarder({
       handler
     );
   };
+}
+
+/** An answer the gate rewrites must come as plain text, not compressed. */
+function identityEncoding(headers: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (headers[i] !== 'accept-encoding') out.push(headers[i]!, headers[i + 1]!);
+  }
+  out.push('accept-encoding', 'identity');
+  return out;
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -84,15 +103,25 @@ function withExtraHeaders(headers: OutgoingHttpHeaders, extra: readonly string[]
   return headers;
 }
 
+/** A 200 answer held back until it is complete, to be rewritten for an isolated caller. */
+interface HeldResponse {
+  statusCode: number;
+  headers: OutgoingHttpHeaders;
+  chunks: Buffer[];
+  size: number;
+}
+
 class ForwardHandler implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   #clientGone = false;
+  #held: HeldResponse | null = null;
 
   constructor(
     private readonly exchange: Exchange,
     private readonly res: ServerResponse,
     private readonly upstream: Upstream,
-    private readonly onResponse: (exchange: Exchange, statusCode: number) => void
+    private readonly onResponse: (exchange: Exchange, statusCode: number) => void,
+    private readonly owners: PromptOwners
   ) {}
 
   readonly onClientClose = (): void => {
@@ -121,12 +150,29 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.upstream.reachable !== true) this.upstream.markReachable(true);
     const out = withExtraHeaders(clientResponseHeaders(headers), exchange.responseHeaders);
     if (servesUserFiles(exchange.path)) forceDownloadUnlessMedia(out);
+    if (exchange.isolatedView !== null && statusCode === 200) {
+      this.#held = { statusCode, headers: out, chunks: [], size: 0 };
+      this.onResponse(exchange, statusCode);
+      return;
+    }
     if (statusMessage) this.res.writeHead(statusCode, statusMessage, out);
     else this.res.writeHead(statusCode, out);
     this.onResponse(exchange, statusCode);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const held = this.#held;
+    if (held) {
+      held.size += chunk.length;
+      if (held.size > MAX_FILTERED_BYTES) {
+        this.#held = null;
+        this.#refuseHeld('ComfyUI answered with more than the gate can filter; ask for fewer items (max_items)');
+        controller.abort(CLIENT_GONE);
+        return;
+      }
+      held.chunks.push(chunk);
+      return;
+    }
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', this.#resume);
@@ -134,7 +180,42 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.res.end();
+    const held = this.#held;
+    if (held) this.#sendFiltered(held);
+    else this.res.end();
+  }
+
+  /** Rewrites the held answer for the isolated caller; what the gate cannot read is not passed on. */
+  #sendFiltered(held: HeldResponse): void {
+    const exchange = this.exchange;
+    const encoding = held.headers['content-encoding'];
+    const text =
+      encoding === undefined || encoding === 'identity'
+        ? filterResponse(
+            exchange.isolatedView!,
+            Buffer.concat(held.chunks, held.size).toString('utf8'),
+            exchange.isolatedAs!,
+            this.owners
+          )
+        : undefined;
+    if (text === undefined) {
+      this.#refuseHeld(
+        `ComfyUI's answer to ${exchange.path} was not in a shape the gate can filter for team isolation`
+      );
+      return;
+    }
+    const body = Buffer.from(text, 'utf8');
+    const headers = held.headers;
+    delete headers['content-encoding'];
+    delete headers['etag'];
+    headers['content-length'] = body.length;
+    this.res.writeHead(held.statusCode, headers);
+    this.res.end(body);
+  }
+
+  #refuseHeld(message: string): void {
+    this.exchange.refusal = 'upstream_unexpected';
+    if (!this.res.headersSent) sendError(this.res, new GateError('upstream_unexpected', message));
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {

@@ -1,46 +1,89 @@
+// Reads and edits JSON as text, leaving every other byte alone. The gate must not round-trip a
+// prompt, a queue or a history through JSON.parse/stringify: ComfyUI seeds are 64-bit integers that
+// JavaScript numbers would silently round.
+
+/** One member of a JSON object as text: its key and where its value lies, `[valueStart, valueEnd)`. */
+export interface JsonMember {
+  key: string;
+  valueStart: number;
+  valueEnd: number;
+  /** Where the member (its key) starts. */
+  start: number;
+}
+
 /**
- * Edits the top-level members of a JSON object as text, leaving every other byte alone. The gate
- * must not round-trip a prompt through JSON.parse/stringify: ComfyUI seeds are 64-bit integers that
- * JavaScript numbers would silently round.
+ * The members of the JSON object whose `{` is the first non-space character at or after `from`, or
+ * undefined when the text there is no well-formed object. Values are located, never parsed.
+ */
+export function objectMembers(json: string, from = 0, to = json.length): JsonMember[] | undefined {
+  const open = skipSpace(json, from);
+  if (json[open] !== '{') return undefined;
+  const members: JsonMember[] = [];
+  let i = skipSpace(json, open + 1);
+  if (json[i] === '}') return skipSpace(json, i + 1) === to ? members : undefined;
+  for (;;) {
+    const start = i;
+    if (json[i] !== '"') return undefined;
+    const keyEnd = skipString(json, i);
+    if (keyEnd === -1) return undefined;
+    const key = JSON.parse(json.slice(i, keyEnd)) as string;
+    i = skipSpace(json, keyEnd);
+    if (json[i] !== ':') return undefined;
+    const valueStart = skipSpace(json, i + 1);
+    const valueEnd = skipValue(json, valueStart);
+    if (valueEnd === -1) return undefined;
+    members.push({ key, valueStart, valueEnd, start });
+    i = skipSpace(json, valueEnd);
+    if (json[i] === ',') {
+      i = skipSpace(json, i + 1);
+      continue;
+    }
+    if (json[i] === '}') return skipSpace(json, i + 1) === to ? members : undefined;
+    return undefined;
+  }
+}
+
+/** The `[start, end)` ranges of the items of the JSON array between `from` and `to`, or undefined. */
+export function arrayItems(json: string, from = 0, to = json.length): Array<[number, number]> | undefined {
+  const open = skipSpace(json, from);
+  if (json[open] !== '[') return undefined;
+  const items: Array<[number, number]> = [];
+  let i = skipSpace(json, open + 1);
+  if (json[i] === ']') return skipSpace(json, i + 1) === to ? items : undefined;
+  for (;;) {
+    const end = skipValue(json, i);
+    if (end === -1) return undefined;
+    items.push([i, end]);
+    i = skipSpace(json, end);
+    if (json[i] === ',') {
+      i = skipSpace(json, i + 1);
+      continue;
+    }
+    if (json[i] === ']') return skipSpace(json, i + 1) === to ? items : undefined;
+    return undefined;
+  }
+}
+
+/**
+ * Removes and adds top-level members of a JSON object as text, leaving every other byte alone.
+ * `add` values are strings; `addRaw` values are JSON text put in as they are.
  */
 export function editTopLevelMembers(
   json: string,
   remove: ReadonlySet<string>,
-  add: Readonly<Record<string, string>>
+  add: Readonly<Record<string, string>>,
+  addRaw: Readonly<Record<string, string>> = {}
 ): string | undefined {
-  const start = skipSpace(json, 0);
-  if (json[start] !== '{') return undefined;
-  const kept: string[] = [];
-  let i = skipSpace(json, start + 1);
-  if (json[i] === '}') {
-    i++;
-  } else {
-    for (;;) {
-      const memberStart = i;
-      if (json[i] !== '"') return undefined;
-      const keyEnd = skipString(json, i);
-      if (keyEnd === -1) return undefined;
-      const key = JSON.parse(json.slice(i, keyEnd)) as string;
-      i = skipSpace(json, keyEnd);
-      if (json[i] !== ':') return undefined;
-      const valueEnd = skipValue(json, skipSpace(json, i + 1));
-      if (valueEnd === -1) return undefined;
-      if (!remove.has(key) && !(key in add)) kept.push(json.slice(memberStart, valueEnd));
-      i = skipSpace(json, valueEnd);
-      if (json[i] === ',') {
-        i = skipSpace(json, i + 1);
-        continue;
-      }
-      if (json[i] === '}') {
-        i++;
-        break;
-      }
-      return undefined;
-    }
+  const members = objectMembers(json);
+  if (!members) return undefined;
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(add)) out.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(addRaw)) out.push(`${JSON.stringify(key)}:${value}`);
+  for (const member of members) {
+    if (!remove.has(member.key) && !(member.key in add) && !(member.key in addRaw))
+      out.push(json.slice(member.start, member.valueEnd));
   }
-  if (skipSpace(json, i) !== json.length) return undefined;
-  const added = Object.entries(add).map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`);
-  return `{${[...added, ...kept].join(',')}}`;
+  return `{${out.join(',')}}`;
 }
 
 function skipSpace(text: string, i: number): number {

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
+import type { IsolatedView } from '../isolation/responseFilters.js';
 import type { RouteClass } from '../policy/routeClasses.js';
 
 /** What the body stage must look at before forwarding (the only requests whose body the gate reads). */
-export type BodyCheck = 'prompt' | 'queue_or_history';
+export type BodyCheck = 'prompt' | 'queue_or_history' | 'interrupt' | 'job_cancel';
 
 /**
  * What the gate knows about one proxied request or WebSocket upgrade. Each step reads what the
@@ -20,6 +21,10 @@ export class Exchange {
   limitSubject: string | null = null;
   /** Extra response headers for the client ([name, value, …]): the rate-limit headers. */
   responseHeaders: readonly string[] | null = null;
+  /** The subject whose own prompts are all this caller may see and touch (team isolation), or null. */
+  isolatedAs: string | null = null;
+  /** The ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
+  isolatedView: IsolatedView | null = null;
   bodyCheck: BodyCheck | null = null;
   /** A rewritten request body, when the body stage changed it. */
   body: Buffer | null = null;

@@ -50,6 +50,11 @@ export const runtimeSettingsSchema = z.object({
   retentionDays: z.number().int().min(1).max(3650),
   /** Bearer token a Prometheus scraper may use for /gate/metrics instead of an admin key. */
   metricsToken: z.string().min(16, 'use at least 16 characters').max(256).nullable(),
+  /**
+   * Team isolation: callers without the manage scope see and touch only their own prompts (queue,
+   * history, WebSocket messages) and no server internals. Applies while a mode other than `off` is on.
+   */
+  isolation: z.boolean(),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -62,6 +67,7 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   routeOverrides: [],
   retentionDays: 90,
   metricsToken: null,
+  isolation: true,
 };
 
 /**

@@ -56,6 +56,7 @@ export class SettingsStore {
       if (patch.routeOverrides !== undefined) draft.routeOverrides = patch.routeOverrides;
       if (patch.retentionDays !== undefined) draft.retentionDays = patch.retentionDays;
       if (patch.metricsToken !== undefined) draft.metricsToken = patch.metricsToken;
+      if (patch.isolation !== undefined) draft.isolation = patch.isolation;
       if (patch.defaultLimits) draft.defaultLimits = { ...now.defaultLimits, ...patch.defaultLimits };
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
       if (patch.anonymous) {
@@ -110,5 +111,6 @@ function effective(file: SettingsFile): RuntimeSettings {
     routeOverrides: file.routeOverrides ?? DEFAULT_SETTINGS.routeOverrides,
     retentionDays: file.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
     metricsToken: file.metricsToken ?? DEFAULT_SETTINGS.metricsToken,
+    isolation: file.isolation ?? DEFAULT_SETTINGS.isolation,
   });
 }

@@ -24,6 +24,16 @@ function queuePrompt(key: string, extra: Record<string, unknown> = {}) {
   });
 }
 
+/** Until ComfyUI runs nothing: a creator's global interrupt only ever hits their own prompt. */
+async function queueIdle(): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const queue = await admin<{ queue_running: unknown[]; queue_pending: unknown[] }>('GET', '/api/queue');
+    if (queue.body.queue_running.length === 0 && queue.body.queue_pending.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the fake ComfyUI never became idle');
+}
+
 beforeAll(async () => {
   // Slow nodes keep prompts in the queue long enough to hit the queue limit.
   fake = await startFakeComfy({ nodeDelayMs: 150 });
@@ -109,6 +119,7 @@ describe('fair queueing (maxQueued)', () => {
   });
 
   it('frees the slot of an interrupted prompt', async () => {
+    await queueIdle();
     const { key } = await keyWith({ limits: { maxQueued: 1 } });
     const first = await queuePrompt(key);
     expect(first.status).toBe(200);

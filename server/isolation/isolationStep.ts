@@ -1,0 +1,56 @@
+import { GateError } from '../errors.js';
+import { hasScope } from '../policy/scopes.js';
+import type { Exchange, RequestStep } from '../proxy/pipeline.js';
+import type { SettingsStore } from '../settings/settingsStore.js';
+import type { PromptOwners } from './promptOwners.js';
+
+const JOB_PATH = /^\/jobs\/([^/]+)$/;
+const JOB_CANCEL_PATH = /^\/jobs\/([^/]+)\/cancel$/;
+
+/**
+ * Team isolation (DESIGN "Sharing safely"): a caller without the manage scope sees and touches only
+ * their own prompts. This step marks such a caller and the answers and bodies the gate must look
+ * at for them; operators and admins pass untouched. Runs after the limit step, which names the subject.
+ */
+export function createIsolationStep(settings: SettingsStore, owners: PromptOwners): RequestStep {
+  return function isolate(exchange: Exchange): GateError | undefined {
+    const subject = exchange.limitSubject;
+    if (subject === null) return undefined;
+    const { isolation, anonymous } = settings.current;
+    if (!isolation) return undefined;
+    const principal = exchange.principal;
+    const role = principal ? principal.role : anonymous.role;
+    if (hasScope(role, principal ? principal.scopes : null, 'manage')) return undefined;
+    exchange.isolatedAs = subject;
+
+    const path = exchange.path;
+    const method = exchange.req.method;
+    if (method === 'GET') {
+      if (path === '/queue') exchange.isolatedView = 'queue';
+      else if (path === '/history' || path.startsWith('/history/')) exchange.isolatedView = 'history';
+      else if (path === '/system_stats') exchange.isolatedView = 'system_stats';
+      else if (path === '/jobs') exchange.isolatedView = 'jobs';
+      else if (path.startsWith('/jobs/')) return ownJobOnly(path, JOB_PATH, subject, owners, 'not_found');
+    } else if (method === 'POST') {
+      if (path === '/interrupt') exchange.bodyCheck = 'interrupt';
+      else if (path === '/jobs/cancel') exchange.bodyCheck = 'job_cancel';
+      else if (path.startsWith('/jobs/')) return ownJobOnly(path, JOB_CANCEL_PATH, subject, owners, 'not_your_prompt');
+    }
+    return undefined;
+  };
+}
+
+function ownJobOnly(
+  path: string,
+  pattern: RegExp,
+  subject: string,
+  owners: PromptOwners,
+  code: 'not_found' | 'not_your_prompt'
+): GateError | undefined {
+  const id = pattern.exec(path)?.[1];
+  if (id !== undefined && owners.owns(subject, id)) return undefined;
+  if (id === undefined) return new GateError(code, `${path} is not open to your role while team isolation is on`);
+  return code === 'not_found'
+    ? new GateError('not_found', `No job ${id} of yours is known`)
+    : new GateError('not_your_prompt', `Job ${id} is not one of your prompts; you can only cancel your own`);
+}

@@ -1,0 +1,153 @@
+import { arrayItems, objectMembers, type JsonMember } from '../proxy/jsonMembers.js';
+import { ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
+import type { PromptOwners } from './promptOwners.js';
+import { redactArgv, redactExecutionError } from './redactErrors.js';
+
+/** Which ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
+export type IsolatedView = 'queue' | 'history' | 'system_stats' | 'jobs';
+
+/**
+ * Rewrites one JSON answer of ComfyUI for `subject`, or answers undefined when the text is not the
+ * shape the gate knows: the caller then gets an error instead of other teammates' data.
+ */
+export function filterResponse(
+  view: IsolatedView,
+  json: string,
+  subject: string,
+  owners: PromptOwners
+): string | undefined {
+  switch (view) {
+    case 'queue':
+      return filterQueue(json, subject, owners);
+    case 'history':
+      return filterHistory(json, subject, owners);
+    case 'system_stats':
+      return filterSystemStats(json);
+    case 'jobs':
+      return filterJobs(json, subject, owners);
+  }
+}
+
+/** Owner of a queue or history tuple: its stamp (remembered for later checks), else what the gate recorded. */
+function tupleOwner(json: string, start: number, end: number, owners: PromptOwners): string | undefined {
+  const id = promptIdOfTuple(json, start, end);
+  const stamped = ownerOfTuple(json, start, end);
+  if (stamped !== undefined) {
+    if (id !== undefined && owners.ownerOf(id) !== stamped) owners.record(id, stamped);
+    return stamped;
+  }
+  return id === undefined ? undefined : owners.ownerOf(id);
+}
+
+/**
+ * `/queue`: the caller's own running and pending items; other teammates' items are counted in
+ * `comfygate_hidden` (so a teammate knows the GPU is busy), never shown.
+ */
+function filterQueue(json: string, subject: string, owners: PromptOwners): string | undefined {
+  const members = objectMembers(json);
+  if (!members) return undefined;
+  const hidden = { running: 0, pending: 0 };
+  const out: string[] = [];
+  for (const member of members) {
+    const list = member.key === 'queue_running' ? 'running' : member.key === 'queue_pending' ? 'pending' : null;
+    if (list === null) {
+      if (member.key !== 'comfygate_hidden') out.push(memberText(json, member));
+      continue;
+    }
+    const items = arrayItems(json, member.valueStart, member.valueEnd);
+    if (!items) return undefined;
+    const kept: string[] = [];
+    for (const [start, end] of items) {
+      if (tupleOwner(json, start, end, owners) === subject) kept.push(json.slice(start, end));
+      else hidden[list]++;
+    }
+    out.push(`${JSON.stringify(member.key)}:[${kept.join(',')}]`);
+  }
+  out.push(`"comfygate_hidden":${JSON.stringify(hidden)}`);
+  return `{${out.join(',')}}`;
+}
+
+/** `/history` and `/history/{id}`: only the caller's own entries, their errors without server paths. */
+function filterHistory(json: string, subject: string, owners: PromptOwners): string | undefined {
+  const entries = objectMembers(json);
+  if (!entries) return undefined;
+  const out: string[] = [];
+  for (const entry of entries) {
+    const fields = objectMembers(json, entry.valueStart, entry.valueEnd);
+    if (!fields) return undefined;
+    const prompt = fields.find((f) => f.key === 'prompt');
+    const owner = prompt ? tupleOwner(json, prompt.valueStart, prompt.valueEnd, owners) : owners.ownerOf(entry.key);
+    if (owner !== subject) continue;
+    const parts = fields.map((f) => (f.key === 'status' ? redactedStatus(json, f) : memberText(json, f)));
+    out.push(`${JSON.stringify(entry.key)}:{${parts.join(',')}}`);
+  }
+  return `{${out.join(',')}}`;
+}
+
+/** A history entry's `status` member with each `execution_error` message redacted. */
+function redactedStatus(json: string, status: JsonMember): string {
+  const text = json.slice(status.valueStart, status.valueEnd);
+  if (!text.includes('"execution_error"')) return memberText(json, status);
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null) return memberText(json, status);
+  const { messages } = parsed as { messages?: unknown };
+  if (Array.isArray(messages)) {
+    (parsed as { messages: unknown[] }).messages = (messages as unknown[]).map(redactErrorMessage);
+  }
+  return `"status":${JSON.stringify(parsed)}`;
+}
+
+/** One `[type, data]` history status message, an `execution_error` one redacted. */
+function redactErrorMessage(message: unknown): unknown {
+  if (!Array.isArray(message)) return message;
+  const [type, data] = message as unknown[];
+  return type === 'execution_error' && isObject(data) ? [type, redactExecutionError(data)] : message;
+}
+
+function filterSystemStats(json: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed)) return undefined;
+  const system = parsed['system'];
+  if (isObject(system) && 'argv' in system) system['argv'] = redactArgv(system['argv']);
+  return JSON.stringify(parsed);
+}
+
+/**
+ * The job list of newer ComfyUI builds (`GET /jobs`): the caller's own jobs, by the prompt ids the
+ * gate recorded. An answer of unknown shape is refused rather than guessed.
+ */
+function filterJobs(json: string, subject: string, owners: PromptOwners): string | undefined {
+  const members = objectMembers(json);
+  if (!members) return undefined;
+  const list = members.find((m) => m.key === 'jobs');
+  if (!list) return undefined;
+  const items = arrayItems(json, list.valueStart, list.valueEnd);
+  if (!items) return undefined;
+  const kept: string[] = [];
+  for (const [start, end] of items) {
+    const fields = objectMembers(json, start, end);
+    const id = fields ? jobId(json, fields) : undefined;
+    if (id !== undefined && owners.owns(subject, id)) kept.push(json.slice(start, end));
+  }
+  const out = members.map((m) => (m === list ? `"jobs":[${kept.join(',')}]` : memberText(json, m)));
+  return `{${out.join(',')}}`;
+}
+
+function jobId(json: string, fields: readonly JsonMember[]): string | undefined {
+  const field = fields.find((f) => f.key === 'id' || f.key === 'prompt_id');
+  if (!field || json[field.valueStart] !== '"') return undefined;
+  return JSON.parse(json.slice(field.valueStart, field.valueEnd)) as string;
+}
+
+function memberText(json: string, member: JsonMember): string {
+  return json.slice(member.start, member.valueEnd);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
