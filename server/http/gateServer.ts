@@ -106,13 +106,14 @@ export function createGateServer({
       return refuse(new GateError('bad_request', 'Only WebSocket upgrades are supported'));
     }
     const exchange = new Exchange(req, false, clientIpOf(req));
-    const refusal = runSteps(steps, exchange);
+    const refusal =
+      runSteps(steps, exchange) ??
+      relay.open(exchange, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure));
     if (refusal) {
       exchange.refusal = refusal.code;
       observe(finishedRequest(exchange, 'ws', refusal.status, 0, 0));
       return refuse(refusal);
     }
-    relay.open(exchange, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure));
   });
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

@@ -8,7 +8,10 @@ import type { RequestObserver } from '../observe/finishedRequest.js';
 import type { Exchange } from '../proxy/pipeline.js';
 import type { Logger } from '../log/logger.js';
 import { GateError, rawErrorResponse } from '../errors.js';
+import type { PromptOwners } from '../isolation/promptOwners.js';
 import { isSendableCloseCode } from './closeCodes.js';
+import { ClientIdClaims, clientIdOf } from './clientIdClaims.js';
+import { isolatedFrame } from './isolatedFrames.js';
 
 export interface WsRelayOptions {
   /** ComfyUI's http(s) origin; the socket goes to the same path and query on its ws(s) twin. */
@@ -20,6 +23,8 @@ export interface WsRelayOptions {
   observe: RequestObserver;
   /** Sees every text frame ComfyUI sends (fair queueing watches prompts finish). */
   onUpstreamText: (frame: Buffer) => void;
+  /** Whose prompts are whose: an isolated socket gets only its caller's prompts' messages. */
+  owners: PromptOwners;
 }
 
 /** One client socket and the upstream socket that serves only it. */
@@ -32,6 +37,10 @@ export interface RelaySession {
   exchange: Exchange;
   bytesIn: number;
   bytesOut: number;
+  /** The clientId the socket asked ComfyUI for, claimed for its caller while it is open. */
+  clientId: string | null;
+  /** Team isolation: the caller's prompt is running now, so unattributed previews are theirs. */
+  ownPromptRunning: boolean;
 }
 
 const TEXT = { binary: false } as const;
@@ -57,6 +66,7 @@ export class WsRelay {
   readonly #pending = new Set<WebSocket>();
   readonly #chosenProtocol = new WeakMap<IncomingMessage, string>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #claims = new ClientIdClaims();
 
   constructor(options: WsRelayOptions) {
     this.#options = options;
@@ -77,9 +87,17 @@ export class WsRelay {
     return this.#sessions.size + this.#pending.size;
   }
 
-  /** Opens the upstream socket first, so a refusal by ComfyUI reaches the client as ComfyUI said it. */
-  open(exchange: Exchange, socket: Duplex, head: Buffer, headers: Record<string, string>): void {
+  /**
+   * Opens the upstream socket first, so a refusal by ComfyUI reaches the client as ComfyUI said it.
+   * Answers the gate's own refusal instead when the clientId is another caller's.
+   */
+  open(exchange: Exchange, socket: Duplex, head: Buffer, headers: Record<string, string>): GateError | undefined {
     const req = exchange.req;
+    const clientId = clientIdOf(req.url ?? '/');
+    if (clientId !== null && !this.#claims.mayUse(clientId, exchange.limitSubject, Date.now())) {
+      // ComfyUI would hand this socket the other caller's messages and cut theirs off.
+      return new GateError('conflict', `clientId ${clientId} belongs to another caller's open WebSocket`);
+    }
     const offered = req.headers['sec-websocket-protocol'];
     const protocols = offered
       ? offered
@@ -132,11 +150,12 @@ export class WsRelay {
         return;
       }
       if (upstream.protocol) this.#chosenProtocol.set(req, upstream.protocol);
-      this.#server.handleUpgrade(req, socket, head, (client) => this.#pair(client, upstream, exchange));
+      this.#server.handleUpgrade(req, socket, head, (client) => this.#pair(client, upstream, exchange, clientId));
     });
+    return undefined;
   }
 
-  #pair(client: WebSocket, upstream: WebSocket, exchange: Exchange): void {
+  #pair(client: WebSocket, upstream: WebSocket, exchange: Exchange, clientId: string | null): void {
     const session: RelaySession = {
       client,
       upstream,
@@ -145,10 +164,13 @@ export class WsRelay {
       exchange,
       bytesIn: 0,
       bytesOut: 0,
+      clientId,
+      ownPromptRunning: false,
     };
     this.#sessions.add(session);
+    if (clientId !== null) this.#claims.open(clientId, exchange.limitSubject);
 
-    relayToClient(upstream, client, session, this.#options.onUpstreamText);
+    relayToClient(upstream, client, session, this.#options.onUpstreamText, this.#options.owners);
     relayToUpstream(client, upstream, session);
     client.on('pong', () => {
       session.alive = true;
@@ -172,11 +194,13 @@ export class WsRelay {
 
   #end(session: RelaySession): void {
     if (!this.#sessions.delete(session)) return;
+    if (session.clientId !== null) this.#claims.close(session.clientId, Date.now());
     this.#options.observe(finishedRequest(session.exchange, 'ws', 101, session.bytesIn, session.bytesOut));
   }
 
   /** ComfyUI sends nothing while idle, so the gate pings; a client that missed a pong is gone. */
   #sweep(): void {
+    this.#claims.forgetReleased(Date.now());
     for (const session of this.#sessions) {
       if (session.client.readyState !== WebSocket.OPEN) continue;
       if (!session.alive) {
@@ -234,17 +258,27 @@ function send(to: WebSocket, data: RawData, isBinary: boolean, from: WebSocket):
   to.send(data, options, () => from.resume());
 }
 
-/** ComfyUI → client. Frames pass unchanged; this is the one place where per-teammate filtering goes. */
+/**
+ * ComfyUI → client. Frames pass unchanged, except that an isolated caller's socket gets only the
+ * frames of their own prompts (see isolatedFrames.ts).
+ */
 function relayToClient(
   upstream: WebSocket,
   client: WebSocket,
   session: RelaySession,
-  onText: (frame: Buffer) => void
+  onText: (frame: Buffer) => void,
+  owners: PromptOwners
 ): void {
+  const isolatedAs = session.exchange.isolatedAs;
   upstream.on('message', (data: Buffer, isBinary) => {
     session.bytesOut += data.length;
     if (!isBinary) onText(data);
-    send(client, data, isBinary, upstream);
+    if (isolatedAs === null) {
+      send(client, data, isBinary, upstream);
+      return;
+    }
+    const frame = isolatedFrame(data, isBinary, isolatedAs, owners, session);
+    if (frame !== null) send(client, frame, isBinary, upstream);
   });
 }
 
