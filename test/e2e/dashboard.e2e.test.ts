@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RuntimeSettings } from '../../server/settings/settingsSchema.js';
 import { LockedJsonFile } from '../../server/store/lockedJsonFile.js';
 import { USAGE_FILE, emptyDayUsage, usageFileSchema, type UsageFile } from '../../server/usage/usageSchema.js';
 import type { FakeComfy } from '../fixtures/fakeComfy/index.js';
@@ -270,6 +271,65 @@ describe('the dashboard in a real browser', () => {
     await retention.fill('90');
     expect(await retention.getAttribute('aria-invalid')).toBeNull();
     await harness.shot(page, 'settings', true);
+  });
+
+  it('turns team isolation off and on again in Settings, and keeps the choice when a save fails', async () => {
+    const { page } = admin;
+    const isolation = async (): Promise<boolean> =>
+      (await asAdmin<RuntimeSettings>('GET', '/gate/api/settings')).body.isolation;
+    await goTo(page, 'Settings');
+    const section = page.locator('section', { has: page.getByRole('heading', { name: 'Sharing safely' }) });
+    const toggle = section.getByLabel('Team isolation');
+    const saveButton = section.getByRole('button', { name: 'Save' });
+    expect(await isolation()).toBe(true);
+    expect(await toggle.isChecked()).toBe(true);
+    expect(await section.innerText()).toContain('Applies only while protection is Optional or Required.');
+    expect(await saveButton.isDisabled()).toBe(true);
+    await section.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: '/tmp/isolation-settings.png' });
+
+    // A failed save shows the gate's message and keeps the unticked box, ready to save again.
+    await page.route(`${gate.url}/gate/api/settings`, (route) =>
+      route.request().method() === 'PATCH'
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'upstream_unreachable', message: 'The gate is busy' } }),
+          })
+        : route.fallback()
+    );
+    await toggle.uncheck();
+    await saveButton.click();
+    await section.getByRole('alert').getByText('The gate is busy').waitFor();
+    expect(await toggle.isChecked()).toBe(false);
+    expect(await saveButton.isDisabled()).toBe(false);
+    expect(await isolation()).toBe(true);
+    expect(admin.problems).toEqual([
+      'error: Failed to load resource: the server responded with a status of 503 (Service Unavailable)',
+    ]);
+    admin.problems.length = 0;
+    await page.unroute(`${gate.url}/gate/api/settings`);
+
+    await saveButton.click();
+    await expect.poll(isolation).toBe(false);
+    await expect.poll(() => saveButton.isDisabled()).toBe(true);
+    expect(await toggle.isChecked()).toBe(false);
+    expect(await section.getByRole('alert').count()).toBe(0);
+
+    // With protection off the note says isolation waits for a mode that checks keys.
+    const modes = page.getByRole('group', { name: 'Protection mode' });
+    await modes.getByText('Off', { exact: true }).click();
+    await section.getByText(/Protection is off, so everyone sees every prompt/).waitFor();
+    await modes.getByText('Required', { exact: true }).click();
+    await page.getByText('Protection is now required').waitFor();
+    expect(await section.getByRole('status').count()).toBe(0);
+
+    await toggle.check();
+    await saveButton.click();
+    await expect.poll(isolation).toBe(true);
+    await expect.poll(() => saveButton.isDisabled()).toBe(true);
+    expect(await toggle.isChecked()).toBe(true);
+    await harness.shot(page, 'settings-isolation', true);
   });
 
   it('sends a teammate through the login page to ComfyUI, and shows them /gate/me', async () => {

@@ -320,6 +320,43 @@ const SECTIONS: Section[] = [
             <code>POST /prompt</code>: no jumping the queue.
           </li>
         </ul>
+        <h3>Team isolation</h3>
+        <p>
+          {admin
+            ? 'With team isolation on (the default), a shared GPU stays private. For keys without the manage class (viewers, creators, guest keys) and for the anonymous tier:'
+            : 'While team isolation is on (the default), each teammate sees and touches only their own prompts:'}
+        </p>
+        <ul>
+          <li>
+            <code>/queue</code> and <code>/history</code> show {admin ? 'only the caller’s own' : 'only your'} prompts;
+            other teammates’ prompts are counted, not shown.
+          </li>
+          <li>Live progress and preview images of other teammates’ prompts are not sent over the WebSocket.</li>
+          <li>
+            Interrupt and deleting from the queue or history act only on {admin ? 'the caller’s own' : 'your own'}{' '}
+            prompts.
+          </li>
+          <li>
+            <code>/system_stats</code> shows only the flag names of ComfyUI’s command line, and error messages leave out
+            tracebacks and server paths.
+          </li>
+        </ul>
+        {admin ? (
+          <p>
+            Operators and admins see and manage every prompt. Switch isolation under{' '}
+            <a className="link" href={hrefOf('settings')}>
+              Settings
+            </a>{' '}
+            → Sharing safely → <strong>Team isolation</strong>, or with{' '}
+            <code>PATCH /gate/api/settings {'{"isolation":false}'}</code>. It applies only while protection is{' '}
+            {MODE_INFO.optional.label} or {MODE_INFO.required.label}; with protection off everyone sees everything.
+          </p>
+        ) : (
+          <p>
+            Operators and admins still see and manage every prompt. Whoever runs the gate decides whether isolation is
+            on.
+          </p>
+        )}
       </>
     ),
   },

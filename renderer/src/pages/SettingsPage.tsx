@@ -1,4 +1,4 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, errorMessage } from '../api/client.js';
 import { gate } from '../api/gate.js';
 import type { Role, RuntimeSettings, SettingsPatch, StartupReport } from '../api/types.js';
@@ -10,7 +10,7 @@ import { ModeSwitch } from '../components/ModeSwitch.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { ErrorState, Loading, StatusDot } from '../components/States.js';
 import { useToast } from '../components/Toast.js';
-import { ROLE_INFO } from '../lib/roles.js';
+import { MODE_INFO, ROLE_INFO } from '../lib/roles.js';
 import { useResource } from '../lib/useResource.js';
 import { isExposed } from './OverviewPage.js';
 
@@ -51,6 +51,7 @@ export function SettingsPage() {
                 onChanged={(mode) => settings.set({ ...data, mode })}
               />
             </Section>
+            <IsolationSection key={`isolation-${data.isolation}`} settings={data} save={save} />
             <PublicPathsSection key={`paths-${data.publicPaths.join('\n')}`} settings={data} save={save} />
             <DefaultLimitsSection key={`limits-${JSON.stringify(data.defaultLimits)}`} settings={data} save={save} />
             <AnonymousSection key={`anon-${JSON.stringify(data.anonymous)}`} settings={data} save={save} />
@@ -282,6 +283,66 @@ function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved
               {report.running.host}:{report.running.port}
             </code>{' '}
             in front of <code>{report.running.upstream}</code>.
+          </span>
+        </div>
+      )}
+    </FormSection>
+  );
+}
+
+function IsolationSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const [isolation, setIsolation] = useState(settings.isolation);
+  const saver = useSaver();
+  const id = useId();
+  const error = saver.fields['isolation'];
+  const { optional, required } = MODE_INFO;
+  return (
+    <FormSection
+      title="Sharing safely"
+      description="What teammates who share this gate see of each other’s work."
+      onSubmit={() =>
+        saver.run(
+          () => save({ isolation }),
+          (f) => f === 'isolation'
+        )
+      }
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={isolation !== settings.isolation}
+    >
+      <div className={error ? 'field field-invalid' : 'field'}>
+        <label htmlFor={id}>
+          <input
+            id={id}
+            type="checkbox"
+            checked={isolation}
+            style={{ accentColor: 'var(--accent)' }}
+            aria-describedby={[`${id}-hint`, `${id}-modes`, error ? `${id}-error` : ''].filter(Boolean).join(' ')}
+            aria-invalid={error ? true : undefined}
+            onChange={(event) => setIsolation(event.target.checked)}
+          />{' '}
+          Team isolation
+        </label>
+        <p id={`${id}-hint`} className="field-hint">
+          Viewers, creators, guests and anonymous callers see and touch only their own prompts (queue, history, live
+          previews, interrupt) and no server paths; operators and admins see everything.
+        </p>
+        <p id={`${id}-modes`} className="field-hint">
+          Applies only while protection is {optional.label} or {required.label}.
+        </p>
+        {error && (
+          <p id={`${id}-error`} className="field-error">
+            {error}
+          </p>
+        )}
+      </div>
+      {settings.mode === 'off' && (
+        <div className="banner banner-info" role="status">
+          <Icon name="alert" size={18} />
+          <span>
+            Protection is off, so everyone sees every prompt until you choose {optional.label} or {required.label}{' '}
+            above.
           </span>
         </div>
       )}
