@@ -18,6 +18,7 @@ import type { FinishedRequest } from './observe/finishedRequest.js';
 import { createAuthorizeStep } from './policy/authorizeStep.js';
 import { createBodyStage } from './proxy/bodyStage.js';
 import { createIsolationStep } from './isolation/isolationStep.js';
+import { ComfyUsers } from './isolation/comfyUsers.js';
 import { PromptOwners } from './isolation/promptOwners.js';
 import type { Exchange } from './proxy/pipeline.js';
 import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
@@ -135,6 +136,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const limiter = new RateLimiter();
   const tracker = new PromptTracker();
   const owners = new PromptOwners();
+  const comfyUsers = new ComfyUsers(upstream);
   let openSockets = (): number => 0;
   let queuedShown = new Set<string>();
   const metrics = new GateMetrics({ openWebSockets: () => openSockets() });
@@ -207,7 +209,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       createAuthStep(authenticator, settings, keys),
       createAuthorizeStep(settings),
       createLimitStep(limiter, settings),
-      createIsolationStep(settings, owners),
+      createIsolationStep(settings, owners, comfyUsers),
     ],
     inspectBody: createBodyStage({
       limiter,
@@ -250,6 +252,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   upstream.on('reachability', (reachable) => {
     metrics.setUpstreamReachable(reachable);
+    if (reachable) comfyUsers.markStale();
     logger.info({ upstream: upstreamUrl, reachable }, reachable ? 'ComfyUI is reachable' : 'ComfyUI is not reachable');
     events.emit('upstream', reachable);
     events.emit('change');

@@ -46,6 +46,13 @@ export function createGateServer({
     sendError(res, refusal);
   }
 
+  /** What steps started and the body check, before forwarding. */
+  async function prepare(exchange: Exchange): Promise<GateError | undefined> {
+    const refusal = exchange.pending ? await exchange.pending : undefined;
+    if (refusal || exchange.bodyCheck === null) return refusal;
+    return inspectBody(exchange);
+  }
+
   function proxy(req: IncomingMessage, res: ServerResponse): void {
     const exchange = new Exchange(req, false, clientIpOf(req));
     const socket = req.socket;
@@ -66,9 +73,9 @@ export function createGateServer({
 
     const refusal = runSteps(steps, exchange);
     if (refusal) return refuse(exchange, res, refusal);
-    if (exchange.bodyCheck === null) return forward(exchange, res);
-    inspectBody(exchange).then(
-      (bodyRefusal) => (bodyRefusal ? refuse(exchange, res, bodyRefusal) : forward(exchange, res)),
+    if (exchange.bodyCheck === null && exchange.pending === null) return forward(exchange, res);
+    prepare(exchange).then(
+      (lateRefusal) => (lateRefusal ? refuse(exchange, res, lateRefusal) : forward(exchange, res)),
       () => res.destroy()
     );
   }

@@ -2,6 +2,7 @@ import { GateError } from '../errors.js';
 import { hasScope } from '../policy/scopes.js';
 import type { Exchange, RequestStep } from '../proxy/pipeline.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
+import type { ComfyUsers } from './comfyUsers.js';
 import type { PromptOwners } from './promptOwners.js';
 
 const JOB_PATH = /^\/jobs\/([^/]+)$/;
@@ -11,8 +12,9 @@ const JOB_CANCEL_PATH = /^\/jobs\/([^/]+)\/cancel$/;
  * Team isolation (DESIGN "Sharing safely"): a caller without the manage scope sees and touches only
  * their own prompts. This step marks such a caller and the answers and bodies the gate must look
  * at for them; operators and admins pass untouched. Runs after the limit step, which names the subject.
+ * Under ComfyUI's `--multi-user`, an isolated caller's `Comfy-User` is their key's own ComfyUI user.
  */
-export function createIsolationStep(settings: SettingsStore, owners: PromptOwners): RequestStep {
+export function createIsolationStep(settings: SettingsStore, owners: PromptOwners, users: ComfyUsers): RequestStep {
   return function isolate(exchange: Exchange): GateError | undefined {
     const subject = exchange.limitSubject;
     if (subject === null) return undefined;
@@ -22,11 +24,14 @@ export function createIsolationStep(settings: SettingsStore, owners: PromptOwner
     const role = principal ? principal.role : anonymous.role;
     if (hasScope(role, principal ? principal.scopes : null, 'manage')) return undefined;
     exchange.isolatedAs = subject;
+    const method = exchange.req.method;
+    // ComfyUI reads no user from a WebSocket handshake.
+    if (exchange.req.headers.upgrade === undefined) useOwnComfyUser(exchange, subject, users);
 
     const path = exchange.path;
-    const method = exchange.req.method;
     if (method === 'GET') {
       if (path === '/queue') exchange.isolatedView = 'queue';
+      else if (path === '/users') exchange.isolatedView = 'users';
       else if (path === '/history' || path.startsWith('/history/')) exchange.isolatedView = 'history';
       else if (path === '/system_stats') exchange.isolatedView = 'system_stats';
       else if (path === '/jobs') exchange.isolatedView = 'jobs';
@@ -38,6 +43,26 @@ export function createIsolationStep(settings: SettingsStore, owners: PromptOwner
     }
     return undefined;
   };
+}
+
+function useOwnComfyUser(exchange: Exchange, subject: string, users: ComfyUsers): void {
+  const multiUser = users.multiUser(Date.now());
+  if (multiUser === false) return;
+  const known = multiUser ? users.userOf(subject) : undefined;
+  if (known !== undefined) {
+    exchange.comfyUser = known;
+    return;
+  }
+  // The first isolated request asks ComfyUI whether it runs with --multi-user; each key's first
+  // one under it creates the key's ComfyUI user.
+  const ready = multiUser ? Promise.resolve() : users.refresh();
+  exchange.pending = ready.then(async () => {
+    if (!users.multiUser(Date.now())) return undefined;
+    const user = await users.ensure(subject, exchange.principal?.name);
+    if (typeof user !== 'string') return user;
+    exchange.comfyUser = user;
+    return undefined;
+  });
 }
 
 function ownJobOnly(

@@ -1,10 +1,11 @@
 import { arrayItems, objectMembers, type JsonMember } from '../proxy/jsonMembers.js';
+import { filterUsers } from './comfyUsers.js';
 import { ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
 import type { PromptOwners } from './promptOwners.js';
 import { redactArgv, redactExecutionError } from './redactErrors.js';
 
 /** Which ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
-export type IsolatedView = 'queue' | 'history' | 'system_stats' | 'jobs';
+export type IsolatedView = 'queue' | 'history' | 'system_stats' | 'jobs' | 'users';
 
 /**
  * Rewrites one JSON answer of ComfyUI for `subject`, or answers undefined when the text is not the
@@ -14,7 +15,8 @@ export function filterResponse(
   view: IsolatedView,
   json: string,
   subject: string,
-  owners: PromptOwners
+  owners: PromptOwners,
+  comfyUser: string | null
 ): string | undefined {
   switch (view) {
     case 'queue':
@@ -25,6 +27,8 @@ export function filterResponse(
       return filterSystemStats(json);
     case 'jobs':
       return filterJobs(json, subject, owners);
+    case 'users':
+      return filterUsers(json, comfyUser);
   }
 }
 

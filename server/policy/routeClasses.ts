@@ -69,7 +69,7 @@ export const ROUTE_TABLE: readonly TableRow[] = [
 
   // §4.1 users, settings and userdata
   // The web UI reads it on every start (getUserConfig); refusing it would break the UI for viewers and
-  // creators. With --multi-user it lists user names: a small leak until Comfy-User comes from the key.
+  // creators. With --multi-user, team isolation shows a caller only their own user (comfyUsers.ts).
   ['GET', '/users', 'read'],
   ['POST', '/users', 'manage'],
   ['GET', '/settings', 'read'],

@@ -43,6 +43,7 @@ export function createForwarder({
     try {
       headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, exchange.body?.length);
       if (exchange.isolatedView !== null) headers = identityEncoding(headers);
+      if (exchange.comfyUser !== null) headers = withComfyUser(headers, exchange.comfyUser);
     } catch {
       sendError(res, new GateError('bad_request', 'The request headers could not be read'));
       return;
@@ -61,6 +62,16 @@ export function createForwarder({
       handler
     );
   };
+}
+
+/** The caller's own ComfyUI user in place of whatever `Comfy-User` they sent. */
+function withComfyUser(headers: string[], user: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (headers[i] !== 'comfy-user') out.push(headers[i]!, headers[i + 1]!);
+  }
+  out.push('comfy-user', user);
+  return out;
 }
 
 /** An answer the gate rewrites must come as plain text, not compressed. */
@@ -195,7 +206,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
             exchange.isolatedView!,
             Buffer.concat(held.chunks, held.size).toString('utf8'),
             exchange.isolatedAs!,
-            this.owners
+            this.owners,
+            exchange.comfyUser
           )
         : undefined;
     if (text === undefined) {

@@ -25,6 +25,10 @@ export class Exchange {
   isolatedAs: string | null = null;
   /** The ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
   isolatedView: IsolatedView | null = null;
+  /** The ComfyUI user (`Comfy-User`) the gate sends for this caller under `--multi-user`, or null. */
+  comfyUser: string | null = null;
+  /** Work a step started that must finish before forwarding (creating the caller's ComfyUI user). */
+  pending: Promise<GateError | undefined> | null = null;
   bodyCheck: BodyCheck | null = null;
   /** A rewritten request body, when the body stage changed it. */
   body: Buffer | null = null;

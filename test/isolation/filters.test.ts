@@ -23,11 +23,11 @@ function previewWithMetadata(metadata: Record<string, unknown>): Buffer {
 describe('filterResponse', () => {
   it('refuses an answer of a shape it does not know instead of passing it on', () => {
     const owners = new PromptOwners();
-    expect(filterResponse('queue', '[1,2]', 'k1', owners)).toBeUndefined();
-    expect(filterResponse('queue', '{"queue_running": {"a": 1}}', 'k1', owners)).toBeUndefined();
-    expect(filterResponse('history', '{"p1": [1]}', 'k1', owners)).toBeUndefined();
-    expect(filterResponse('jobs', '{"items": []}', 'k1', owners)).toBeUndefined();
-    expect(filterResponse('system_stats', 'not json', 'k1', owners)).toBeUndefined();
+    expect(filterResponse('queue', '[1,2]', 'k1', owners, null)).toBeUndefined();
+    expect(filterResponse('queue', '{"queue_running": {"a": 1}}', 'k1', owners, null)).toBeUndefined();
+    expect(filterResponse('history', '{"p1": [1]}', 'k1', owners, null)).toBeUndefined();
+    expect(filterResponse('jobs', '{"items": []}', 'k1', owners, null)).toBeUndefined();
+    expect(filterResponse('system_stats', 'not json', 'k1', owners, null)).toBeUndefined();
   });
 
   it('learns owners from the stamp, so a restarted gate still knows whose prompt is whose', () => {
@@ -35,7 +35,7 @@ describe('filterResponse', () => {
     const queue =
       '{"queue_running": [[0, "p1", {}, {"comfygate_owner": "k1"}, ["9"]]],' +
       ' "queue_pending": [[1, "p2", {}, {"comfygate_owner": "k2"}, ["9"]], [2, "p3", {}, {}, ["9"]]]}';
-    const mine = JSON.parse(filterResponse('queue', queue, 'k2', owners)!) as Record<string, unknown>;
+    const mine = JSON.parse(filterResponse('queue', queue, 'k2', owners, null)!) as Record<string, unknown>;
     expect(mine).toEqual({
       queue_running: [],
       queue_pending: [[1, 'p2', {}, { comfygate_owner: 'k2' }, ['9']]],
@@ -50,7 +50,8 @@ describe('filterResponse', () => {
       'queue',
       '{"queue_running": [], "queue_pending": [], "comfygate_hidden": {"running": 99}}',
       'k1',
-      new PromptOwners()
+      new PromptOwners(),
+      null
     );
     expect(JSON.parse(text!)).toEqual({
       queue_running: [],
@@ -61,7 +62,7 @@ describe('filterResponse', () => {
 
   it("keeps the caller's own jobs of the jobs API", () => {
     const owners = ownersOf({ j1: 'k1', j2: 'k2' });
-    const text = filterResponse('jobs', '{"jobs": [{"id": "j1"}, {"id": "j2"}], "total": 2}', 'k1', owners);
+    const text = filterResponse('jobs', '{"jobs": [{"id": "j1"}, {"id": "j2"}], "total": 2}', 'k1', owners, null);
     expect(JSON.parse(text!)).toEqual({ jobs: [{ id: 'j1' }], total: 2 });
   });
 });

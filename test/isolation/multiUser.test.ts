@@ -1,0 +1,125 @@
+// ComfyUI's --multi-user behind the gate: each isolated key gets its own ComfyUI user, whatever
+// Comfy-User the client sends, so settings and saved workflows are each teammate's own.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ComfyUsers } from '../../server/isolation/comfyUsers.js';
+import { Upstream } from '../../server/proxy/upstream.js';
+import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { call } from '../helpers/http.js';
+import { startTestGate, type TestGate } from '../helpers/testGate.js';
+
+interface UsersAnswer {
+  storage: string;
+  users: Record<string, string>;
+}
+
+let fake: FakeComfy;
+let gate: TestGate;
+const keys: Record<string, { key: string; id: string }> = {};
+
+function as<T = unknown>(who: string, path: string, init: { json?: unknown; headers?: Record<string, string> } = {}) {
+  const key = who === 'admin' ? gate.adminKey : keys[who]!.key;
+  return call<T>(`${gate.url}${path}`, { headers: { 'x-api-key': key, ...init.headers }, json: init.json });
+}
+
+async function allUsers(): Promise<Record<string, string>> {
+  const res = await call<UsersAnswer>(`${fake.url}/users`);
+  return res.body.users;
+}
+
+beforeAll(async () => {
+  fake = await startFakeComfy({ multiUser: true, users: { ops_1: 'ops' } });
+  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
+  for (const [name, role] of [
+    ['alice', 'creator'],
+    ['bob', 'creator'],
+    ['olga', 'operator'],
+  ] as const) {
+    const res = await as<{ key: string; id: string }>('admin', '/gate/api/keys', { json: { name, role } });
+    expect(res.status).toBe(201);
+    keys[name] = res.body;
+  }
+  // The gate asks ComfyUI whether it runs with --multi-user once it first reaches it.
+  for (let i = 0; i < 100; i++) {
+    const own = await as<UsersAnswer>('alice', '/api/users');
+    if (Object.keys(own.body.users).length === 1) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the gate never treated ComfyUI as --multi-user');
+});
+
+afterAll(async () => {
+  await gate.stop();
+  await fake.close();
+});
+
+describe('Comfy-User from the key', () => {
+  it('creates one ComfyUI user per key, named for the key, and shows a creator only theirs', async () => {
+    const own = await as<UsersAnswer>('alice', '/api/users');
+    expect(Object.values(own.body.users)).toEqual([`alice [${keys['alice']!.id}]`]);
+    const users = await allUsers();
+    expect(Object.values(users)).toContain(`alice [${keys['alice']!.id}]`);
+    expect(Object.values(users).filter((name) => name.startsWith('alice')).length).toBe(1);
+    const operators = await as<UsersAnswer>('olga', '/api/users');
+    expect(Object.keys(operators.body.users)).toEqual(Object.keys(users));
+  });
+
+  it("keeps each teammate's settings apart, whatever Comfy-User they send", async () => {
+    const alicesUser = Object.keys((await as<UsersAnswer>('alice', '/api/users')).body.users)[0]!;
+    // Settings writes are the manage class; the operator's own Comfy-User passes as sent.
+    const written = await as('olga', '/api/settings', {
+      json: { 'Comfy.ColorPalette': 'light' },
+      headers: { 'comfy-user': alicesUser },
+    });
+    expect(written.status).toBe(200);
+    const bobs = await as<Record<string, unknown>>('bob', '/api/settings', { headers: { 'comfy-user': alicesUser } });
+    expect(bobs.status).toBe(200);
+    expect(bobs.body).toEqual({});
+    const alices = await as<Record<string, unknown>>('alice', '/api/settings');
+    expect(alices.body).toEqual({ 'Comfy.ColorPalette': 'light' });
+  });
+
+  it('keeps saved workflows apart', async () => {
+    const saved = await as('alice', '/api/userdata/workflows%2Fmine.json?overwrite=true', { json: { nodes: [] } });
+    expect(saved.status).toBe(200);
+    const bobs = await as<string[]>('bob', '/api/userdata?dir=workflows');
+    expect(bobs.status === 404 || !bobs.body.includes('mine.json')).toBe(true);
+    const alices = await as<string[]>('alice', '/api/userdata?dir=workflows');
+    expect(alices.body).toContain('mine.json');
+  });
+
+  it('gives anonymous callers (mode optional) one shared user of their own', async () => {
+    const patch = (mode: string) =>
+      call(`${gate.url}/gate/api/settings`, {
+        method: 'PATCH',
+        headers: { 'x-api-key': gate.adminKey },
+        json: { mode },
+      });
+    expect((await patch('optional')).status).toBe(200);
+    try {
+      const anonymous = await call<UsersAnswer>(`${gate.url}/api/users`);
+      expect(Object.values(anonymous.body.users)).toEqual(['Anonymous [anonymous]']);
+      const saved = await call(`${gate.url}/api/userdata/workflows%2Fanon.json`, { json: { nodes: [] } });
+      expect(saved.status).toBe(200);
+      const alices = await as<string[]>('alice', '/api/userdata?dir=workflows');
+      expect(alices.body).not.toContain('anon.json');
+    } finally {
+      await patch('required');
+    }
+  });
+
+  it('finds its users again after a restart of the gate, by the key id in their names', async () => {
+    const upstream = new Upstream({ url: fake.url, connectTimeoutMs: 2_000 });
+    const users = new ComfyUsers(upstream);
+    try {
+      await users.refresh();
+      expect(users.multiUser(Date.now())).toBe(true);
+      const before = Object.keys(await allUsers()).length;
+      const alicesUser = Object.keys((await as<UsersAnswer>('alice', '/api/users')).body.users)[0];
+      expect(users.userOf(keys['alice']!.id)).toBe(alicesUser);
+      expect(await users.ensure(keys['alice']!.id, 'alice')).toBe(alicesUser);
+      expect(Object.keys(await allUsers()).length).toBe(before);
+    } finally {
+      await upstream.close();
+    }
+  });
+});
