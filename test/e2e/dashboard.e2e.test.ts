@@ -285,8 +285,7 @@ describe('the dashboard in a real browser', () => {
     expect(await toggle.isChecked()).toBe(true);
     expect(await section.innerText()).toContain('Applies only while protection is Optional or Required.');
     expect(await saveButton.isDisabled()).toBe(true);
-    await section.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: '/tmp/isolation-settings.png' });
+    await harness.shot(page, 'settings-isolation', true);
 
     // A failed save shows the gate's message and keeps the unticked box, ready to save again.
     await page.route(`${gate.url}/gate/api/settings`, (route) =>

@@ -340,6 +340,10 @@ const SECTIONS: Section[] = [
             <code>/system_stats</code> shows only the flag names of ComfyUI’s command line, and error messages leave out
             tracebacks and server paths.
           </li>
+          <li>
+            When ComfyUI runs with <code>--multi-user</code>, {admin ? 'each key gets its own' : 'you get your own'}{' '}
+            ComfyUI user (settings and saved workflows), whatever user the browser picks.
+          </li>
         </ul>
         {admin ? (
           <p>

@@ -326,7 +326,8 @@ function IsolationSection({ settings, save }: { settings: RuntimeSettings; save:
         </label>
         <p id={`${id}-hint`} className="field-hint">
           Viewers, creators, guests and anonymous callers see and touch only their own prompts (queue, history, live
-          previews, interrupt) and no server paths; operators and admins see everything.
+          previews, interrupt) and no server paths; operators and admins see everything. With ComfyUI’s{' '}
+          <code>--multi-user</code>, each key also gets its own ComfyUI user for settings and saved workflows.
         </p>
         <p id={`${id}-modes`} className="field-hint">
           Applies only while protection is {optional.label} or {required.label}.
