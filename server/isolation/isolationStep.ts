@@ -35,7 +35,10 @@ export function createIsolationStep(settings: SettingsStore, owners: PromptOwner
       else if (path === '/history' || path.startsWith('/history/')) exchange.isolatedView = 'history';
       else if (path === '/system_stats') exchange.isolatedView = 'system_stats';
       else if (path === '/jobs') exchange.isolatedView = 'jobs';
-      else if (path.startsWith('/jobs/')) return ownJobOnly(path, JOB_PATH, subject, owners, 'not_found');
+      else if (path.startsWith('/jobs/')) {
+        exchange.isolatedView = 'job';
+        return ownJobOnly(path, JOB_PATH, subject, owners, 'not_found');
+      }
     } else if (method === 'POST') {
       if (path === '/interrupt') exchange.bodyCheck = 'interrupt';
       else if (path === '/jobs/cancel') exchange.bodyCheck = 'job_cancel';

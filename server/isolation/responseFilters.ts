@@ -5,7 +5,7 @@ import type { PromptOwners } from './promptOwners.js';
 import { redactArgv, redactExecutionError } from './redactErrors.js';
 
 /** Which ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
-export type IsolatedView = 'queue' | 'history' | 'system_stats' | 'jobs' | 'users';
+export type IsolatedView = 'queue' | 'history' | 'system_stats' | 'jobs' | 'job' | 'users';
 
 /**
  * Rewrites one JSON answer of ComfyUI for `subject`, or answers undefined when the text is not the
@@ -18,17 +18,24 @@ export function filterResponse(
   owners: PromptOwners,
   comfyUser: string | null
 ): string | undefined {
-  switch (view) {
-    case 'queue':
-      return filterQueue(json, subject, owners);
-    case 'history':
-      return filterHistory(json, subject, owners);
-    case 'system_stats':
-      return filterSystemStats(json);
-    case 'jobs':
-      return filterJobs(json, subject, owners);
-    case 'users':
-      return filterUsers(json, comfyUser);
+  try {
+    switch (view) {
+      case 'queue':
+        return filterQueue(json, subject, owners);
+      case 'history':
+        return filterHistory(json, subject, owners);
+      case 'system_stats':
+        return filterSystemStats(json);
+      case 'jobs':
+        return filterJobs(json, subject, owners);
+      case 'job':
+        return redactedJob(json, 0, json.length);
+      case 'users':
+        return filterUsers(json, comfyUser);
+    }
+  } catch {
+    // A value the text locator accepted but JSON.parse does not: not a shape the gate knows.
+    return undefined;
   }
 }
 
@@ -136,10 +143,28 @@ function filterJobs(json: string, subject: string, owners: PromptOwners): string
   for (const [start, end] of items) {
     const fields = objectMembers(json, start, end);
     const id = fields ? jobId(json, fields) : undefined;
-    if (id !== undefined && owners.owns(subject, id)) kept.push(json.slice(start, end));
+    if (id !== undefined && owners.owns(subject, id)) kept.push(redactedJob(json, start, end));
   }
   const out = members.map((m) => (m === list ? `"jobs":[${kept.join(',')}]` : memberText(json, m)));
   return `{${out.join(',')}}`;
+}
+
+/**
+ * One job of the jobs API with its `execution_error` (and, in a single job's answer, the error in
+ * `execution_status`) redacted. Jobs without an error are passed on as ComfyUI wrote them.
+ */
+function redactedJob(json: string, start: number, end: number): string {
+  const text = json.slice(start, end);
+  if (!text.includes('"execution_error"')) return text;
+  const job: unknown = JSON.parse(text);
+  if (!isObject(job)) return text;
+  const error = job['execution_error'];
+  if (isObject(error)) job['execution_error'] = redactExecutionError(error);
+  const status = job['execution_status'];
+  if (isObject(status) && Array.isArray(status['messages'])) {
+    status['messages'] = (status['messages'] as unknown[]).map(redactErrorMessage);
+  }
+  return JSON.stringify(job);
 }
 
 function jobId(json: string, fields: readonly JsonMember[]): string | undefined {

@@ -67,6 +67,30 @@ describe('filterResponse', () => {
   });
 });
 
+describe('the jobs API of newer ComfyUI builds', () => {
+  const failed =
+    '{"id": "j1", "status": "failed", "priority": 3, "execution_error": {"node_id": "2", "exception_type": "OSError",' +
+    ' "exception_message": "cannot read /srv/comfy/input/a.png", "traceback": ["  File \\"/srv/comfy/nodes.py\\""]}}';
+
+  it("redacts the errors of the caller's own jobs in the list and in a single job", () => {
+    const owners = ownersOf({ j1: 'k1' });
+    const list = filterResponse('jobs', `{"jobs": [${failed}], "pagination": {"total": 1}}`, 'k1', owners, null);
+    const job = (JSON.parse(list!) as { jobs: Array<{ execution_error: Record<string, unknown> }> }).jobs[0]!;
+    expect(job.execution_error).toEqual({
+      node_id: '2',
+      exception_type: 'OSError',
+      exception_message: 'cannot read …/a.png',
+      traceback: [],
+    });
+    const single = JSON.parse(filterResponse('job', failed, 'k1', owners, null)!) as typeof job;
+    expect(single.execution_error['traceback']).toEqual([]);
+  });
+
+  it('refuses a value the locator accepts but JSON does not, instead of throwing', () => {
+    expect(filterResponse('job', '{"execution_error": {"a": 01}}', 'k1', new PromptOwners(), null)).toBeUndefined();
+  });
+});
+
 describe('redaction', () => {
   it('cuts POSIX and Windows paths down to the file name', () => {
     expect(redactPaths("No such file: '/home/comfy/ComfyUI/models/checkpoints/x.safetensors'")).toBe(
