@@ -42,8 +42,10 @@ export function createForwarder({
     let headers: string[];
     try {
       headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, exchange.body?.length);
-      if (exchange.isolatedView !== null) headers = identityEncoding(headers);
-      if (exchange.comfyUser !== null) headers = withComfyUser(headers, exchange.comfyUser);
+      // An answer the gate rewrites must come as plain text, not compressed.
+      if (exchange.isolatedView !== null) headers = replaceHeader(headers, 'accept-encoding', 'identity');
+      // The caller's own ComfyUI user, whatever Comfy-User they sent.
+      if (exchange.comfyUser !== null) headers = replaceHeader(headers, 'comfy-user', exchange.comfyUser);
     } catch {
       sendError(res, new GateError('bad_request', 'The request headers could not be read'));
       return;
@@ -64,23 +66,13 @@ export function createForwarder({
   };
 }
 
-/** The caller's own ComfyUI user in place of whatever `Comfy-User` they sent. */
-function withComfyUser(headers: string[], user: string): string[] {
+/** `headers` ([name, value, …], names lower case) with every `name` header replaced by one `value`. */
+function replaceHeader(headers: string[], name: string, value: string): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < headers.length; i += 2) {
-    if (headers[i] !== 'comfy-user') out.push(headers[i]!, headers[i + 1]!);
+    if (headers[i] !== name) out.push(headers[i]!, headers[i + 1]!);
   }
-  out.push('comfy-user', user);
-  return out;
-}
-
-/** An answer the gate rewrites must come as plain text, not compressed. */
-function identityEncoding(headers: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    if (headers[i] !== 'accept-encoding') out.push(headers[i]!, headers[i + 1]!);
-  }
-  out.push('accept-encoding', 'identity');
+  out.push(name, value);
   return out;
 }
 
