@@ -217,6 +217,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       owners,
       upstream,
       settings,
+      mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
     }),
     forward: createForwarder({

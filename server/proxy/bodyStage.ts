@@ -17,6 +17,8 @@ export interface BodyStageDeps {
   owners: PromptOwners;
   upstream: Upstream;
   settings: SettingsStore;
+  /** Whether a caller may aim a prompt at a clientId (no other caller's WebSocket holds it). */
+  mayUseClientId: (clientId: string, subject: string | null) => boolean;
   /** Prompts carry whole workflows; anything larger is no prompt. */
   maxBodyBytes: number;
 }
@@ -32,7 +34,15 @@ const NOTHING = new Set<string>();
  * under team isolation, must name the caller's own prompts) and, under team isolation,
  * `POST /interrupt` and the jobs API's cancel (only the caller's own prompts).
  */
-export function createBodyStage({ limiter, tracker, owners, upstream, settings, maxBodyBytes }: BodyStageDeps) {
+export function createBodyStage({
+  limiter,
+  tracker,
+  owners,
+  upstream,
+  settings,
+  mayUseClientId,
+  maxBodyBytes,
+}: BodyStageDeps) {
   return async function inspectBody(exchange: Exchange): Promise<GateError | undefined> {
     const raw = await readBody(exchange.req, maxBodyBytes);
     if (raw === undefined) {
@@ -106,6 +116,11 @@ export function createBodyStage({ limiter, tracker, owners, upstream, settings, 
       if (owner !== undefined && owner !== subject) {
         return new GateError('conflict', `prompt_id ${given} belongs to another caller's prompt`);
       }
+    }
+    const clientId = body['client_id'];
+    if (subject !== null && typeof clientId === 'string' && clientId !== '' && !mayUseClientId(clientId, subject)) {
+      // ComfyUI would send this prompt's progress and results to the other caller's socket.
+      return new GateError('conflict', `client_id ${clientId} belongs to another caller's open WebSocket`);
     }
     if (subject !== null) {
       const limits = principal ? principal.limits : anonymous.limits;

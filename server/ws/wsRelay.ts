@@ -87,6 +87,11 @@ export class WsRelay {
     return this.#sessions.size + this.#pending.size;
   }
 
+  /** Whether `subject` may have ComfyUI send to `clientId`: no other caller has a socket open on it. */
+  mayUseClientId(clientId: string, subject: string | null): boolean {
+    return this.#claims.mayUse(clientId, subject, Date.now());
+  }
+
   /**
    * Opens the upstream socket first, so a refusal by ComfyUI reaches the client as ComfyUI said it.
    * Answers the gate's own refusal instead when the clientId is another caller's.

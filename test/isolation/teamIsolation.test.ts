@@ -268,25 +268,35 @@ describe('WebSocket', () => {
     expect(bobs.received.some((m) => m.isBinary)).toBe(false);
   });
 
-  it("drops another caller's prompt aimed at a teammate's clientId, previews included", async () => {
-    const bobs = await openSocket(bob, 'bob-aimed');
+  it("refuses a prompt aimed at another caller's open clientId; the caller's own is fine", async () => {
+    await openSocket(bob, 'bob-aimed');
+    const aimed = await as<ErrorAnswer>(alice, '/api/prompt', { prompt: SMALL_PROMPT, client_id: 'bob-aimed' });
+    expect(aimed.status).toBe(409);
+    expect(aimed.body.error.code).toBe('conflict');
+    await openSocket(alice, 'alice-own');
+    await queuePrompt(alice, { client_id: 'alice-own' });
+  });
+
+  it("drops another caller's prompt on a socket opened later with its clientId, previews included", async () => {
+    // Nobody holds these clientIds when the prompts are queued; the sockets come after.
+    const aimedAtBob = await queuePrompt(alice, { client_id: 'late-bob' });
+    const aimedAtOlga = await queuePrompt(alice, { client_id: 'late-olga' });
+    const bobs = await openSocket(bob, 'late-bob');
     bobs.ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
-    await eventually(() => bobs.json().some((m) => (m as { type: string }).type === 'feature_flags'), 'flags');
-    const legacy = await openSocket(olga, 'olga-watch');
-    const aimedAtBob = await queuePrompt(alice, { client_id: 'bob-aimed' });
-    const aimedAtOlga = await queuePrompt(alice, { client_id: 'olga-watch' });
+    const olgas = await openSocket(olga, 'late-olga');
     await finished(aimedAtBob);
     await finished(aimedAtOlga);
     // The later prompt's end on the operator's socket: by then ComfyUI sent everything of the first.
     await eventually(
-      () => legacy.received.some((m) => m.data.includes('execution_success') && m.data.includes(aimedAtOlga)),
+      () => olgas.received.some((m) => m.data.includes('execution_success') && m.data.includes(aimedAtOlga)),
       'execution_success on the operator socket',
       5_000
     );
     expect(framesNaming(bobs, aimedAtBob)).toBe(0);
     expect(bobs.received.some((m) => m.isBinary)).toBe(false);
     // The operator is not isolated: ComfyUI's own routing decides what their socket gets.
-    expect(framesNaming(legacy, aimedAtOlga)).toBeGreaterThan(0);
+    expect(framesNaming(olgas, aimedAtOlga)).toBeGreaterThan(0);
+    expect(olgas.received.some((m) => m.isBinary)).toBe(true);
   });
 
   it("refuses a socket asking for another caller's open clientId, allows the caller's own second tab", async () => {
