@@ -207,7 +207,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       pauseGuard(pause),
       createOriginGuard(isLoopbackBind(config.host)),
       createAuthStep(authenticator, settings, keys),
-      createAuthorizeStep(settings),
+      createAuthorizeStep(settings, () => settings.current.isolation && comfyUsers.multiUser(Date.now()) === true),
       createLimitStep(limiter, settings),
       createIsolationStep(settings, owners, comfyUsers),
     ],

@@ -2,14 +2,16 @@ import { GateError } from '../errors.js';
 import { normalizePath } from '../proxy/normalizePath.js';
 import type { Exchange, RequestStep } from '../proxy/pipeline.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
-import { classifyRoute, needsManageForBody } from './routeClasses.js';
+import { classifyRoute, isSettingsWrite, needsManageForBody } from './routeClasses.js';
 import { forbiddenScopeMessage, hasScope } from './scopes.js';
 
 /**
  * Decides on the path ComfyUI's router will see (normalized), never on the raw one, and refuses
  * shapes it would have to guess about. Mode `off` classifies only, for usage and logs.
+ * `ownComfyUsers` tells whether isolated callers have ComfyUI users of their own (--multi-user with
+ * team isolation on): their settings writes are then theirs alone and need only `generate`.
  */
-export function createAuthorizeStep(settings: SettingsStore): RequestStep {
+export function createAuthorizeStep(settings: SettingsStore, ownComfyUsers: () => boolean): RequestStep {
   return function authorize(exchange: Exchange): GateError | undefined {
     const req = exchange.req;
     const normalized = normalizePath(req.url ?? '/');
@@ -18,7 +20,7 @@ export function createAuthorizeStep(settings: SettingsStore): RequestStep {
     const path = normalized.path;
     exchange.path = path;
     const { mode, routeOverrides, anonymous } = settings.current;
-    const routeClass = classifyRoute(method, path, routeOverrides);
+    let routeClass = classifyRoute(method, path, routeOverrides);
     exchange.routeClass = routeClass;
     if (mode === 'off') return undefined;
 
@@ -27,6 +29,17 @@ export function createAuthorizeStep(settings: SettingsStore): RequestStep {
     if (!principal && mode === 'required') return undefined;
     const role = principal ? principal.role : anonymous.role;
     const scopes = principal ? principal.scopes : null;
+    if (
+      routeClass === 'manage' &&
+      isSettingsWrite(method, path) &&
+      !hasScope(role, scopes, 'manage') &&
+      ownComfyUsers() &&
+      // An operator's own entry for the route stands.
+      (routeOverrides.length === 0 || classifyRoute(method, path) === routeClass)
+    ) {
+      routeClass = 'generate';
+      exchange.routeClass = routeClass;
+    }
     if (!hasScope(role, scopes, routeClass)) {
       return new GateError('forbidden_scope', forbiddenScopeMessage(routeClass, method, path, role, scopes));
     }

@@ -78,6 +78,20 @@ describe('Comfy-User from the key', () => {
     expect(alices.body).toEqual({ 'Comfy.ColorPalette': 'light' });
   });
 
+  it('lets a creator save their own settings, which no teammate sees; a viewer still may not', async () => {
+    const saved = await as('bob', '/api/settings/Comfy.Sidebar.Size', { json: 'small' });
+    expect(saved.status).toBe(200);
+    expect((await as<Record<string, unknown>>('bob', '/api/settings')).body).toEqual({ 'Comfy.Sidebar.Size': 'small' });
+    expect((await as<Record<string, unknown>>('alice', '/api/settings')).body).not.toHaveProperty('Comfy.Sidebar.Size');
+    const viewer = await as<{ key: string }>('admin', '/gate/api/keys', { json: { name: 'vera', role: 'viewer' } });
+    const refused = await call<{ error: { code: string } }>(`${gate.url}/api/settings`, {
+      headers: { 'x-api-key': viewer.body.key },
+      json: { 'Comfy.Sidebar.Size': 'large' },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden_scope');
+  });
+
   it('keeps saved workflows apart', async () => {
     const saved = await as('alice', '/api/userdata/workflows%2Fmine.json?overwrite=true', { json: { nodes: [] } });
     expect(saved.status).toBe(200);

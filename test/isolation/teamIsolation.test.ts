@@ -240,6 +240,14 @@ describe('history', () => {
   });
 });
 
+describe('settings writes', () => {
+  it('stay the manage class without --multi-user, where every teammate shares one settings file', async () => {
+    const refused = await as<ErrorAnswer>(alice, '/api/settings', { 'Comfy.ColorPalette': 'light' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden_scope');
+  });
+});
+
 describe('/system_stats', () => {
   it("shows a creator argv's flag names only; an operator the whole command line", async () => {
     const bobs = await as<{ system: { argv: string[] } }>(bob, '/api/system_stats');

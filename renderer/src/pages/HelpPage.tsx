@@ -342,7 +342,8 @@ const SECTIONS: Section[] = [
           </li>
           <li>
             When ComfyUI runs with <code>--multi-user</code>, {admin ? 'each key gets its own' : 'you get your own'}{' '}
-            ComfyUI user (settings and saved workflows), whatever user the browser picks.
+            ComfyUI user (settings and saved workflows), whatever user the browser picks; creators may then save their
+            own settings.
           </li>
         </ul>
         {admin ? (
