@@ -333,6 +333,9 @@ export class JsonlLogFile {
     this.#closed = true;
     await Promise.all([...this.#pending]);
     await this.#dest.end();
+    // Every file is on disk now: a prune that ran while a destination was still opening may have
+    // missed it and kept an older file.
+    await this.#prune();
   }
 
   #writeLine(line: string): void {
@@ -354,8 +357,8 @@ export class JsonlLogFile {
     const retired = this.#dest;
     this.#dest = this.#openDestination(this.#newFileName());
     this.#size = 0;
-    this.#track(retired.end());
-    this.#track(this.#prune());
+    // Once the retired file is closed it is surely on disk, so the listing sees it.
+    this.#track(retired.end().then(() => this.#prune()));
   }
 
   #track(promise: Promise<unknown>): void {
@@ -391,8 +394,11 @@ export class JsonlLogFile {
   /** Lists the folder instead of remembering names, so files of an earlier run or another process are pruned too. */
   async #prune(): Promise<void> {
     const files = await listLogFiles(this.dir, this.prefix).catch(() => []);
-    for (const file of files.slice(this.maxFiles)) {
-      if (file === this.#dest.file) continue;
+    // The current file counts even before it is on disk (its destination opens asynchronously);
+    // counting only what the listing shows would keep one file too many after fast rotations.
+    const current = this.#dest.file;
+    const others = files.filter((file) => file !== current);
+    for (const file of others.slice(Math.max(0, this.maxFiles - 1))) {
       try {
         await unlink(join(this.dir, file));
       } catch (error) {
