@@ -1,5 +1,5 @@
 import { GateError } from '../errors.js';
-import { objectMembers } from '../proxy/jsonMembers.js';
+import { isJsonObject, memberText, objectMembers, withMemberValue } from '../proxy/jsonMembers.js';
 import type { Upstream } from '../proxy/upstream.js';
 
 /** How long the answer to "does ComfyUI run with `--multi-user`?" is trusted (it may be restarted). */
@@ -119,11 +119,8 @@ export class ComfyUsers {
     const text = await res.body.text();
     if (res.statusCode !== 200) return undefined;
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const users = (parsed as { users?: unknown }).users;
-    return typeof users === 'object' && users !== null && !Array.isArray(users)
-      ? (users as Record<string, unknown>)
-      : undefined;
+    const users = isJsonObject(parsed) ? parsed['users'] : undefined;
+    return isJsonObject(users) ? users : undefined;
   }
 
   #learn(users: Record<string, unknown>): void {
@@ -150,7 +147,6 @@ export function filterUsers(json: string, comfyUser: string | null): string | un
   if (!users) return json;
   const entries = objectMembers(json, users.valueStart, users.valueEnd);
   if (!entries) return undefined;
-  const own = entries.filter((entry) => entry.key === comfyUser).map((e) => json.slice(e.start, e.valueEnd));
-  const out = members.map((m) => (m === users ? `"users":{${own.join(',')}}` : json.slice(m.start, m.valueEnd)));
-  return `{${out.join(',')}}`;
+  const own = entries.filter((entry) => entry.key === comfyUser).map((entry) => memberText(json, entry));
+  return withMemberValue(json, members, users, `{${own.join(',')}}`);
 }

@@ -1,4 +1,11 @@
-import { arrayItems, objectMembers, type JsonMember } from '../proxy/jsonMembers.js';
+import {
+  arrayItems,
+  isJsonObject,
+  memberText,
+  objectMembers,
+  withMemberValue,
+  type JsonMember,
+} from '../proxy/jsonMembers.js';
 import { filterUsers } from './comfyUsers.js';
 import { ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
 import type { PromptOwners } from './promptOwners.js';
@@ -112,7 +119,7 @@ function redactedStatus(json: string, status: JsonMember): string {
 function redactErrorMessage(message: unknown): unknown {
   if (!Array.isArray(message)) return message;
   const [type, data] = message as unknown[];
-  return type === 'execution_error' && isObject(data) ? [type, redactExecutionError(data)] : message;
+  return type === 'execution_error' && isJsonObject(data) ? [type, redactExecutionError(data)] : message;
 }
 
 function filterSystemStats(json: string): string | undefined {
@@ -122,9 +129,9 @@ function filterSystemStats(json: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(parsed)) return undefined;
+  if (!isJsonObject(parsed)) return undefined;
   const system = parsed['system'];
-  if (isObject(system) && 'argv' in system) system['argv'] = redactArgv(system['argv']);
+  if (isJsonObject(system) && 'argv' in system) system['argv'] = redactArgv(system['argv']);
   return JSON.stringify(parsed);
 }
 
@@ -145,8 +152,7 @@ function filterJobs(json: string, subject: string, owners: PromptOwners): string
     const id = fields ? jobId(json, fields) : undefined;
     if (id !== undefined && owners.owns(subject, id)) kept.push(redactedJob(json, start, end));
   }
-  const out = members.map((m) => (m === list ? `"jobs":[${kept.join(',')}]` : memberText(json, m)));
-  return `{${out.join(',')}}`;
+  return withMemberValue(json, members, list, `[${kept.join(',')}]`);
 }
 
 /**
@@ -157,11 +163,11 @@ function redactedJob(json: string, start: number, end: number): string {
   const text = json.slice(start, end);
   if (!text.includes('"execution_error"')) return text;
   const job: unknown = JSON.parse(text);
-  if (!isObject(job)) return text;
+  if (!isJsonObject(job)) return text;
   const error = job['execution_error'];
-  if (isObject(error)) job['execution_error'] = redactExecutionError(error);
+  if (isJsonObject(error)) job['execution_error'] = redactExecutionError(error);
   const status = job['execution_status'];
-  if (isObject(status) && Array.isArray(status['messages'])) {
+  if (isJsonObject(status) && Array.isArray(status['messages'])) {
     status['messages'] = (status['messages'] as unknown[]).map(redactErrorMessage);
   }
   return JSON.stringify(job);
@@ -171,12 +177,4 @@ function jobId(json: string, fields: readonly JsonMember[]): string | undefined 
   const field = fields.find((f) => f.key === 'id' || f.key === 'prompt_id');
   if (!field || json[field.valueStart] !== '"') return undefined;
   return JSON.parse(json.slice(field.valueStart, field.valueEnd)) as string;
-}
-
-function memberText(json: string, member: JsonMember): string {
-  return json.slice(member.start, member.valueEnd);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

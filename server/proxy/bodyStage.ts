@@ -7,7 +7,7 @@ import type { PromptTracker } from '../limits/promptTracker.js';
 import type { RateLimiter } from '../limits/rateLimiter.js';
 import { forbiddenScopeMessage, hasScope } from '../policy/scopes.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
-import { arrayItems, editTopLevelMembers, objectMembers } from './jsonMembers.js';
+import { arrayItems, editTopLevelMembers, isJsonObject, objectMembers } from './jsonMembers.js';
 import type { Exchange } from './pipeline.js';
 import type { Upstream } from './upstream.js';
 
@@ -57,7 +57,7 @@ export function createBodyStage({
       // ComfyUI answers broken JSON itself (500); the gate stays out of its way.
       parsed = undefined;
     }
-    const body = isObject(parsed) ? parsed : undefined;
+    const body = isJsonObject(parsed) ? parsed : undefined;
     const isolatedAs = exchange.isolatedAs;
     if (exchange.bodyCheck === 'interrupt' && isolatedAs !== null) {
       return checkInterrupt(exchange, body, isolatedAs, owners, upstream);
@@ -208,10 +208,6 @@ function checkJobCancel(
   const others = ids.filter((id) => !owners.owns(subject, id));
   if (others.length === 0) return undefined;
   return new GateError('not_your_prompt', `Job ${others[0]} is not one of your prompts; you can only cancel your own`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {

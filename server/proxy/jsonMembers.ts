@@ -43,6 +43,27 @@ export function objectMembers(json: string, from = 0, to = json.length): JsonMem
   }
 }
 
+/** A member as it stands in `json`: key, colon and value. */
+export function memberText(json: string, member: JsonMember): string {
+  return json.slice(member.start, member.valueEnd);
+}
+
+/** The object `members` were read from, with one member's value replaced by `valueText`, order kept. */
+export function withMemberValue(
+  json: string,
+  members: readonly JsonMember[],
+  replaced: JsonMember,
+  valueText: string
+): string {
+  const out = members.map((m) => (m === replaced ? `${JSON.stringify(m.key)}:${valueText}` : memberText(json, m)));
+  return `{${out.join(',')}}`;
+}
+
+/** A parsed JSON value that is an object (not an array, not null). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The `[start, end)` ranges of the items of the JSON array between `from` and `to`, or undefined. */
 export function arrayItems(json: string, from = 0, to = json.length): Array<[number, number]> | undefined {
   const open = skipSpace(json, from);

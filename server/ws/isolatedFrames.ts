@@ -1,5 +1,6 @@
 import { redactExecutionError } from '../isolation/redactErrors.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';
+import { isJsonObject } from '../proxy/jsonMembers.js';
 
 /** What an isolated socket remembers between frames. */
 export interface IsolatedSocketState {
@@ -35,7 +36,7 @@ export function isolatedFrame(
   const message = parseMessage(data);
   if (!message) return null;
   const payload = message['data'];
-  if (!isObject(payload)) return data;
+  if (!isJsonObject(payload)) return data;
   const id = payload['prompt_id'];
   if (typeof id !== 'string') return data;
   if (!owners.owns(subject, id)) {
@@ -70,12 +71,8 @@ function typeOf(data: Buffer): unknown {
 function parseMessage(data: Buffer): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(data.toString('utf8'));
-    return isObject(parsed) ? parsed : undefined;
+    return isJsonObject(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
