@@ -21,7 +21,7 @@ import type { Shutdown } from './lifecycle/shutdown.js';
 import { startsHidden } from './lifecycle/singleInstance.js';
 import { describeStartError } from './lifecycle/startError.js';
 import { bypassAdvice, bypassProbeUrls, findBypass } from './net/bypass.js';
-import { isLoopbackHost, localGateUrl, type Interfaces } from './net/lanAddress.js';
+import { isLoopbackHost, localGateUrl, type Interfaces } from '../server/net/shareAddress.js';
 import { buildDesktopState, type DesktopExtras } from './state/desktopState.js';
 import {
   createTrayActions,
@@ -118,7 +118,7 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
     autostartDir: join(env['XDG_CONFIG_HOME'] || join(homedir(), '.config'), 'autostart'),
   });
   const extras: DesktopExtras = { bypassUrl: null, openAtLogin: loginItem.available ? loginItem.get() : null };
-  const state = (): DesktopState => buildDesktopState(gate.state, extras, interfaces());
+  const state = (): DesktopState => buildDesktopState(gate.state, extras);
   const windows = createWindows({
     gateUrl,
     ownerSession: () => gate.ownerSession(),

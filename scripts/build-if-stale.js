@@ -29,7 +29,7 @@ const newest = Math.max(
 if (newest > built) {
   const result = spawnSync('npm', ['run', 'build'], {
     cwd: root,
-    stdio: 'inherit',
+    stdio: ['ignore', 'inherit', 'inherit'],
     shell: process.platform === 'win32',
   });
   if (result.status !== 0) process.exit(result.status ?? 1);

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { createAdminApp } from './admin/adminApp.js';
 import { createAuthStep } from './auth/authStep.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -9,6 +10,15 @@ import { SessionTokens } from './auth/sessionTokens.js';
 import type { GateConfig } from './config/schema.js';
 import { createGateServer } from './http/gateServer.js';
 import { isLoopbackBind } from './http/hostNames.js';
+import { resolveLocalName } from './net/localName.js';
+import { isWildcardHost, localGateUrl, shareAddress, type ShareAddress } from './net/shareAddress.js';
+import {
+  newControlToken,
+  removeRuntimeRecord,
+  writeRuntimeRecord,
+  type RuntimeRecord,
+} from './runtime/runtimeRecord.js';
+import { GATE_VERSION } from './runtime/version.js';
 import { KeyStore } from './keys/keyStore.js';
 import { BruteForceLockout } from './limits/lockout.js';
 import { createLimitStep } from './limits/limitStep.js';
@@ -59,6 +69,8 @@ export interface GateState {
   /** Sharing paused: only this machine gets through. */
   paused: boolean;
   upstream: { url: string; reachable: boolean | undefined };
+  /** The link teammates open (server/net/shareAddress.ts decides it for every screen). */
+  share: ShareAddress;
   openSockets: number;
   keys: number;
   requestsToday: number;
@@ -171,6 +183,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   openSockets = () => relay.openCount;
   const listen = { host: config.host, port: config.port };
+  const controlToken = newControlToken();
+  let localName: string | null = null;
+  const share = (): ShareAddress => shareAddress(listen, networkInterfaces(), localName);
   const pause: PauseState = { paused: false };
   const admin = createAdminApp({
     upstream,
@@ -198,6 +213,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     tokens,
     logger,
     listen,
+    share,
+    runtime: { controlToken, reload: () => Promise.all([keys.reload(), settings.reload()]).then(() => undefined) },
     openSockets: () => relay.openCount,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
@@ -266,6 +283,26 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   listen.port = (server.address() as AddressInfo).port;
   const url = formatUrl(config.host, listen.port);
   void upstream.check();
+  const startedAt = new Date().toISOString();
+  const runtimeRecord = (): RuntimeRecord => ({
+    url: localGateUrl(listen),
+    shareUrl: share().url,
+    pid: process.pid,
+    version: GATE_VERSION,
+    startedAt,
+    controlToken,
+  });
+  await writeRuntimeRecord(config.dataDir, runtimeRecord());
+  if (isWildcardHost(listen.host)) {
+    void resolveLocalName().then((name) => {
+      localName = name;
+      if (name === null) return;
+      events.emit('change');
+      writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not update gate.runtime.json')
+      );
+    });
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -279,6 +316,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         mode: settings.current.mode,
         paused: pause.paused,
         upstream: { url: upstreamUrl, reachable: upstream.reachable },
+        share: share(),
         openSockets: relay.openCount,
         keys: keys.list().length,
         requestsToday: usage.query({ from: localDate(Date.now()), to: localDate(Date.now()) }).totals.requests,
@@ -306,6 +344,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       stopping ??= (async () => {
         clearInterval(usageFlush);
         logStream.close();
+        await removeRuntimeRecord(config.dataDir);
         await shutdown(server, relay, upstream, config.shutdownGraceMs);
         await keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
         await Promise.all([keys.close(), settings.close(), usage.close(), requestLog.close(), audit.close()]);

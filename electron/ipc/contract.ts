@@ -3,7 +3,10 @@
  * Types only apart from the channel names, and no imports that carry code: both the main process
  * and the sandboxed preload bundle include this file.
  */
+import type { ShareAddress } from '../../server/net/shareAddress.js';
 import type { AuthMode } from '../../server/settings/settingsSchema.js';
+
+export type { ShareAddress };
 
 /** Every channel, namespaced `app:`. A channel here without a contract below fails to compile. */
 export const IPC_CHANNELS = {
@@ -16,16 +19,6 @@ export const IPC_CHANNELS = {
 } as const;
 
 export type IpcChannel = (typeof IPC_CHANNELS)[keyof typeof IPC_CHANNELS];
-
-/** Where teammates reach the gate. */
-export interface ShareAddress {
-  /** `http://<LAN address>:<port>/`: what "Copy share URL" copies. */
-  url: string;
-  /** False while the gate listens only on this computer (127.0.0.1) or no network is up. */
-  reachableFromLan: boolean;
-  /** Why teammates may not get through at `url`; null when they should. */
-  note: string | null;
-}
 
 /** What the desktop app knows and shows (tray and dashboard). Nothing secret. */
 export interface DesktopState {

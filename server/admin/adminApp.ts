@@ -26,7 +26,9 @@ import { auditWith } from './auditOf.js';
 import { keysRouter } from './routes/keysRouter.js';
 import { loginRouter } from './routes/loginRouter.js';
 import { settingsRouter } from './routes/settingsRouter.js';
+import { runtimeRouter, type RuntimeControl } from './routes/runtimeRouter.js';
 import { statusRouter } from './routes/statusRouter.js';
+import type { ShareAddress } from '../net/shareAddress.js';
 import { whoamiRouter } from './routes/whoamiRouter.js';
 
 export interface AdminAppOptions {
@@ -43,10 +45,14 @@ export interface AdminAppOptions {
   logger: Logger;
   /** Where the gate listens; the port is filled in once it does (a configured 0 means a random one). */
   listen: { host: string; port: number };
+  /** The link teammates open, decided in one place (server/net/shareAddress.ts). */
+  share: () => ShareAddress;
   openSockets: () => number;
   endSession: (claims: TokenClaims) => void;
   /** Built dashboard (renderer) files; served at /gate/ when present. */
   dashboardDir: string | undefined;
+  /** How the CLI on this computer makes the gate adopt its changes at once. */
+  runtime: RuntimeControl;
 }
 
 /** Everything under /gate/: express is fine here, this is not the proxy's hot path. */
@@ -91,6 +97,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
     identify(authenticator, (keyId) => keys.recordUse(keyId)),
     requireJsonForCookieAuth
   );
+  api.use('/runtime', runtimeRouter(options.runtime));
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
   api.use('/keys', requireAdmin, keysRouter(keys, settings, audit));
@@ -109,6 +116,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
       settings,
       usage: options.usage,
       listen: options.listen,
+      share: options.share,
       openSockets: options.openSockets,
     })
   );

@@ -1,6 +1,7 @@
 import { Argument, type Command } from 'commander';
 import { authModeSchema, type AuthMode } from '../settings/settingsSchema.js';
 import { recordCliAudit } from './cliAudit.js';
+import { applyToRunningGate } from './runningGate.js';
 import { SettingsStore } from '../settings/settingsStore.js';
 import { addDataDirOption, dataDirFlag, resolveDataDir } from './dataDirOption.js';
 
@@ -29,7 +30,7 @@ export function registerAuthCommand(program: Command): void {
         const before = settings.current.mode;
         await settings.update({ mode });
         await recordCliAudit(dataDir, { action: 'mode.changed', details: { from: before, to: mode } });
-        process.stdout.write(`Protection is now ${mode} (a running gate applies it within a second).\n`);
+        process.stdout.write(`Protection is now ${mode}. ${await applyToRunningGate(dataDir)}\n`);
         if (mode === 'off') process.stdout.write(`With protection off, ${MEANING.off}.\n`);
       } finally {
         await settings.close();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -30,16 +31,24 @@ export function dataDirFlag(command: Command): string | undefined {
 
 /**
  * The same order as `serve` (flag > COMFYGATE_DATA_DIR > per-user default), so the CLI edits the files the
- * gate reads. The folder is created private: it will hold key hashes and request logs.
+ * gate reads. The folder is created private (it will hold key hashes and request logs), and a new one is
+ * announced on stderr: a mistyped --data-dir must not pass silently as an empty store. Commands that only
+ * read (`create: false`) leave a missing folder alone.
  */
-export async function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function resolveDataDir(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  { create = true }: { create?: boolean } = {}
+): Promise<string> {
   if (flag !== undefined && flag.trim() === '') throw new CliError('--data-dir needs a folder path', EXIT_USAGE);
   const fromEnv = env[DATA_DIR_ENV];
   const dir = resolve(flag ?? (fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : defaultDataDir(env)));
+  if (existsSync(dir) || !create) return dir;
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new CliError(`cannot create the data folder ${dir}: ${(error as Error).message}`);
   }
+  process.stderr.write(`comfygate: created a new, empty data folder ${dir} (no gate has used it yet)\n`);
   return dir;
 }

@@ -6,8 +6,10 @@ import { parseExpiry, roleSchema, type Limits, type PublicKeyRecord, type Role }
 import { applyKeyDefaults, presetSchema, type Preset } from '../keys/keyPresets.js';
 import type { CreateKeyInput } from '../keys/keySchema.js';
 import { KeyNotFoundError, KeyStore } from '../keys/keyStore.js';
+import { shareAddress } from '../net/shareAddress.js';
 import { SettingsStore } from '../settings/settingsStore.js';
 import { recordCliAudit } from './cliAudit.js';
+import { applyToRunningGate, findRunningGate } from './runningGate.js';
 import { addDataDirOption, dataDirFlag, resolveDataDir } from './dataDirOption.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exitCodes.js';
 
@@ -75,8 +77,9 @@ export function registerKeysCommands(program: Command): void {
           target: record.id,
           details: { name: record.name, role: record.role },
         });
+        const applied = await applyToRunningGate(dataDir);
         if (flags.json) return printJson(withKey(key, record));
-        print(`Created key "${record.name}" (${record.id}), role ${record.role}.`);
+        print(`Created key "${record.name}" (${record.id}), role ${record.role}. ${applied}`);
         print(await secretBlock(key, record, dataDir));
       })
     );
@@ -113,7 +116,9 @@ export function registerKeysCommands(program: Command): void {
       withKeyStore(command, async (store, dataDir) => {
         const record = await store.setActive(id, false);
         await recordCliAudit(dataDir, { action: 'key.deactivated', target: record.id });
-        print(`Revoked key "${record.name}" (${record.id}); a running gate drops its sessions within a second.`);
+        print(
+          `Revoked key "${record.name}" (${record.id}): it and its sessions stop working. ${await applyToRunningGate(dataDir)}`
+        );
       })
     );
 
@@ -125,7 +130,7 @@ export function registerKeysCommands(program: Command): void {
         const record = await store.setActive(id, true);
         await recordCliAudit(dataDir, { action: 'key.activated', target: record.id });
         const expired = isExpired(record, Date.now()) ? ', but it has expired: set a new expiry in the dashboard' : '';
-        print(`Activated key "${record.name}" (${record.id})${expired}.`);
+        print(`Activated key "${record.name}" (${record.id})${expired}. ${await applyToRunningGate(dataDir)}`);
       })
     );
 
@@ -137,8 +142,9 @@ export function registerKeysCommands(program: Command): void {
       withKeyStore(command, async (store, dataDir) => {
         const { key, record } = await store.rotate(id);
         await recordCliAudit(dataDir, { action: 'key.rotated', target: record.id });
+        const applied = await applyToRunningGate(dataDir);
         if (flags.json) return printJson(withKey(key, record));
-        print(`Rotated key "${record.name}" (${record.id}); the old key no longer works.`);
+        print(`Rotated key "${record.name}" (${record.id}); the old key no longer works. ${applied}`);
         print(await secretBlock(key, record, dataDir));
       })
     );
@@ -150,7 +156,7 @@ export function registerKeysCommands(program: Command): void {
       withKeyStore(command, async (store, dataDir) => {
         const record = await store.delete(id);
         await recordCliAudit(dataDir, { action: 'key.deleted', target: record.id });
-        print(`Deleted key "${record.name}" (${record.id}).`);
+        print(`Deleted key "${record.name}" (${record.id}). ${await applyToRunningGate(dataDir)}`);
       })
     );
 }
@@ -224,27 +230,21 @@ async function secretBlock(key: string, record: PublicKeyRecord, dataDir: string
   ].join('\n');
 }
 
-/** Where teammates reach the gate as configured in this data dir; the default when the config cannot be read. */
+/**
+ * Where teammates reach the gate: the running gate's share link (server/net/shareAddress.ts decided
+ * it); with none running, the link the configured address and port will give.
+ */
 async function gateUrl(dataDir: string): Promise<string> {
+  const running = await findRunningGate(dataDir);
+  if (running.state === 'running') return running.record.shareUrl.replace(/\/$/, '');
   try {
     const config = await loadConfig({ flags: { dataDir } });
-    // Port 0 (any free port) says nothing about where a running gate is.
+    // Port 0 (any free port) says nothing about where a gate will be.
     if (config.port === 0) return DEFAULT_GATE_URL;
-    const host = reachableHost(config.host);
-    return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+    return shareAddress({ host: config.host, port: config.port }, networkInterfaces()).url.replace(/\/$/, '');
   } catch {
     return DEFAULT_GATE_URL;
   }
-}
-
-/** A wildcard address is not one a teammate can type: show this machine's LAN address instead. */
-function reachableHost(host: string): string {
-  if (host !== '0.0.0.0' && host !== '::') return host;
-  for (const addresses of Object.values(networkInterfaces())) {
-    const lan = addresses?.find((address) => address.family === 'IPv4' && !address.internal);
-    if (lan) return lan.address;
-  }
-  return '127.0.0.1';
 }
 
 function isExpired(record: PublicKeyRecord, now: number): boolean {

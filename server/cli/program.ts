@@ -3,10 +3,13 @@ import { registerAuthCommand } from './authCommand.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exitCodes.js';
 import { registerKeysCommands } from './keysCommands.js';
 import { serve } from './serveCommand.js';
+import { registerStatusCommand } from './statusCommand.js';
+import { GATE_VERSION } from '../runtime/version.js';
 
 function buildProgram(): Command {
   const program = new Command('comfygate')
     .description('An authenticating gate in front of ComfyUI')
+    .version(GATE_VERSION, '--version', 'print the version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
@@ -23,6 +26,7 @@ function buildProgram(): Command {
 
   registerKeysCommands(program);
   registerAuthCommand(program);
+  registerStatusCommand(program);
 
   return program;
 }

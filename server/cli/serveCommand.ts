@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { startGate } from '../gate.js';
 import { isLoopbackBind } from '../http/hostNames.js';
+import { localGateUrl } from '../net/shareAddress.js';
 import { authModeSchema, type AuthMode } from '../settings/settingsSchema.js';
 import { SettingsStore } from '../settings/settingsStore.js';
 import { createLogger } from '../log/logger.js';
@@ -54,10 +55,21 @@ export async function serve(flags: ServeFlags): Promise<void> {
     throw error;
   });
 
-  process.stdout.write(`ComfyGate listening on ${gate.url}\n`);
-  process.stdout.write(`Dashboard: ${gate.url}/gate/  ·  ComfyUI upstream: ${gate.state.upstream.url}\n`);
+  // A wildcard address (0.0.0.0) is not one anybody can open: print the loopback URL for this
+  // machine and the share link for teammates.
+  const { listen, share } = gate.state;
+  const localUrl = localGateUrl(listen);
+  process.stdout.write(`ComfyGate listening on ${localUrl}\n`);
+  process.stdout.write(`Dashboard: ${localUrl}/gate/  ·  ComfyUI upstream: ${gate.state.upstream.url}\n`);
   process.stdout.write(`Protection: ${gate.state.mode}\n`);
-  if (gate.initialAdminKey) process.stdout.write(firstStartBanner(gate.url, gate.initialAdminKey));
+  process.stdout.write(
+    share.reachableFromLan
+      ? `Teammates open: ${share.urls.join('  ·  ')}\n`
+      : isLoopbackBind(listen.host)
+        ? 'Sharing: this computer only; teammates cannot connect (serve --host 0.0.0.0 shares on your network)\n'
+        : `Sharing: ${share.note ?? ''}\n`
+  );
+  if (gate.initialAdminKey) process.stdout.write(firstStartBanner(localUrl, gate.initialAdminKey));
 
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {

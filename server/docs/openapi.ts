@@ -79,6 +79,14 @@ const statusSchema = z.object({
   upstream: z.object({ url: z.string(), reachable: z.boolean() }),
   mode: authModeSchema,
   keys: z.object({ total: z.number().int(), active: z.number().int() }),
+  share: z
+    .object({
+      url: z.string().describe('The link teammates open (LAN address when the gate listens on the network)'),
+      urls: z.array(z.string()).describe('Every link teammates may use, primary first'),
+      reachableFromLan: z.boolean(),
+      note: z.string().nullable().describe('Why teammates may not get through, in plain words'),
+    })
+    .describe('Where teammates reach the gate'),
   openSockets: z.number().int().describe('Client WebSockets currently relayed'),
 });
 

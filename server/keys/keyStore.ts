@@ -210,6 +210,11 @@ export class KeyStore {
     }
   }
 
+  /** Adopts keys.json as it is on disk now (a CLI change), before resolving. */
+  reload(): Promise<void> {
+    return this.file.reload();
+  }
+
   /** Flushes pending usage and stops watching keys.json. */
   async close(): Promise<void> {
     clearTimeout(this.expiryTimer);

@@ -42,6 +42,11 @@ export class SettingsStore {
     return new SettingsStore(file);
   }
 
+  /** Adopts settings.json as it is on disk now (a CLI change), before resolving. */
+  reload(): Promise<void> {
+    return this.file.reload();
+  }
+
   /** Frozen: a request reads one consistent snapshot. */
   get current(): RuntimeSettings {
     return this.#current;

@@ -122,18 +122,31 @@ export class LockedJsonFile<T> {
     await this.tail.then(noop);
   }
 
+  /**
+   * Reads the file now and resolves once this process has adopted what is on disk (listeners
+   * have run): how a CLI change is in force before the command returns, without waiting for the
+   * watcher's next poll.
+   */
+  reload(): Promise<void> {
+    return this.enqueue(() => this.readAndAdopt());
+  }
+
   private scheduleReload(): void {
     if (this.reloadQueued || this.closed) return;
     this.reloadQueued = true;
     void this.enqueue(async () => {
       this.reloadQueued = false;
-      if (this.closed) return;
-      try {
-        this.adopt((await readDocument(this.options)).snapshot);
-      } catch (error) {
-        this.events.emit('invalid', error instanceof Error ? error : new Error(String(error)));
-      }
+      await this.readAndAdopt();
     });
+  }
+
+  private async readAndAdopt(): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.adopt((await readDocument(this.options)).snapshot);
+    } catch (error) {
+      this.events.emit('invalid', error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   private adopt(next: Snapshot<T>): void {

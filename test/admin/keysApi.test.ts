@@ -177,6 +177,13 @@ describe('who may use the admin API', () => {
       upstream: { url: fake.url, reachable: true, version: expect.any(String) as string, queueRemaining: 0 },
       mode: 'required',
       listen: { host: '127.0.0.1', port: Number(new URL(gate.url).port) },
+      // A loopback gate: the link works on this computer only, and the status says so.
+      share: {
+        url: `${gate.url}/`,
+        urls: [`${gate.url}/`],
+        reachableFromLan: false,
+        note: expect.stringMatching(/works on this computer only/) as string,
+      },
       today: { requests: expect.any(Number) as number },
       openSockets: 0,
       warnings: [],

@@ -26,7 +26,11 @@ describe('comfygate auth', { timeout: 60_000 }, () => {
       runCli(['auth', '--data-dir', freshDir]),
       runCli(['auth', 'sometimes', '--data-dir', badDir]),
     ]);
-    expect(fresh).toMatchObject({ code: 0, stderr: '' });
+    // A folder no gate has used is announced: a mistyped --data-dir must not pass silently.
+    expect(fresh).toMatchObject({
+      code: 0,
+      stderr: `comfygate: created a new, empty data folder ${freshDir} (no gate has used it yet)\n`,
+    });
     // No settings.json yet: the gate's default applies.
     expect(fresh.stdout).toMatch(/^Protection is required: /);
 
@@ -48,7 +52,7 @@ describe('comfygate auth', { timeout: 60_000 }, () => {
 
     expect(set).toEqual({
       code: 0,
-      stdout: 'Protection is now optional (a running gate applies it within a second).\n',
+      stdout: `Protection is now optional. No gate is running for ${flagDir}; the change applies when one starts.\n`,
       stderr: '',
     });
     expect(await readSettings(flagDir)).toEqual({ port: 9000, mode: 'optional' });
@@ -56,8 +60,8 @@ describe('comfygate auth', { timeout: 60_000 }, () => {
 
     expect(fromEnv).toEqual({
       code: 0,
-      stdout: 'Protection is now required (a running gate applies it within a second).\n',
-      stderr: '',
+      stdout: `Protection is now required. No gate is running for ${envDir}; the change applies when one starts.\n`,
+      stderr: `comfygate: created a new, empty data folder ${envDir} (no gate has used it yet)\n`,
     });
     expect(await readSettings(envDir)).toEqual({ mode: 'required' });
 

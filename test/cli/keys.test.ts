@@ -76,7 +76,9 @@ describe('comfygate keys', { timeout: 60_000 }, () => {
     expect(key).toBeDefined();
     expect(human.stdout).toMatch(/shown only once/);
     expect(human.stdout).toContain(`curl -H "X-API-Key: ${key}" http://127.0.0.1:8189/prompt`);
-    expect(human.stdout).toMatch(/^Created key "bob" \(key_\w+\), role creator\.$/m);
+    expect(human.stdout).toMatch(
+      /^Created key "bob" \(key_\w+\), role creator\. No gate is running for .+; the change applies when one starts\.$/m
+    );
 
     const { text, data } = await readKeysFile();
     expect(data.keys).toHaveLength(2);
@@ -155,7 +157,9 @@ describe('comfygate keys', { timeout: 60_000 }, () => {
     expect(activated.stdout.trim().split('\n')).toHaveLength(1);
     expect(activated.stdout).toContain(`Activated key "alice" (${alice.id})`);
     expectOk(deleted);
-    expect(deleted.stdout.trim()).toBe(`Deleted key "bob" (${bob.id}).`);
+    expect(deleted.stdout.trim()).toBe(
+      `Deleted key "bob" (${bob.id}). No gate is running for ${dataDir}; the change applies when one starts.`
+    );
 
     ({ data } = await readKeysFile());
     expect(data.keys.map((record) => record.id)).toEqual([alice.id]);

@@ -14,7 +14,12 @@ export function desktopState(overrides: DeepPartial<DesktopState> = {}): Desktop
     upstream: { url: 'http://127.0.0.1:8188', reachable: true },
     keys: 3,
     requestsToday: 42,
-    share: { url: 'http://192.168.1.20:8189/', reachableFromLan: true, note: null },
+    share: {
+      url: 'http://192.168.1.20:8189/',
+      urls: ['http://192.168.1.20:8189/'],
+      reachableFromLan: true,
+      note: null,
+    },
     bypassUrl: null,
     openAtLogin: false,
   };
@@ -33,6 +38,12 @@ export function gateState(overrides: Partial<GateState> = {}): GateState {
     mode: 'required',
     paused: false,
     upstream: { url: 'http://127.0.0.1:8188', reachable: true },
+    share: {
+      url: 'http://127.0.0.1:8189/',
+      urls: ['http://127.0.0.1:8189/'],
+      reachableFromLan: false,
+      note: 'This link works on this computer only.',
+    },
     openSockets: 0,
     keys: 2,
     requestsToday: 0,

@@ -7,7 +7,7 @@ import {
   pickLanAddress,
   shareAddress,
   type Interfaces,
-} from '../../electron/net/lanAddress.js';
+} from '../../server/net/shareAddress.js';
 import { buildDesktopState } from '../../electron/state/desktopState.js';
 import { gateState } from './fixtures.js';
 
@@ -62,20 +62,29 @@ describe('LAN address', () => {
 });
 
 describe('share address', () => {
-  it('gate on 0.0.0.0: the LAN URL, reachable', () => {
+  it('gate on 0.0.0.0: every LAN address, primary first, then the .local name; reachable', () => {
     expect(shareAddress({ host: '0.0.0.0', port: 8189 }, LAPTOP)).toEqual({
       url: 'http://192.168.1.20:8189/',
+      // Docker's bridge is left out: no other machine can reach it. The VPN address stays.
+      urls: ['http://192.168.1.20:8189/', 'http://100.101.102.103:8189/'],
       reachableFromLan: true,
       note: null,
     });
+    const named = shareAddress({ host: '0.0.0.0', port: 8189 }, LAPTOP, 'studio.local');
+    expect(named.url).toBe('http://192.168.1.20:8189/');
+    expect(named.urls.at(-1)).toBe('http://studio.local:8189/');
   });
 
-  it('gate on 127.0.0.1: the LAN URL with a note that nobody else can connect yet', () => {
+  it('gate on 127.0.0.1: a loopback link that says plainly it works on this computer only', () => {
     const share = shareAddress({ host: '127.0.0.1', port: 8189 }, LAPTOP);
-    expect(share.url).toBe('http://192.168.1.20:8189/');
+    expect(share).toMatchObject({ url: 'http://127.0.0.1:8189/', urls: ['http://127.0.0.1:8189/'] });
     expect(share.reachableFromLan).toBe(false);
-    expect(share.note).toMatch(/listens only on 127\.0\.0\.1/);
-    expect(share.note).toMatch(/0\.0\.0\.0/);
+    expect(share.note).toMatch(/works on this computer only/);
+    expect(share.note).toMatch(/My network/);
+  });
+
+  it('https when the gate serves TLS', () => {
+    expect(shareAddress({ host: '0.0.0.0', port: 8443 }, LAPTOP, null, 'https').url).toBe('https://192.168.1.20:8443/');
   });
 
   it('gate on one address: that address; no network: loopback with a note', () => {
@@ -92,10 +101,10 @@ describe('share address', () => {
   });
 
   it('the desktop state carries the gate state and the share address', () => {
+    const share = shareAddress({ host: '0.0.0.0', port: 8189 }, LAPTOP);
     const state = buildDesktopState(
-      gateState({ listen: { host: '0.0.0.0', port: 8189 }, keys: 4, requestsToday: 9, paused: true }),
-      { bypassUrl: null, openAtLogin: null },
-      LAPTOP
+      gateState({ listen: { host: '0.0.0.0', port: 8189 }, keys: 4, requestsToday: 9, paused: true, share }),
+      { bypassUrl: null, openAtLogin: null }
     );
     expect(state).toMatchObject({ keys: 4, requestsToday: 9, paused: true, openAtLogin: null });
     expect(state.share.url).toBe('http://192.168.1.20:8189/');

@@ -19,6 +19,7 @@ import type {
 import type { UsageReport } from '../../../server/usage/usageAggregator.js';
 import type { AllUsageReport, NamedUsageRow } from '../../../server/usage/usageRouter.js';
 import type { DayUsage } from '../../../server/usage/usageSchema.js';
+import type { ShareAddress } from '../../../server/net/shareAddress.js';
 
 export type {
   AllUsageReport,
@@ -71,11 +72,14 @@ export type Whoami =
   | (KeyRecord & { via: CredentialSource; legacy?: undefined })
   | { id: string; name: string; role: Role; legacy: true; via: CredentialSource };
 
+export type { ShareAddress };
+
 /** GET /status (server/admin/routes/statusRouter.ts). */
 export interface StatusReport {
   upstream: { url: string; reachable: boolean; version: string | null; queueRemaining: number | null };
   mode: AuthMode;
   listen: { host: string; port: number };
+  share: ShareAddress;
   keys: { total: number; active: number; usedRecently: number };
   today: DayUsage;
   openSockets: number;

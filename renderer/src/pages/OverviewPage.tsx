@@ -1,5 +1,6 @@
 import { gate } from '../api/gate.js';
 import type { RequestLogLine, StatusReport } from '../api/types.js';
+import { CopyField } from '../components/CopyButton.js';
 import { Icon } from '../components/Icon.js';
 import { ModeSwitch } from '../components/ModeSwitch.js';
 import { Card, PageHeader } from '../components/PageHeader.js';
@@ -62,11 +63,21 @@ export function OverviewPage() {
                 exposed={isExposed(data.listen.host)}
                 onChanged={(mode) => status.set({ ...data, mode })}
               />
+              <div className="card-note share-link" data-testid="share-link">
+                {data.share.reachableFromLan ? (
+                  <>
+                    Teammates open <CopyField value={data.share.url} what="share link" />
+                    {data.share.urls.length > 1 && (
+                      <span className="muted small"> also: {data.share.urls.slice(1).join(' · ')}</span>
+                    )}
+                  </>
+                ) : (
+                  <>{data.share.note}</>
+                )}
+              </div>
               <p className="card-note">
-                {isExposed(data.listen.host)
-                  ? 'The gate listens on your network: teammates reach it at this machine’s address. '
-                  : 'The gate listens on this computer only. To share ComfyUI, let it listen on your network. '}
-                Public paths, limits and the anonymous tier are in{' '}
+                Where the gate listens (this computer or your network), public paths, limits and the anonymous tier are
+                in{' '}
                 <a className="link" href={hrefOf('settings')}>
                   Settings
                 </a>

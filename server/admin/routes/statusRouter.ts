@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { isLoopbackBind } from '../../http/hostNames.js';
 import type { KeyStore } from '../../keys/keyStore.js';
+import type { ShareAddress } from '../../net/shareAddress.js';
 import type { Upstream } from '../../proxy/upstream.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
 import { localDate, type UsageAggregator } from '../../usage/usageAggregator.js';
@@ -11,6 +12,7 @@ export interface StatusSources {
   settings: SettingsStore;
   usage: UsageAggregator;
   listen: { host: string; port: number };
+  share: () => ShareAddress;
   openSockets: () => number;
 }
 
@@ -23,7 +25,7 @@ interface ComfyInfo {
 }
 
 /** /gate/api/status: what the tray and the dashboard's overview show (admin only). */
-export function statusRouter({ upstream, keys, settings, usage, listen, openSockets }: StatusSources): Router {
+export function statusRouter({ upstream, keys, settings, usage, listen, share, openSockets }: StatusSources): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const all = keys.list();
@@ -46,6 +48,7 @@ export function statusRouter({ upstream, keys, settings, usage, listen, openSock
       },
       mode,
       listen,
+      share: share(),
       keys: {
         total: all.length,
         active: all.filter((k) => k.active && (k.expiresAt === null || Date.parse(k.expiresAt) > now)).length,

@@ -1,3 +1,4 @@
+import { gate } from '../../api/gate.js';
 import type { KeyWithSecret } from '../../api/types.js';
 import { CopyButton, CopyField } from '../../components/CopyButton.js';
 import { Dialog } from '../../components/Dialog.js';
@@ -6,8 +7,8 @@ import { QrCode } from '../../components/QrCode.js';
 import { shareLines, shareText } from '../../lib/share.js';
 import { ROLE_INFO } from '../../lib/roles.js';
 import { formatDate, formatLimits } from '../../lib/format.js';
-
-const LOOPBACK_NAME = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+import { hrefOf } from '../../lib/router.js';
+import { useResource } from '../../lib/useResource.js';
 
 /** The plaintext key, shown this once (after create or rotate), with everything a teammate needs to start. */
 export function SecretDialog({
@@ -19,9 +20,11 @@ export function SecretDialog({
   rotated: boolean;
   onClose: () => void;
 }) {
-  const origin = window.location.origin;
+  // The share link comes from the gate (server/net/shareAddress.ts): this window's own address is
+  // usually 127.0.0.1, which is no use to a teammate on another machine.
+  const share = useResource((signal) => gate.status(signal), []).resource.data?.share;
+  const origin = (share?.url ?? `${window.location.origin}/`).replace(/\/$/, '');
   const lines = shareLines(origin, record.key);
-  const localOnly = LOOPBACK_NAME.test(window.location.hostname);
   return (
     <Dialog
       title={rotated ? `New secret for ${record.name}` : `Key for ${record.name} is ready`}
@@ -89,10 +92,12 @@ export function SecretDialog({
             <figcaption>Scan to open the sign-in page on a phone or tablet</figcaption>
           </figure>
         </section>
-        {localOnly && (
-          <p className="muted small">
-            This address works on this computer only. To share with teammates, let the gate listen on your network
-            (Settings → Connection) and send them your machine’s network address instead.
+        {share && !share.reachableFromLan && (
+          <p className="muted small" data-testid="share-note">
+            {share.note}{' '}
+            <a className="link" href={hrefOf('settings')}>
+              Open Settings → Connection
+            </a>
           </p>
         )}
       </div>
