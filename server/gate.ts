@@ -114,7 +114,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const [keys, settings, secret] = await Promise.all([
     KeyStore.open(config.dataDir),
     SettingsStore.open(config.dataDir),
-    loadOrCreateSecret(config.dataDir),
+    loadOrCreateSecret(config.dataDir, logger),
   ]);
   const [requestLog, audit] = await Promise.all([
     RequestLog.open({ dataDir: config.dataDir, logger }),
