@@ -126,7 +126,6 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     onFlushError: (error) => logger.warn({ err: error }, 'could not save usage'),
   });
   if (options.mode && options.mode !== settings.current.mode) await settings.update({ mode: options.mode });
-  const initialAdminKey = keys.list().length === 0 ? await createInitialAdminKey(keys) : undefined;
 
   const upstreamUrl = await resolveUpstream(config, logger);
   const upstream = new Upstream({ url: upstreamUrl, connectTimeoutMs: config.connectTimeoutMs });
@@ -264,6 +263,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
 
   await listenOn(server, config.port, config.host);
   listen.port = (server.address() as AddressInfo).port;
+  // Only now: a first start that cannot listen (port in use) must not use up the one showing of the first key.
+  const initialAdminKey = await createInitialAdminKey(keys).catch(async (error: unknown) => {
+    await new Promise((resolve) => server.close(resolve));
+    throw error;
+  });
   const url = formatUrl(config.host, listen.port);
   void upstream.check();
 
@@ -334,7 +338,9 @@ function accountPrompts(exchange: Exchange, status: number, limiter: RateLimiter
   if (exchange.deletedPrompts) for (const id of exchange.deletedPrompts) tracker.finish(id);
 }
 
-async function createInitialAdminKey(keys: KeyStore): Promise<string> {
+/** With an empty key store, an admin key to get in with; shown once, stored only as a hash. */
+async function createInitialAdminKey(keys: KeyStore): Promise<string | undefined> {
+  if (keys.list().length > 0) return undefined;
   const { key } = await keys.create({ name: 'Admin (created at first start)', role: 'admin' });
   return key;
 }
