@@ -38,6 +38,7 @@ import { Upstream } from './proxy/upstream.js';
 import { discoverUpstream } from './proxy/upstreamDiscovery.js';
 import type { AuthMode, RuntimeSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
+import { removeStaleFiles } from './store/staleFiles.js';
 import { WsRelay } from './ws/wsRelay.js';
 
 export interface StartGateOptions {
@@ -111,6 +112,7 @@ const MAX_INSPECTED_BODY_BYTES = 100 * 1024 * 1024;
 /** Starts the gate: resolves once it listens. Knows nothing of Electron or of the CLI. */
 export async function startGate(options: StartGateOptions): Promise<GateHandle> {
   const { config, logger = silentLogger(), dashboardDir } = options;
+  await removeStaleFiles(config.dataDir, logger);
   const [keys, settings, secret] = await Promise.all([
     KeyStore.open(config.dataDir),
     SettingsStore.open(config.dataDir),
