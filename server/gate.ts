@@ -235,6 +235,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
 
   const events = new EventEmitter<GateEvents>();
   keys.events.on('changed', () => events.emit('change'));
+  // Nothing is lost meanwhile (the last good version stays in force), but changes are refused until it is fixed.
+  const warnInvalid = (error: Error) => logger.warn({ err: error }, error.message);
+  keys.events.on('invalid', warnInvalid);
+  settings.events.on('invalid', warnInvalid);
   keys.events.on('changed', (revoked) => {
     if (revoked.size === 0) return;
     const closed = relay.closeWhere(
@@ -313,8 +317,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         clearInterval(usageFlush);
         logStream.close();
         await shutdown(server, relay, upstream, config.shutdownGraceMs);
-        await keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
-        await Promise.all([keys.close(), settings.close(), usage.close(), requestLog.close(), audit.close()]);
+        // close() saves pending key usage; over an unusable keys.json it cannot, and the rest must close all the same.
+        const keysClosed = keys
+          .close()
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
+        await Promise.all([keysClosed, settings.close(), usage.close(), requestLog.close(), audit.close()]);
       })();
       return stopping;
     },

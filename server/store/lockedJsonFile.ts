@@ -3,7 +3,9 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { z } from 'zod';
+import { GateError } from '../errors.js';
 import { writeAtomically } from './atomicWrite.js';
+import { keepCorruptCopy } from './corruptCopy.js';
 import { acquireLock, errnoCode } from './fileLock.js';
 
 export interface LockedJsonFileOptions<T> {
@@ -24,14 +26,29 @@ export interface LockedJsonFileEvents<T> {
 }
 
 /** The file on disk cannot be used; it is never overwritten, because it may hold the operator's only keys. */
-export class CorruptJsonFileError extends Error {
+export class CorruptJsonFileError extends GateError {
   constructor(
     readonly file: string,
-    detail: string
+    detail: string,
+    /** The name of the copy kept next to the file, if one could be made. */
+    readonly copy?: string
   ) {
-    super(`${file} is not valid (${detail}). Fix the file or move it away; ComfyGate will not overwrite it.`);
+    super(
+      'data_file_corrupt',
+      `${file} is not valid (${oneLine(detail)}). ComfyGate will not overwrite it` +
+        (copy === undefined ? '' : `; a copy is kept next to it as ${copy}`) +
+        '. Fix the file (a running gate picks the fix up within a second), ' +
+        'or move it away to start with a new, empty one.'
+    );
     this.name = 'CorruptJsonFileError';
   }
+}
+
+/** Parser messages quote the file, newlines and all; an error message is one line. */
+const MAX_DETAIL_CHARS = 160;
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_DETAIL_CHARS ? `${flat.slice(0, MAX_DETAIL_CHARS - 1)}…` : flat;
 }
 
 const FILE_MODE = 0o600;
@@ -181,7 +198,7 @@ async function readDocument<T>(source: LockedJsonFileOptions<T>): Promise<Loaded
     try {
       raw = JSON.parse(rawText);
     } catch (error) {
-      throw new CorruptJsonFileError(file, `not JSON: ${(error as Error).message}`);
+      throw new CorruptJsonFileError(file, `not JSON: ${(error as Error).message}`, await keepCorruptCopy(file));
     }
   }
   const parsed = schema.safeParse(raw);
@@ -189,7 +206,8 @@ async function readDocument<T>(source: LockedJsonFileOptions<T>): Promise<Loaded
     if (rawText === null) throw new Error(`the defaults for ${file} do not pass its schema: ${parsed.error.message}`);
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `at ${issue.path.join('.')}: ` : '';
-    throw new CorruptJsonFileError(file, where + (issue?.message ?? 'does not match the expected shape'));
+    const detail = where + (issue?.message ?? 'does not match the expected shape');
+    throw new CorruptJsonFileError(file, detail, await keepCorruptCopy(file));
   }
   return { snapshot: { value: parsed.data, text: serialize(parsed.data) }, existed: rawText !== null, rawText };
 }
