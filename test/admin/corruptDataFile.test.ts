@@ -75,9 +75,19 @@ describe('a data file corrupted while the gate runs', () => {
   });
 });
 
-describe('comfygate keys over a corrupt keys.json', () => {
+describe('the CLI over a corrupt keys.json', () => {
+  it('serve exits 1 with one line naming the file', async () => {
+    await writeFile(join(gate.dataDir, 'keys.json'), CORRUPT);
+    const result = await runCli(['serve', '--upstream', fake.url, '--port', '0', '--data-dir', gate.dataDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^comfygate: .*keys\.json is not valid \(not JSON: .*\)\. ComfyGate will not overwrite it/),
+    ]);
+    expect(result.stdout).not.toMatch(/listening/);
+  });
+
   it.each([[['create', '--name', 'frank']], [['list']], [['revoke', 'key_nope']]])(
-    '%j exits 1 with one line naming the file and leaves it as it was',
+    'keys %j exits 1 with one line naming the file and leaves it as it was',
     async (args) => {
       const file = join(gate.dataDir, 'keys.json');
       await writeFile(file, CORRUPT);
