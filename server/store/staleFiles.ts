@@ -24,13 +24,18 @@ export async function removeStaleFiles(dir: string, logger: Logger): Promise<voi
   for (const entry of entries) {
     const path = join(dir, entry.name);
     const pid = entry.isFile() ? TEMP_FILE_PATTERN.exec(entry.name)?.[1] : undefined;
-    if (pid !== undefined) {
-      if (await isStaleTemp(path, Number(pid))) {
-        await unlink(path).catch(ignoreMissing);
-        removed.push(entry.name);
+    try {
+      if (pid !== undefined) {
+        if (await isStaleTemp(path, Number(pid))) {
+          await unlink(path).catch(ignoreMissing);
+          removed.push(entry.name);
+        }
+      } else if (entry.isDirectory() && entry.name.endsWith(LOCK_SUFFIX)) {
+        if (await removeLockIfStale(path.slice(0, -LOCK_SUFFIX.length))) removed.push(entry.name);
       }
-    } else if (entry.isDirectory() && entry.name.endsWith(LOCK_SUFFIX)) {
-      if (await removeLockIfStale(path.slice(0, -LOCK_SUFFIX.length))) removed.push(entry.name);
+    } catch (error) {
+      // Tidying up must never keep the gate from starting (a `.lock` folder someone filled with files, say).
+      logger.warn({ err: error, path }, `could not remove ${path}, which looks left over from a crash`);
     }
   }
   if (removed.length > 0) {

@@ -82,6 +82,19 @@ describe('removeStaleFiles', () => {
     }
   });
 
+  it('leaves what is not its own to remove, such as a .lock folder with files in it, and goes on', async () => {
+    await mkdir(join(dataDir, 'photos.lock'));
+    await writeFile(join(dataDir, 'photos.lock', 'cat.jpg'), 'meow');
+    await age(join(dataDir, 'photos.lock'), 2 * LOCK_STALE_MS);
+    const dead = `keys.json.tmp-${await deadPid()}-0a1b2c3d4e5f`;
+    await writeFile(join(dataDir, dead), '{');
+
+    await removeStaleFiles(dataDir, silentLogger());
+
+    expect(await readdir(dataDir)).toEqual(['photos.lock']);
+    expect(await readdir(join(dataDir, 'photos.lock'))).toEqual(['cat.jpg']);
+  });
+
   it('does nothing for a data dir that does not exist yet', async () => {
     await expect(removeStaleFiles(join(dataDir, 'missing'), silentLogger())).resolves.toBeUndefined();
   });
