@@ -48,6 +48,7 @@ import { Upstream } from './proxy/upstream.js';
 import { discoverUpstream } from './proxy/upstreamDiscovery.js';
 import type { AuthMode, RuntimeSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
+import { removeStaleFiles } from './store/staleFiles.js';
 import { WsRelay } from './ws/wsRelay.js';
 
 export interface StartGateOptions {
@@ -123,10 +124,11 @@ const MAX_INSPECTED_BODY_BYTES = 100 * 1024 * 1024;
 /** Starts the gate: resolves once it listens. Knows nothing of Electron or of the CLI. */
 export async function startGate(options: StartGateOptions): Promise<GateHandle> {
   const { config, logger = silentLogger(), dashboardDir } = options;
+  await removeStaleFiles(config.dataDir, logger);
   const [keys, settings, secret] = await Promise.all([
     KeyStore.open(config.dataDir),
     SettingsStore.open(config.dataDir),
-    loadOrCreateSecret(config.dataDir),
+    loadOrCreateSecret(config.dataDir, logger),
   ]);
   const [requestLog, audit] = await Promise.all([
     RequestLog.open({ dataDir: config.dataDir, logger }),
@@ -138,7 +140,6 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     onFlushError: (error) => logger.warn({ err: error }, 'could not save usage'),
   });
   if (options.mode && options.mode !== settings.current.mode) await settings.update({ mode: options.mode });
-  const initialAdminKey = keys.list().length === 0 ? await createInitialAdminKey(keys) : undefined;
 
   const upstreamUrl = await resolveUpstream(config, logger);
   const upstream = new Upstream({ url: upstreamUrl, connectTimeoutMs: config.connectTimeoutMs });
@@ -251,6 +252,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
 
   const events = new EventEmitter<GateEvents>();
   keys.events.on('changed', () => events.emit('change'));
+  // Nothing is lost meanwhile (the last good version stays in force), but changes are refused until it is fixed.
+  const warnInvalid = (error: Error) => logger.warn({ err: error }, error.message);
+  keys.events.on('invalid', warnInvalid);
+  settings.events.on('invalid', warnInvalid);
   keys.events.on('changed', (revoked) => {
     if (revoked.size === 0) return;
     const closed = relay.closeWhere(
@@ -281,6 +286,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
 
   await listenOn(server, config.port, config.host);
   listen.port = (server.address() as AddressInfo).port;
+  // Only now: a first start that cannot listen (port in use) must not use up the one showing of the first key.
+  const initialAdminKey = await createInitialAdminKey(keys).catch(async (error: unknown) => {
+    await new Promise((resolve) => server.close(resolve));
+    throw error;
+  });
   const url = formatUrl(config.host, listen.port);
   void upstream.check();
   const startedAt = new Date().toISOString();
@@ -346,8 +356,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         logStream.close();
         await removeRuntimeRecord(config.dataDir);
         await shutdown(server, relay, upstream, config.shutdownGraceMs);
-        await keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
-        await Promise.all([keys.close(), settings.close(), usage.close(), requestLog.close(), audit.close()]);
+        // close() saves pending key usage; over an unusable keys.json it cannot, and the rest must close all the same.
+        const keysClosed = keys
+          .close()
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
+        await Promise.all([keysClosed, settings.close(), usage.close(), requestLog.close(), audit.close()]);
       })();
       return stopping;
     },
@@ -373,7 +386,9 @@ function accountPrompts(exchange: Exchange, status: number, limiter: RateLimiter
   if (exchange.deletedPrompts) for (const id of exchange.deletedPrompts) tracker.finish(id);
 }
 
-async function createInitialAdminKey(keys: KeyStore): Promise<string> {
+/** With an empty key store, an admin key to get in with; shown once, stored only as a hash. */
+async function createInitialAdminKey(keys: KeyStore): Promise<string | undefined> {
+  if (keys.list().length > 0) return undefined;
   const { key } = await keys.create({ name: 'Admin (created at first start)', role: 'admin' });
   return key;
 }

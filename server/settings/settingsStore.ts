@@ -16,6 +16,8 @@ export const SETTINGS_FILE = 'settings.json';
 
 export interface SettingsStoreEvents {
   change: [settings: RuntimeSettings, previous: RuntimeSettings];
+  /** settings.json was changed by someone else into something unusable; the last good settings stay in force. */
+  invalid: [Error];
 }
 
 /** The operator's runtime settings, shared with the CLI through settings.json. */
@@ -31,6 +33,7 @@ export class SettingsStore {
       if (JSON.stringify(previous) !== JSON.stringify(this.#current))
         this.events.emit('change', this.#current, previous);
     });
+    file.events.on('invalid', (error) => this.events.emit('invalid', error));
   }
 
   static async open(dataDir: string): Promise<SettingsStore> {

@@ -1,10 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { unwatchFile, watchFile } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import lockfile from 'proper-lockfile';
 import type { z } from 'zod';
+import { GateError } from '../errors.js';
+import { writeAtomically } from './atomicWrite.js';
+import { keepCorruptCopy } from './corruptCopy.js';
+import { acquireLock, errnoCode } from './fileLock.js';
 
 export interface LockedJsonFileOptions<T> {
   file: string;
@@ -24,23 +26,35 @@ export interface LockedJsonFileEvents<T> {
 }
 
 /** The file on disk cannot be used; it is never overwritten, because it may hold the operator's only keys. */
-export class CorruptJsonFileError extends Error {
+export class CorruptJsonFileError extends GateError {
   constructor(
     readonly file: string,
-    detail: string
+    detail: string,
+    /** The name of the copy kept next to the file, if one could be made. */
+    readonly copy?: string
   ) {
-    super(`${file} is not valid (${detail}). Fix the file or move it away; ComfyGate will not overwrite it.`);
+    super(
+      'data_file_corrupt',
+      `${file} is not valid (${oneLine(detail)}). ComfyGate will not overwrite it` +
+        (copy === undefined ? '' : `; a copy is kept next to it as ${copy}`) +
+        '. Fix the file (a running gate picks the fix up within a second), ' +
+        'or move it away to start with a new, empty one.'
+    );
     this.name = 'CorruptJsonFileError';
   }
+}
+
+/** Parser messages quote the file, newlines and all; an error message is one line. */
+const MAX_DETAIL_CHARS = 160;
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_DETAIL_CHARS ? `${flat.slice(0, MAX_DETAIL_CHARS - 1)}…` : flat;
 }
 
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 /** Another process's change is seen within a second even where fs events are unreliable (network shares, WSL). */
 const WATCH_INTERVAL_MS = 250;
-const LOCK_WAIT_MS = 5_000;
-/** A lock of a crashed process is taken over after this long; live holders refresh it every half of it. */
-const LOCK_STALE_MS = 3_000;
 const isWindows = process.platform === 'win32';
 
 interface Snapshot<T> {
@@ -197,7 +211,7 @@ async function readDocument<T>(source: LockedJsonFileOptions<T>): Promise<Loaded
     try {
       raw = JSON.parse(rawText);
     } catch (error) {
-      throw new CorruptJsonFileError(file, `not JSON: ${(error as Error).message}`);
+      throw new CorruptJsonFileError(file, `not JSON: ${(error as Error).message}`, await keepCorruptCopy(file));
     }
   }
   const parsed = schema.safeParse(raw);
@@ -205,7 +219,8 @@ async function readDocument<T>(source: LockedJsonFileOptions<T>): Promise<Loaded
     if (rawText === null) throw new Error(`the defaults for ${file} do not pass its schema: ${parsed.error.message}`);
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `at ${issue.path.join('.')}: ` : '';
-    throw new CorruptJsonFileError(file, where + (issue?.message ?? 'does not match the expected shape'));
+    const detail = where + (issue?.message ?? 'does not match the expected shape');
+    throw new CorruptJsonFileError(file, detail, await keepCorruptCopy(file));
   }
   return { snapshot: { value: parsed.data, text: serialize(parsed.data) }, existed: rawText !== null, rawText };
 }
@@ -216,104 +231,10 @@ async function ensurePrivateDir(dir: string): Promise<void> {
   if (!isWindows) await chmod(dir, DIR_MODE);
 }
 
-interface HeldLock {
-  release(): Promise<void>;
-  /** Set when another process took the lock over (we were stalled past LOCK_STALE_MS); writing would race it. */
-  compromised: Error | undefined;
-}
-
-async function acquireLock(file: string): Promise<HeldLock> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  const held: HeldLock = { release: () => Promise.resolve(), compromised: undefined };
-  for (;;) {
-    try {
-      const release = await lockfile.lock(file, {
-        realpath: false,
-        stale: LOCK_STALE_MS,
-        retries: 0,
-        onCompromised: (error: Error) => {
-          held.compromised = error;
-        },
-      });
-      // A compromised lock is gone already; releasing it again only reports that.
-      held.release = () => release().catch(noop);
-      return held;
-    } catch (error) {
-      if (errnoCode(error) !== 'ELOCKED') throw error;
-      if (Date.now() >= deadline) {
-        throw new Error(
-          `timed out after ${LOCK_WAIT_MS / 1000} s waiting for the lock on ${file}; ` +
-            `another ComfyGate process holds it (remove ${file}.lock if no such process is running)`
-        );
-      }
-      // Jitter keeps contending processes from retrying in lockstep.
-      await sleep(5 + Math.random() * 25);
-    }
-  }
-}
-
-async function writeAtomically(file: string, text: string, lock: HeldLock): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  try {
-    const handle = await open(temp, 'wx', FILE_MODE);
-    try {
-      // The umask can only narrow the mode given to open(); this pins it to exactly 0600.
-      if (!isWindows) await handle.chmod(FILE_MODE);
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (lock.compromised) throw new Error(`lost the lock on ${file}: ${lock.compromised.message}`);
-    await renameOver(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(noop);
-    throw error;
-  }
-  await syncDir(dirname(file));
-}
-
-async function renameOver(from: string, to: string): Promise<void> {
-  // Windows refuses to replace a file another process is reading at that instant; the reader is done within ms.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await rename(from, to);
-      return;
-    } catch (error) {
-      const code = errnoCode(error);
-      if (!isWindows || attempt >= 20 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error;
-      await sleep(25);
-    }
-  }
-}
-
-/** Makes the rename itself durable; without it a power cut can bring back the old file. */
-async function syncDir(dir: string): Promise<void> {
-  if (isWindows) return;
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some file systems cannot fsync a folder; the data itself is already synced.
-  }
-}
-
 function deepFreeze<V>(value: V): V {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

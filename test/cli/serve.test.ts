@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +68,37 @@ describe('comfygate serve', () => {
       );
     } finally {
       await stopProcess(first);
+    }
+  });
+
+  it('creates and prints the first admin key only once it listens, so a first start on a busy port loses nothing', async () => {
+    const freshDir = await mkdtemp(join(tmpdir(), 'comfygate-cli-first-'));
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const refused = await runCli(['serve', '--upstream', fake.url, '--port', String(port), '--data-dir', freshDir]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim()).toBe(
+        `comfygate: port ${port} on 127.0.0.1 is already in use; pick another with --port`
+      );
+      expect(refused.stdout).not.toMatch(/cgk_/);
+
+      const child = spawnCli(['serve', '--upstream', fake.url, '--port', '0', '--data-dir', freshDir]);
+      try {
+        const url = (await waitForLine(child, /^ComfyGate listening on /))
+          .replace('ComfyGate listening on ', '')
+          .trim();
+        const adminKey = (await waitForLine(child, /^\s+cgk_/)).trim();
+        const keys = await fetch(`${url}/gate/api/keys`, { headers: { 'x-api-key': adminKey } });
+        expect(keys.status).toBe(200);
+        expect(((await keys.json()) as { role: string }[]).map((k) => k.role)).toEqual(['admin']);
+      } finally {
+        await stopProcess(child);
+      }
+    } finally {
+      busy.close();
+      await rm(freshDir, { recursive: true, force: true });
     }
   });
 });

@@ -13,6 +13,7 @@ import { SessionTokens } from '../../server/auth/sessionTokens.js';
 import { GateError, errorBody } from '../../server/errors.js';
 import { KeyStore } from '../../server/keys/keyStore.js';
 import { BruteForceLockout } from '../../server/limits/lockout.js';
+import { silentLogger } from '../../server/log/logger.js';
 import { AuditLog, type AuditRecord } from '../../server/logs/auditLog.js';
 import type { Page } from '../../server/logs/logQuery.js';
 import { logsRouter } from '../../server/logs/logsRouter.js';
@@ -58,7 +59,7 @@ let viewerKey: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'comfygate-logsapi-'));
   keys = await KeyStore.open(dataDir);
-  const tokens = new SessionTokens(await loadOrCreateSecret(dataDir));
+  const tokens = new SessionTokens(await loadOrCreateSecret(dataDir, silentLogger()));
   const authenticator = new Authenticator(keys, tokens, undefined, new BruteForceLockout());
   adminKey = (await keys.create({ name: 'Admin', role: 'admin' })).key;
   viewerKey = (await keys.create({ name: 'Viewer', role: 'viewer' })).key;

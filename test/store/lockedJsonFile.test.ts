@@ -79,11 +79,32 @@ describe('LockedJsonFile', () => {
     const error = await openCounter(file).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CorruptJsonFileError);
     expect((error as Error).message).toContain(file);
-    expect((error as Error).message).toMatch(/fix the file or move it away/i);
+    expect((error as Error).message).toMatch(/fix the file .*or move it away/i);
 
     await writeFile(file, '{"count": "many", "names": []}');
     await expect(openCounter(file)).rejects.toThrow(/counter\.json is not valid \(at count: .*move it away/);
     expect(await readFile(file, 'utf8')).toBe('{"count": "many", "names": []}');
+  });
+
+  it('keeps one exact 0600 copy of each corrupt content it refuses, and says where in one line', async () => {
+    const dir = join(root, 'data');
+    await mkdir(dir);
+    const file = join(dir, 'counter.json');
+    const notUtf8 = Buffer.from([0x7b, 0x0a, 0xff, 0xfe, 0x0a, 0x7d]);
+    await writeFile(file, notUtf8);
+    const first = (await openCounter(file).catch((caught: unknown) => caught)) as CorruptJsonFileError;
+    await expect(openCounter(file)).rejects.toThrow(CorruptJsonFileError);
+    expect(first.message).not.toContain('\n');
+    const copies = (await readdir(dir)).filter((name) => name.startsWith('counter.json.corrupt-'));
+    expect(copies).toHaveLength(1);
+    expect(first.copy).toBe(copies[0]);
+    expect(first.message).toContain(`a copy is kept next to it as ${copies[0]}`);
+    expect(await readFile(join(dir, copies[0]!))).toEqual(notUtf8);
+    if (posix) expect((await stat(join(dir, copies[0]!))).mode & 0o777).toBe(0o600);
+
+    await writeFile(file, '{"count": "many",\n "names": []}');
+    await expect(openCounter(file)).rejects.toThrow(CorruptJsonFileError);
+    expect((await readdir(dir)).filter((name) => name.startsWith('counter.json.corrupt-'))).toHaveLength(2);
   });
 
   it('writes nothing when the mutation throws or produces an invalid document', async () => {

@@ -455,8 +455,9 @@ const SECTIONS: Section[] = [
           secret scanners can spot a leaked one.
         </li>
         <li>
-          On the first start the gate creates an admin key and prints it once. <code>COMFYGATE_API_KEY</code> in the
-          gate’s environment is a legacy single admin key for scripts.
+          On the first start the gate creates an admin key and prints it once, as soon as it listens: a first start that
+          fails (say, its port is taken) creates none, so the next start prints it. <code>COMFYGATE_API_KEY</code> in
+          the gate’s environment is a legacy single admin key for scripts.
         </li>
       </ul>
     ),
@@ -777,6 +778,19 @@ const TROUBLE: TroubleRow[] = [
     admin: (
       <>
         You paused sharing from the tray: only this computer gets through. Untick <strong>Pause sharing</strong>.
+      </>
+    ),
+  },
+  {
+    status: 503,
+    codes: ['data_file_corrupt'],
+    meaning: <>The gate cannot save changes right now. Tell whoever runs the gate.</>,
+    admin: (
+      <>
+        <code>keys.json</code> or <code>settings.json</code> in the data folder is broken (the message names the file
+        and the problem). The gate keeps working with the last good version but saves no change to it, and keeps a copy
+        of the broken file next to it as <code>….corrupt-&lt;time&gt;</code>. Fix the file (the gate picks the fix up
+        within a second), or move it away to start with a new, empty one.
       </>
     ),
   },
