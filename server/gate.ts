@@ -9,6 +9,7 @@ import { SessionTokens } from './auth/sessionTokens.js';
 import type { GateConfig } from './config/schema.js';
 import { createGateServer } from './http/gateServer.js';
 import { isLoopbackBind } from './http/hostNames.js';
+import { TrustedProxies } from './http/trustedProxies.js';
 import { KeyStore } from './keys/keyStore.js';
 import { BruteForceLockout } from './limits/lockout.js';
 import { createLimitStep } from './limits/limitStep.js';
@@ -202,6 +203,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
   });
+  const proxies = new TrustedProxies(settings.current.trustProxy);
   const server = createGateServer({
     steps: [
       pauseGuard(pause),
@@ -228,6 +230,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     }),
     relay,
     admin,
+    proxies,
     observe,
     logger,
   });
@@ -245,6 +248,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   settings.events.on('change', (current, previous) => {
     lockout.configure(lockoutOptions(current.lockout));
     usage.setRetentionDays(current.retentionDays);
+    if (current.trustProxy !== previous.trustProxy) proxies.configure(current.trustProxy);
     if (current.mode === previous.mode) return;
     logger.info({ mode: current.mode }, `protection is now ${current.mode}`);
     if (current.mode === 'required') relay.closeWhere((s) => s.principal === undefined, 'A key is now required');

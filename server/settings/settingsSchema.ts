@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { limitsSchema, roleSchema } from '../keys/keySchema.js';
 import { gateConfigSchema } from '../config/schema.js';
 import { routeOverrideSchema } from '../policy/routeClasses.js';
+import { trustedProxySchema } from '../http/trustedProxies.js';
 
 export const authModeSchema = z.enum(['off', 'optional', 'required']);
 export type AuthMode = z.infer<typeof authModeSchema>;
@@ -55,6 +56,11 @@ export const runtimeSettingsSchema = z.object({
    * history, WebSocket messages) and no server internals. Applies while a mode other than `off` is on.
    */
   isolation: z.boolean(),
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For/-Proto/-Host and Forwarded headers the gate
+   * believes: for origin checks, the Secure cookie and client addresses. Empty: nobody's.
+   */
+  trustProxy: z.array(trustedProxySchema).max(64),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -68,6 +74,7 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   retentionDays: 90,
   metricsToken: null,
   isolation: true,
+  trustProxy: [],
 };
 
 /**
