@@ -1,4 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forwardedFrom } from '../../server/http/forwardedHeaders.js';
+import { TrustedProxies } from '../../server/http/trustedProxies.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
@@ -153,7 +156,9 @@ describe('behind a TLS-terminating proxy', () => {
     });
     expect(login.status, login.text).toBe(200);
     const setCookie = String(login.headers['set-cookie']);
-    expect(setCookie).toMatch(/^__Host-comfygate_session=eyJ[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/);
+    expect(setCookie).toMatch(
+      /^__Host-comfygate_session=eyJ[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/
+    );
     const cookie = setCookie.split(';')[0]!;
     const whoami = await call(`${gate.url}/gate/api/whoami`, { headers: { cookie, ...FROM_HTTPS_PROXY } });
     expect(whoami.status, whoami.text).toBe(200);
@@ -186,7 +191,9 @@ describe('behind a TLS-terminating proxy', () => {
     // The client made up the first entry; the proxy appended the address it saw.
     const via = (address: string) => ({ 'x-forwarded-for': `198.51.100.1, ${address}` });
     for (let i = 0; i < 3; i++) {
-      const wrong = await call(`${gate.url}/api/queue`, { headers: { 'x-api-key': `wrong-${i}`, ...via('203.0.113.7') } });
+      const wrong = await call(`${gate.url}/api/queue`, {
+        headers: { 'x-api-key': `wrong-${i}`, ...via('203.0.113.7') },
+      });
       expect(wrong.status).toBe(401);
     }
     const locked = await call<{ error: { code: string } }>(`${gate.url}/api/queue`, {
@@ -195,7 +202,9 @@ describe('behind a TLS-terminating proxy', () => {
     expect(locked.status).toBe(429);
     expect(locked.body.error.code).toBe('locked_out');
     // Another client behind the same proxy, and the proxy itself, carry on.
-    expect((await call(`${gate.url}/api/queue`, { headers: { 'x-api-key': gate.adminKey, ...via('203.0.113.8') } })).status).toBe(200);
+    expect(
+      (await call(`${gate.url}/api/queue`, { headers: { 'x-api-key': gate.adminKey, ...via('203.0.113.8') } })).status
+    ).toBe(200);
     expect((await call(`${gate.url}/api/queue`, { headers: { 'x-api-key': gate.adminKey } })).status).toBe(200);
 
     const logs = await call<{ items: Array<{ clientIp: string; status: number }> }>(
@@ -217,5 +226,32 @@ describe('behind a TLS-terminating proxy', () => {
       'x-forwarded-for': '192.0.2.99',
     });
     expect(stillLocked.status).toBe(429);
+  });
+});
+
+describe('reading the forwarded chain', () => {
+  const request = (peer: string, headers: Record<string, string>): IncomingMessage =>
+    ({ socket: { remoteAddress: peer }, headers }) as unknown as IncomingMessage;
+
+  it('skips trusted hops from the right and never believes what the client wrote further left', () => {
+    const proxies = new TrustedProxies(['10.0.0.0/8', '::1']);
+    const chain = { 'x-forwarded-for': '6.6.6.6, 203.0.113.7, 10.1.2.3' };
+    expect(forwardedFrom(request('::ffff:10.0.0.2', chain), proxies)?.clientIp).toBe('203.0.113.7');
+    expect(forwardedFrom(request('::1', { forwarded: 'for="[2001:db8::5]:4711";proto=https' }), proxies)).toEqual({
+      clientIp: '2001:db8::5',
+      secure: true,
+      host: null,
+    });
+    // An entry that is no address ends the walk at the last proxy.
+    expect(forwardedFrom(request('10.0.0.2', { 'x-forwarded-for': 'unknown, 10.9.9.9' }), proxies)?.clientIp).toBe(
+      '10.9.9.9'
+    );
+    expect(forwardedFrom(request('192.168.1.5', chain), proxies)).toBeUndefined();
+    expect(
+      forwardedFrom(
+        request('10.0.0.2', { 'x-forwarded-host': 'evil.example/path', 'x-forwarded-proto': 'ftp' }),
+        proxies
+      )
+    ).toEqual({ clientIp: '10.0.0.2', secure: false, host: null });
   });
 });

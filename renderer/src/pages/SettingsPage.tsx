@@ -56,6 +56,7 @@ export function SettingsPage() {
             <DefaultLimitsSection key={`limits-${JSON.stringify(data.defaultLimits)}`} settings={data} save={save} />
             <AnonymousSection key={`anon-${JSON.stringify(data.anonymous)}`} settings={data} save={save} />
             <LockoutSection key={`lockout-${JSON.stringify(data.lockout)}`} settings={data} save={save} />
+            <TrustProxySection key={`proxies-${data.trustProxy.join('\n')}`} settings={data} save={save} />
             <RetentionSection key={`retention-${data.retentionDays}`} settings={data} save={save} />
             <MetricsSection key={`metrics-${data.metricsToken ?? ''}`} settings={data} save={save} />
           </>
@@ -563,6 +564,57 @@ function LockoutSection({ settings, save }: { settings: RuntimeSettings; save: S
           error={error('lockoutMinutes')}
         />
       </div>
+    </FormSection>
+  );
+}
+
+function TrustProxySection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const initial = settings.trustProxy.join('\n');
+  const [text, setText] = useState(initial);
+  const saver = useSaver();
+  const entries = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const lineErrors = Object.entries(saver.fields)
+    .filter(([field]) => field.startsWith('trustProxy'))
+    .map(([, message]) => message);
+  return (
+    <FormSection
+      title="Behind a reverse proxy"
+      description={
+        <>
+          Only if the gate sits behind a proxy that terminates HTTPS (Caddy, nginx, Tailscale serve, a tunnel): list the
+          proxy’s address. Requests from it may then say, in <code>X-Forwarded-Proto</code>,{' '}
+          <code>X-Forwarded-Host</code>, <code>X-Forwarded-For</code> or <code>Forwarded</code>, which scheme and host
+          the browser used and who the client is. The gate uses that for its origin checks, the Secure session cookie,
+          lockout and the logs. Everyone else’s such headers are ignored.
+        </>
+      }
+      onSubmit={() =>
+        saver.run(
+          () => save({ trustProxy: entries }),
+          (f) => f.startsWith('trustProxy')
+        )
+      }
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={text.trim() !== initial}
+    >
+      <Field
+        label="Trusted proxy addresses, one per line"
+        hint="An address or a CIDR range, for example 127.0.0.1 (a proxy on this computer) or 10.0.0.0/8. Empty: trust no proxy. Never list addresses your teammates’ browsers use: they could then claim any address and dodge lockout."
+        error={lineErrors.join('; ') || undefined}
+      >
+        <textarea
+          rows={3}
+          value={text}
+          spellCheck={false}
+          placeholder="127.0.0.1"
+          onChange={(event) => setText(event.target.value)}
+        />
+      </Field>
     </FormSection>
   );
 }
