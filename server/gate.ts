@@ -30,7 +30,7 @@ import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
 import { AuditLog } from './logs/auditLog.js';
 import { LogStream } from './logs/logStream.js';
-import { RequestLog } from './logs/requestLog.js';
+import { RequestLog, type Retention } from './logs/requestLog.js';
 import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
@@ -118,7 +118,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     loadOrCreateSecret(config.dataDir),
   ]);
   const [requestLog, audit] = await Promise.all([
-    RequestLog.open({ dataDir: config.dataDir, logger }),
+    RequestLog.open({ dataDir: config.dataDir, logger, retention: logRetentionOf(settings.current.logRetention) }),
     AuditLog.open({ dataDir: config.dataDir, logger }),
   ]);
   const logStream = new LogStream({ recent: () => requestLog.recent() });
@@ -181,6 +181,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     requestLog,
     logStream,
     audit,
+    logRetention: () => settings.current.logRetention,
     metrics: {
       contentType: metrics.contentType,
       text: () => {
@@ -249,6 +250,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     lockout.configure(lockoutOptions(current.lockout));
     usage.setRetentionDays(current.retentionDays);
     if (current.trustProxy !== previous.trustProxy) proxies.configure(current.trustProxy);
+    if (JSON.stringify(current.logRetention) !== JSON.stringify(previous.logRetention)) {
+      requestLog
+        .setRetention(logRetentionOf(current.logRetention))
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not apply the log retention'));
+    }
     if (current.mode === previous.mode) return;
     logger.info({ mode: current.mode }, `protection is now ${current.mode}`);
     if (current.mode === 'required') relay.closeWhere((s) => s.principal === undefined, 'A key is now required');
@@ -325,6 +331,10 @@ function lockoutOptions(settings: RuntimeSettings['lockout']) {
     windowMs: settings.windowMinutes * 60_000,
     lockoutMs: settings.lockoutMinutes * 60_000,
   };
+}
+
+function logRetentionOf(settings: RuntimeSettings['logRetention']): Retention {
+  return { maxAgeMs: settings.days * 24 * 3600_000, maxTotalBytes: settings.maxMegabytes * 1024 * 1024 };
 }
 
 /** A prompt ComfyUI accepted counts against the daily quota and holds a queue slot until it ends. */

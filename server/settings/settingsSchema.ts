@@ -35,6 +35,12 @@ export const lockoutSettingsSchema = z.object({
     .max(7 * 24 * 60),
 });
 
+/** How much of the request log is kept: whichever limit is reached first drops the oldest lines. */
+export const logRetentionSchema = z.object({
+  days: z.number().int().min(1).max(3650),
+  maxMegabytes: z.number().int().min(10).max(1_000_000),
+});
+
 const NO_LIMITS = { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null } as const;
 
 /** What the operator changes while the gate runs: applied to the next request, no restart. */
@@ -61,6 +67,7 @@ export const runtimeSettingsSchema = z.object({
    * believes: for origin checks, the Secure cookie and client addresses. Empty: nobody's.
    */
   trustProxy: z.array(trustedProxySchema).max(64),
+  logRetention: logRetentionSchema,
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -75,6 +82,7 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   metricsToken: null,
   isolation: true,
   trustProxy: [],
+  logRetention: { days: 7, maxMegabytes: 500 },
 };
 
 /**
@@ -89,6 +97,7 @@ export const settingsPatchSchema = runtimeSettingsSchema
     defaultLimits: limitsSchema.partial().strict(),
     anonymous: anonymousTierSchema.extend({ limits: limitsSchema.partial().strict() }).partial().strict(),
     lockout: lockoutSettingsSchema.partial().strict(),
+    logRetention: logRetentionSchema.partial().strict(),
   })
   .partial()
   .strict();

@@ -60,6 +60,7 @@ export class SettingsStore {
       if (patch.trustProxy !== undefined) draft.trustProxy = patch.trustProxy;
       if (patch.defaultLimits) draft.defaultLimits = { ...now.defaultLimits, ...patch.defaultLimits };
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
+      if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
       if (patch.anonymous) {
         draft.anonymous = {
           role: patch.anonymous.role ?? now.anonymous.role,
@@ -114,5 +115,6 @@ function effective(file: SettingsFile): RuntimeSettings {
     metricsToken: file.metricsToken ?? DEFAULT_SETTINGS.metricsToken,
     isolation: file.isolation ?? DEFAULT_SETTINGS.isolation,
     trustProxy: file.trustProxy ?? DEFAULT_SETTINGS.trustProxy,
+    logRetention: file.logRetention ?? DEFAULT_SETTINGS.logRetention,
   });
 }
