@@ -592,7 +592,7 @@ export class RequestLog {
     const ringSize = options.ringSize ?? DEFAULT_RING_SIZE;
     if (!Number.isSafeInteger(ringSize) || ringSize < 1) throw new RangeError('ringSize must be at least 1');
     // The file prunes while it opens, before the RequestLog exists to hear of it.
-    let log: RequestLog | undefined;
+    const opened: { log?: RequestLog } = {};
     const file = await JsonlLogFile.open({
       dir: join(options.dataDir, LOGS_DIR),
       prefix: REQUEST_LOG_PREFIX,
@@ -603,10 +603,11 @@ export class RequestLog {
       logger,
       batchBytes: REQUEST_LOG_BATCH_BYTES,
       onPruned: () => {
-        if (log) void log.#refreshOldest();
+        if (opened.log) void opened.log.#refreshOldest();
       },
     });
-    log = new RequestLog(file, ringSize, logger);
+    const log = new RequestLog(file, ringSize, logger);
+    opened.log = log;
     await log.#prime();
     await log.#refreshOldest();
     return log;

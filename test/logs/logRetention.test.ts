@@ -39,7 +39,8 @@ async function oldFile(dir: string, createdAt: number, lineTimes: number[], padT
     .map((time, i) => JSON.stringify({ time: new Date(time).toISOString(), ...lineFields(`old-${createdAt}-${i}`) }))
     .join('\n');
   text += '\n';
-  while (Buffer.byteLength(text) < padTo) text += JSON.stringify({ time: new Date(lineTimes.at(-1)!).toISOString(), ...lineFields('pad') }) + '\n';
+  while (Buffer.byteLength(text) < padTo)
+    text += JSON.stringify({ time: new Date(lineTimes.at(-1)!).toISOString(), ...lineFields('pad') }) + '\n';
   await writeFile(join(dir, name), text, { mode: 0o600 });
   // Last written when its last line was.
   const lastWrite = new Date(lineTimes.at(-1)!);

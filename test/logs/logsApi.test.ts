@@ -75,7 +75,11 @@ beforeAll(async () => {
   // The same wiring as the admin app: identify() finds the caller, the router checks the role.
   const app = express();
   app.set('query parser', 'simple');
-  app.use('/gate/api', identify(authenticator), logsRouter({ requestLog, stream, audit, retention: () => ({ days: 7, maxMegabytes: 500 }) }));
+  app.use(
+    '/gate/api',
+    identify(authenticator),
+    logsRouter({ requestLog, stream, audit, retention: () => ({ days: 7, maxMegabytes: 500 }) })
+  );
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const gateError = error instanceof GateError ? error : new GateError('internal', String(error));
     res

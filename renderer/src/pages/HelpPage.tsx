@@ -485,9 +485,10 @@ const SECTIONS: Section[] = [
             Logs
           </a>
           : every request and WebSocket session through the gate, live (pause and resume), filtered by key, status and
-          path, with a detail drawer. Keys and tokens never appear; files rotate at 10 MB and five are kept. The files
-          under <code>logs/</code> are written in batches at least once a second, so they can trail this page by a
-          second.
+          path, with a detail drawer. Keys and tokens never appear. The gate keeps 7 days of requests, at most 500 MB,
+          by default (Settings → Request log), dropping the oldest hour first; the page says how far back it reaches.
+          The files under <code>logs/</code> are written in batches at least once a second, so they can trail this page
+          by a second.
         </li>
         <li>
           <a className="link" href={hrefOf('usage')}>

@@ -58,6 +58,7 @@ export function SettingsPage() {
             <LockoutSection key={`lockout-${JSON.stringify(data.lockout)}`} settings={data} save={save} />
             <TrustProxySection key={`proxies-${data.trustProxy.join('\n')}`} settings={data} save={save} />
             <RetentionSection key={`retention-${data.retentionDays}`} settings={data} save={save} />
+            <LogRetentionSection key={`log-${JSON.stringify(data.logRetention)}`} settings={data} save={save} />
             <MetricsSection key={`metrics-${data.metricsToken ?? ''}`} settings={data} save={save} />
           </>
         )}
@@ -647,6 +648,47 @@ function RetentionSection({ settings, save }: { settings: RuntimeSettings; save:
         onChange={setDays}
         error={local ?? saver.fields['retentionDays']}
       />
+    </FormSection>
+  );
+}
+
+function LogRetentionSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const { logRetention } = settings;
+  const [days, setDays] = useState(String(logRetention.days));
+  const [megabytes, setMegabytes] = useState(String(logRetention.maxMegabytes));
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const saver = useSaver();
+  const error = (field: string): string | undefined => local[field] ?? saver.fields[`logRetention.${field}`];
+  return (
+    <FormSection
+      title="Request log"
+      description="How much of the request log the gate keeps on disk. Whichever limit is reached first drops the oldest lines, an hour’s worth at a time; the Logs page says how far back it reaches."
+      onSubmit={() => {
+        const values = { days: wholeNumber(days), maxMegabytes: wholeNumber(megabytes) };
+        const problems: Record<string, string> = {};
+        for (const [field, value] of Object.entries(values))
+          if (value === undefined) problems[field] = 'A whole number';
+        setLocal(problems);
+        if (Object.keys(problems).length) return;
+        saver.run(
+          () => save({ logRetention: values }),
+          (f) => f.startsWith('logRetention')
+        );
+      }}
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={days !== String(logRetention.days) || megabytes !== String(logRetention.maxMegabytes)}
+    >
+      <div className="form-row">
+        <NumberField label="Keep requests for (days)" value={days} onChange={setDays} error={error('days')} />
+        <NumberField
+          label="At most (MB, 10 or more)"
+          value={megabytes}
+          onChange={setMegabytes}
+          error={error('maxMegabytes')}
+        />
+      </div>
     </FormSection>
   );
 }
