@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { forwardedFrom } from '../../server/http/forwardedHeaders.js';
 import { TrustedProxies } from '../../server/http/trustedProxies.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
@@ -120,6 +121,29 @@ describe('behind a TLS-terminating proxy', () => {
       ...FROM_HTTPS_PROXY,
     });
     expect(untrustedAdmin.status).toBe(403);
+  });
+
+  it("lets the browser's https WebSocket handshake through from a trusted proxy only", async () => {
+    await setTrustProxy(['127.0.0.1']);
+    const handshake = (localAddress: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`${gate.url.replace('http', 'ws')}/ws?clientId=behind-proxy`, {
+          origin: 'https://gate.example',
+          localAddress,
+          headers: { 'x-api-key': gate.adminKey, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'gate.example' },
+        });
+        ws.once('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.once('unexpected-response', (_req, res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        ws.once('error', reject);
+      });
+    expect(await handshake('127.0.0.1')).toBe(101);
+    expect(await handshake('127.0.0.2')).toBe(403);
   });
 
   it('reads the scheme, host and client from an RFC 7239 Forwarded header too', async () => {
