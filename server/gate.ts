@@ -19,6 +19,7 @@ import {
   type RuntimeRecord,
 } from './runtime/runtimeRecord.js';
 import { GATE_VERSION } from './runtime/version.js';
+import { TrustedProxies } from './http/trustedProxies.js';
 import { KeyStore } from './keys/keyStore.js';
 import { BruteForceLockout } from './limits/lockout.js';
 import { createLimitStep } from './limits/limitStep.js';
@@ -39,7 +40,7 @@ import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
 import { AuditLog } from './logs/auditLog.js';
 import { LogStream } from './logs/logStream.js';
-import { RequestLog } from './logs/requestLog.js';
+import { RequestLog, type Retention } from './logs/requestLog.js';
 import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
@@ -131,7 +132,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     loadOrCreateSecret(config.dataDir, logger),
   ]);
   const [requestLog, audit] = await Promise.all([
-    RequestLog.open({ dataDir: config.dataDir, logger }),
+    RequestLog.open({ dataDir: config.dataDir, logger, retention: logRetentionOf(settings.current.logRetention) }),
     AuditLog.open({ dataDir: config.dataDir, logger }),
   ]);
   const logStream = new LogStream({ recent: () => requestLog.recent() });
@@ -196,6 +197,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     requestLog,
     logStream,
     audit,
+    logRetention: () => settings.current.logRetention,
     metrics: {
       contentType: metrics.contentType,
       text: () => {
@@ -220,6 +222,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
   });
+  const proxies = new TrustedProxies(settings.current.trustProxy);
   const server = createGateServer({
     steps: [
       pauseGuard(pause),
@@ -246,6 +249,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     }),
     relay,
     admin,
+    proxies,
     observe,
     logger,
   });
@@ -267,6 +271,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   settings.events.on('change', (current, previous) => {
     lockout.configure(lockoutOptions(current.lockout));
     usage.setRetentionDays(current.retentionDays);
+    if (current.trustProxy !== previous.trustProxy) proxies.configure(current.trustProxy);
+    if (JSON.stringify(current.logRetention) !== JSON.stringify(previous.logRetention)) {
+      requestLog
+        .setRetention(logRetentionOf(current.logRetention))
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not apply the log retention'));
+    }
     if (current.mode === previous.mode) return;
     logger.info({ mode: current.mode }, `protection is now ${current.mode}`);
     if (current.mode === 'required') relay.closeWhere((s) => s.principal === undefined, 'A key is now required');
@@ -373,6 +383,10 @@ function lockoutOptions(settings: RuntimeSettings['lockout']) {
     windowMs: settings.windowMinutes * 60_000,
     lockoutMs: settings.lockoutMinutes * 60_000,
   };
+}
+
+function logRetentionOf(settings: RuntimeSettings['logRetention']): Retention {
+  return { maxAgeMs: settings.days * 24 * 3600_000, maxTotalBytes: settings.maxMegabytes * 1024 * 1024 };
 }
 
 /** A prompt ComfyUI accepted counts against the daily quota and holds a queue slot until it ends. */

@@ -8,6 +8,7 @@ import { GateError, errorBody } from '../errors.js';
 import type { KeyStore } from '../keys/keyStore.js';
 import type { Logger } from '../log/logger.js';
 import type { Upstream } from '../proxy/upstream.js';
+import type { RuntimeSettings } from '../settings/settingsSchema.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { UsageAggregator } from '../usage/usageAggregator.js';
 import { usageRouter } from '../usage/usageRouter.js';
@@ -39,6 +40,8 @@ export interface AdminAppOptions {
   requestLog: RequestLog;
   logStream: LogStream;
   audit: AuditLog;
+  /** The request log's retention setting, reported with its pages. */
+  logRetention: () => RuntimeSettings['logRetention'];
   metrics: Pick<GateMetrics, 'text' | 'contentType'>;
   authenticator: Authenticator;
   tokens: SessionTokens;
@@ -120,7 +123,14 @@ export function createAdminApp(options: AdminAppOptions): Express {
       openSockets: options.openSockets,
     })
   );
-  api.use(logsRouter({ requestLog: options.requestLog, stream: options.logStream, audit: options.audit }));
+  api.use(
+    logsRouter({
+      requestLog: options.requestLog,
+      stream: options.logStream,
+      audit: options.audit,
+      retention: options.logRetention,
+    })
+  );
   app.use('/gate/api', api);
 
   if (dashboardDir && existsSync(dashboardDir)) {

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { findCredential } from '../auth/credentials.js';
 import { authRefusal } from '../auth/refusals.js';
-import { clientIpOf } from '../http/clientIp.js';
+import { clientIpOf, forwardedHostOf, isHttps } from '../http/clientIp.js';
 import type { Principal } from '../auth/principal.js';
 import { GateError } from '../errors.js';
 import { isOwnOrigin } from '../proxy/originGuard.js';
@@ -24,11 +24,13 @@ export function callerOf(res: Response): Principal {
 /**
  * The gate's own pages and API refuse what a browser on another site could send: a foreign Origin,
  * `Sec-Fetch-Site: cross-site` on anything but a navigation, and — when the gate listens on
- * loopback only — a Host that is not a loopback name (a DNS-rebinding page).
+ * loopback only — a Host that is not a loopback name (a DNS-rebinding page), unless a trusted proxy named the
+ * host the browser addressed (see originGuard.ts).
  */
 export function browserGuard(loopbackOnly: boolean): RequestHandler {
   return function browserGuard(req: Request, _res: Response, next: NextFunction) {
-    if (loopbackOnly && !isLoopbackHostHeader(req.headers.host)) {
+    const forwardedHost = forwardedHostOf(req);
+    if (loopbackOnly && forwardedHost === null && !isLoopbackHostHeader(req.headers.host)) {
       next(
         new GateError(
           'forbidden_origin',
@@ -38,7 +40,7 @@ export function browserGuard(loopbackOnly: boolean): RequestHandler {
       return;
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !isOwnOrigin(origin, req.headers.host, req.secure)) {
+    if (origin !== undefined && !isOwnOrigin(origin, forwardedHost ?? req.headers.host, isHttps(req))) {
       next(new GateError('forbidden_origin', 'Requests from another origin are refused'));
       return;
     }

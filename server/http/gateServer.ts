@@ -8,7 +8,9 @@ import type { RequestObserver } from '../observe/finishedRequest.js';
 import { upstreamUpgradeHeaders } from '../proxy/forwardHeaders.js';
 import { Exchange, runSteps, type RequestStep } from '../proxy/pipeline.js';
 import type { WsRelay } from '../ws/wsRelay.js';
-import { clientIpOf } from './clientIp.js';
+import { peerAddressOf, rememberForwarded } from './clientIp.js';
+import { forwardedFrom } from './forwardedHeaders.js';
+import type { TrustedProxies } from './trustedProxies.js';
 
 export interface GateServerParts {
   steps: readonly RequestStep[];
@@ -17,6 +19,8 @@ export interface GateServerParts {
   forward: (exchange: Exchange, res: ServerResponse) => void;
   relay: WsRelay;
   admin: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Peers whose X-Forwarded-* / Forwarded headers are believed. */
+  proxies: TrustedProxies;
   observe: RequestObserver;
   logger: Logger;
 }
@@ -36,9 +40,18 @@ export function createGateServer({
   forward,
   relay,
   admin,
+  proxies,
   observe,
   logger,
 }: GateServerParts): Server {
+  /** The Exchange for a request: what a trusted proxy says about the client, or what the socket shows. */
+  function exchangeFor(req: IncomingMessage): Exchange {
+    const view = proxies.enabled ? forwardedFrom(req, proxies) : undefined;
+    return view
+      ? new Exchange(req, view.secure, view.clientIp, view.host)
+      : new Exchange(req, false, peerAddressOf(req));
+  }
+
   function refuse(exchange: Exchange, res: ServerResponse, refusal: GateError): void {
     exchange.refusal = refusal.code;
     // The unread body is discarded, not buffered; the connection stays usable.
@@ -54,7 +67,7 @@ export function createGateServer({
   }
 
   function proxy(req: IncomingMessage, res: ServerResponse): void {
-    const exchange = new Exchange(req, false, clientIpOf(req));
+    const exchange = exchangeFor(req);
     const socket = req.socket;
     const readAtStart = socket.bytesRead;
     const writtenAtStart = socket.bytesWritten;
@@ -96,8 +109,11 @@ export function createGateServer({
         });
         return;
       }
-      if (isGatePath(url)) admin(req, res);
-      else proxy(req, res);
+      if (isGatePath(url)) {
+        const view = proxies.enabled ? forwardedFrom(req, proxies) : undefined;
+        if (view) rememberForwarded(req, view);
+        admin(req, res);
+      } else proxy(req, res);
     }
   );
 
@@ -112,7 +128,7 @@ export function createGateServer({
     if (req.headers.upgrade?.toLowerCase() !== 'websocket' || req.method !== 'GET') {
       return refuse(new GateError('bad_request', 'Only WebSocket upgrades are supported'));
     }
-    const exchange = new Exchange(req, false, clientIpOf(req));
+    const exchange = exchangeFor(req);
     const refusal =
       runSteps(steps, exchange) ??
       relay.open(exchange, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure));

@@ -6,11 +6,20 @@ import { AUDIT_ACTIONS, type AuditLog } from './auditLog.js';
 import { MAX_QUERY_LIMIT, parseStatusFilter, STATUS_FILTER } from './logQuery.js';
 import type { LogStream } from './logStream.js';
 import type { RequestLog } from './requestLog.js';
+import type { RuntimeSettings } from '../settings/settingsSchema.js';
 
 export interface LogsRouterOptions {
   requestLog: RequestLog;
   stream: LogStream;
   audit: AuditLog;
+  retention: () => RuntimeSettings['logRetention'];
+}
+
+/** How far back the request log reaches, sent with each page of it. */
+export interface LogCoverage {
+  /** Time of the oldest line still kept, ISO 8601; null while the log is empty. */
+  oldestTime: string | null;
+  retention: RuntimeSettings['logRetention'];
 }
 
 const isoTime = z
@@ -56,13 +65,14 @@ const auditQuerySchema = z.strictObject({
  * /logs, /logs/stream and /audit, all admin only. Mounted at /gate/api after identify(), which finds the caller.
  * Times in and out are ISO 8601; `next` is an opaque cursor for the following (older) page.
  */
-export function logsRouter({ requestLog, stream, audit }: LogsRouterOptions): Router {
+export function logsRouter({ requestLog, stream, audit, retention }: LogsRouterOptions): Router {
   const router = Router();
 
   router.get('/logs', requireAdmin, async (req, res) => {
     const { key, status, path, since, until, limit, before } = parseInput(logsQuerySchema, req.query);
     const page = await requestLog.query({ key, status, path, since, until, limit, before });
-    res.set('cache-control', 'no-store').json(page);
+    const coverage: LogCoverage = { oldestTime: requestLog.oldestTime, retention: retention() };
+    res.set('cache-control', 'no-store').json({ ...page, coverage });
   });
 
   router.get('/logs/stream', requireAdmin, (req, res) => {

@@ -51,10 +51,42 @@ export interface RequestLogLine {
 }
 
 export interface RotationOptions {
-  /** A file is closed before it would grow past this (default 10 MB). */
+  /** A file is closed before it would grow past this (default 10 MB, or a tenth of a retention's budget). */
   maxBytes?: number;
-  /** Files kept, the one being written included (default 5). */
+  /** Files kept, the one being written included (default 5 without a retention, unlimited with one). */
   maxFiles?: number;
+  /** Keep lines by age and total size instead of by file count. */
+  retention?: Retention;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * How much of a log is kept: whole files are dropped, oldest first, once their newest line is older than `maxAgeMs`
+ * or the files together (the one being written included) would pass `maxTotalBytes`.
+ */
+export interface Retention {
+  maxAgeMs: number;
+  maxTotalBytes: number;
+}
+
+/** With a retention, a new file starts at least this often, so age pruning drops an hour at a time. */
+export const ROTATE_AFTER_MS = 3600_000;
+/** How often a log with a retention checks for a due rotation and for files that aged out. */
+const MAINTAIN_EVERY_MS = 5 * 60_000;
+/** The largest file a retention budget makes: reading one back stays quick. */
+const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+/** Ten files per budget, so that dropping the oldest gives back a tenth of it, not half. */
+export function fileBytesFor(retention: Retention): number {
+  return Math.max(1024, Math.min(MAX_FILE_BYTES, Math.floor(retention.maxTotalBytes / 10)));
+}
+
+function checkRetention(retention: Retention): void {
+  if (!Number.isSafeInteger(retention.maxAgeMs) || retention.maxAgeMs < 1)
+    throw new RangeError('retention.maxAgeMs must be a positive whole number');
+  if (!Number.isSafeInteger(retention.maxTotalBytes) || retention.maxTotalBytes < 2048)
+    throw new RangeError('retention.maxTotalBytes must be at least 2048');
 }
 
 const KEY_LIKE = /cgk_[0-9A-Za-z]*/g;
@@ -206,6 +238,8 @@ export interface JsonlLogFileOptions extends RotationOptions {
    * (the default) writes every line at once.
    */
   batchBytes?: number;
+  /** Called after every prune: the oldest file may have changed. */
+  onPruned?: () => void;
 }
 
 /** Longest a line of a batched log waits in memory: also what a crash can lose of it. */
@@ -215,7 +249,7 @@ export const REQUEST_LOG_BATCH_BYTES = 64 * 1024;
 
 /**
  * Appends JSON lines to `<dir>/<prefix>-<stamp>.jsonl`, starting a new file before one would pass `maxBytes` and
- * keeping the newest `maxFiles`.
+ * keeping the newest `maxFiles`, or with a retention the files within its age and size (see `Retention`).
  *
  * pino serializes; the bytes go to an async sonic-boom (fs.write on libuv's pool) in the same thread. A worker
  * transport such as pino-roll was measured too: per line it costs the event loop about as much (the JSON is built
@@ -228,8 +262,14 @@ export const REQUEST_LOG_BATCH_BYTES = 64 * 1024;
 export class JsonlLogFile {
   readonly dir: string;
   readonly prefix: string;
-  readonly maxBytes: number;
-  readonly maxFiles: number;
+  #maxBytes: number;
+  readonly #maxFiles: number;
+  #retention: Retention | undefined;
+  readonly #now: () => number;
+  readonly #onPruned: (() => void) | undefined;
+  #maintenance: NodeJS.Timeout | undefined;
+  /** Creation stamp of the file being written. */
+  #currentStamp: number;
   readonly #batchBytes: number;
   readonly #logger: Logger;
   readonly #pino: PinoLogger;
@@ -252,11 +292,15 @@ export class JsonlLogFile {
   ) {
     this.dir = options.dir;
     this.prefix = options.prefix;
-    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    this.maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
+    this.#retention = options.retention;
+    this.#maxBytes = options.maxBytes ?? (options.retention ? fileBytesFor(options.retention) : DEFAULT_MAX_BYTES);
+    this.#maxFiles = options.maxFiles ?? (options.retention ? Number.POSITIVE_INFINITY : DEFAULT_MAX_FILES);
+    this.#now = options.now ?? Date.now;
+    this.#onPruned = options.onPruned;
     this.#batchBytes = options.batchBytes ?? 0;
     this.#logger = options.logger ?? silentLogger();
     this.#lastStamp = lastStamp;
+    this.#currentStamp = lastStamp;
     const file = current?.file ?? this.#newFileName();
     this.#size = current?.size ?? 0;
     this.#dest = this.#openDestination(file);
@@ -274,7 +318,8 @@ export class JsonlLogFile {
   }
 
   static async open(options: JsonlLogFileOptions): Promise<JsonlLogFile> {
-    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (options.retention) checkRetention(options.retention);
+    const maxBytes = options.maxBytes ?? (options.retention ? fileBytesFor(options.retention) : DEFAULT_MAX_BYTES);
     const maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) throw new RangeError('maxBytes must be at least 1024');
     if (!Number.isSafeInteger(maxFiles) || maxFiles < 1) throw new RangeError('maxFiles must be at least 1');
@@ -290,14 +335,37 @@ export class JsonlLogFile {
     const newest = files[0];
     const lastStamp = newest === undefined ? 0 : (logFileStamp(options.prefix, newest) ?? 0);
     let current: { file: string; size: number } | undefined;
-    if (newest !== undefined) {
+    // Under a retention a file older than an hour is not continued either, so that it can age out.
+    const fresh = !options.retention || (options.now ?? Date.now)() - lastStamp < ROTATE_AFTER_MS;
+    if (newest !== undefined && fresh) {
       const size = (await stat(join(options.dir, newest))).size;
       // A file left with a half-written last line (a crash) is not appended to: the next line would be glued on.
       if (size < maxBytes && (size === 0 || (await endsWithNewline(join(options.dir, newest), size)))) {
         current = { file: newest, size };
       }
     }
-    return new JsonlLogFile(options, current, lastStamp);
+    const log = new JsonlLogFile(options, current, lastStamp);
+    if (options.retention) {
+      await log.#prune();
+      log.#maintenance = setInterval(() => void log.maintain(), MAINTAIN_EVERY_MS).unref();
+    }
+    return log;
+  }
+
+  /** Applies a new retention now (files it no longer covers are removed before this resolves). */
+  async setRetention(retention: Retention): Promise<void> {
+    checkRetention(retention);
+    this.#retention = retention;
+    this.#maxBytes = fileBytesFor(retention);
+    await this.#prune();
+  }
+
+  /** Starts a new file once the current one is an hour old, and drops what aged out (a timer calls this). */
+  async maintain(): Promise<void> {
+    if (this.#closed || !this.#retention) return;
+    if (this.#size > 0 && this.#now() - this.#currentStamp >= ROTATE_AFTER_MS) this.#rotate();
+    await Promise.all([...this.#pending]);
+    await this.#prune();
   }
 
   /** The file being written. */
@@ -331,6 +399,7 @@ export class JsonlLogFile {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#maintenance);
     await Promise.all([...this.#pending]);
     await this.#dest.end();
     // Every file is on disk now: a prune that ran while a destination was still opening may have
@@ -340,7 +409,7 @@ export class JsonlLogFile {
 
   #writeLine(line: string): void {
     const chunk = Buffer.from(line, 'utf8');
-    if (this.#size > 0 && this.#size + chunk.length > this.maxBytes) this.#rotate();
+    if (this.#size > 0 && this.#size + chunk.length > this.#maxBytes) this.#rotate();
     const dest = this.#dest;
     this.#position = { file: dest.file, offset: this.#size };
     this.#justDropped = false;
@@ -368,7 +437,8 @@ export class JsonlLogFile {
 
   /** Stamps only grow, even when the clock steps back or two files start in the same millisecond. */
   #newFileName(): string {
-    this.#lastStamp = Math.max(Date.now(), this.#lastStamp + 1);
+    this.#lastStamp = Math.max(this.#now(), this.#lastStamp + 1);
+    this.#currentStamp = this.#lastStamp;
     return logFileName(this.prefix, this.#lastStamp);
   }
 
@@ -398,7 +468,10 @@ export class JsonlLogFile {
     // counting only what the listing shows would keep one file too many after fast rotations.
     const current = this.#dest.file;
     const others = files.filter((file) => file !== current);
-    for (const file of others.slice(Math.max(0, this.maxFiles - 1))) {
+    const doomed = this.#retention
+      ? await this.#outsideRetention(this.#retention, current, others)
+      : others.slice(Math.max(0, this.#maxFiles - 1));
+    for (const file of doomed) {
       try {
         await unlink(join(this.dir, file));
       } catch (error) {
@@ -408,6 +481,27 @@ export class JsonlLogFile {
         }
       }
     }
+    this.#onPruned?.();
+  }
+
+  /**
+   * The files (newest first, the current one left out) past the retention. A file's lines all came before its last
+   * write and before the next file started: the earlier of the two is the file's age. Once one file goes, every
+   * older one goes too: the log always reaches back without gaps.
+   */
+  async #outsideRetention(retention: Retention, current: string, others: readonly string[]): Promise<string[]> {
+    const oldestKept = this.#now() - retention.maxAgeMs;
+    let used = this.#size;
+    let newerStamp = logFileStamp(this.prefix, current) ?? this.#currentStamp;
+    for (let i = 0; i < others.length; i++) {
+      const file = others[i]!;
+      const stats = await stat(join(this.dir, file)).catch(() => undefined);
+      used += stats?.size ?? 0;
+      const lastWrite = Math.min(newerStamp, stats?.mtimeMs ?? newerStamp);
+      if (i + 1 >= this.#maxFiles || used > retention.maxTotalBytes || lastWrite < oldestKept) return others.slice(i);
+      newerStamp = logFileStamp(this.prefix, file) ?? newerStamp;
+    }
+    return [];
   }
 
   #noteDropped(): void {
@@ -421,6 +515,29 @@ export class JsonlLogFile {
     );
     this.#lastWarning = now;
     this.#droppedSinceWarning = 0;
+  }
+}
+
+/** The `time` of a file's first whole line; undefined when it has none (empty, or a damaged start). */
+async function firstLineTime(path: string): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const end = head.subarray(0, bytesRead).indexOf(0x0a);
+    if (end === -1) return undefined;
+    const value: unknown = JSON.parse(head.toString('utf8', 0, end));
+    return isRequestLogLine(value) ? value.time : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
   }
 }
 
@@ -459,6 +576,9 @@ export class RequestLog {
   /** Index the next entry goes to. */
   #head = 0;
   #count = 0;
+  #oldestTime: string | null = null;
+  /** Only the newest refresh may set the oldest time: prunes can overlap. */
+  #refreshes = 0;
 
   private constructor(file: JsonlLogFile, ringSize: number, logger: Logger) {
     this.dir = file.dir;
@@ -471,17 +591,43 @@ export class RequestLog {
     const logger = options.logger ?? silentLogger();
     const ringSize = options.ringSize ?? DEFAULT_RING_SIZE;
     if (!Number.isSafeInteger(ringSize) || ringSize < 1) throw new RangeError('ringSize must be at least 1');
+    // The file prunes while it opens, before the RequestLog exists to hear of it.
+    const opened: { log?: RequestLog } = {};
     const file = await JsonlLogFile.open({
       dir: join(options.dataDir, LOGS_DIR),
       prefix: REQUEST_LOG_PREFIX,
       maxBytes: options.maxBytes,
       maxFiles: options.maxFiles,
+      retention: options.retention,
+      now: options.now,
       logger,
       batchBytes: REQUEST_LOG_BATCH_BYTES,
+      onPruned: () => {
+        if (opened.log) void opened.log.#refreshOldest();
+      },
     });
     const log = new RequestLog(file, ringSize, logger);
+    opened.log = log;
     await log.#prime();
+    await log.#refreshOldest();
     return log;
+  }
+
+  /** Time of the oldest line the log still has, ISO 8601; null while it has none. */
+  get oldestTime(): string | null {
+    return this.#oldestTime;
+  }
+
+  /** Applies a new retention; resolves once files it no longer covers are gone. */
+  async setRetention(retention: Retention): Promise<void> {
+    await this.#file.setRetention(retention);
+    await this.#refreshOldest();
+  }
+
+  /** Starts an hourly file and drops what aged out; a timer does this every few minutes. */
+  async maintain(): Promise<void> {
+    await this.#file.maintain();
+    await this.#refreshOldest();
   }
 
   /** The file being written. */
@@ -498,6 +644,7 @@ export class RequestLog {
       const line = toLogLine(finished);
       const position = this.#file.append(line);
       if (position) this.#push({ line, position });
+      this.#oldestTime ??= line.time;
     } catch (error) {
       this.#logger.warn({ err: error }, 'could not log a request');
     }
@@ -571,6 +718,36 @@ export class RequestLog {
     if (this.#count === 0) return undefined;
     const size = this.#ring.length;
     return this.#ring[(this.#head - this.#count + size) % size];
+  }
+
+  /**
+   * Reads the first line of the oldest file that has one, and forgets lines in memory whose file was pruned: the
+   * dashboard must not show what the log no longer keeps.
+   */
+  async #refreshOldest(): Promise<void> {
+    const refresh = ++this.#refreshes;
+    let oldest: { file: string; time: string } | undefined;
+    try {
+      for (const file of (await listLogFiles(this.dir, REQUEST_LOG_PREFIX)).reverse()) {
+        const time = await firstLineTime(join(this.dir, file));
+        if (time !== undefined) {
+          oldest = { file, time };
+          break;
+        }
+      }
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'could not read the request log');
+      return;
+    }
+    if (refresh !== this.#refreshes) return;
+    if (oldest) {
+      let entry = this.#oldest();
+      while (entry && entry.position.file < oldest.file) {
+        this.#count--;
+        entry = this.#oldest();
+      }
+    }
+    this.#oldestTime = oldest?.time ?? this.#oldest()?.line.time ?? null;
   }
 
   /** After a restart, the ring starts from the newest lines on disk. */

@@ -9,19 +9,22 @@ import type { Exchange, RequestStep } from './pipeline.js';
  *
  * A gate that listens on loopback only also refuses Host names that are not loopback names: a
  * DNS-rebinding page (attacker.example resolving to 127.0.0.1) is same-origin with itself, so the
- * Origin check alone would let it drive ComfyUI — with protection off, without any credential.
+ * Origin check alone would let it drive ComfyUI — with protection off, without any credential. A host a trusted
+ * proxy names instead is the proxy's to vouch for: a page cannot add X-Forwarded-Host without a CORS preflight,
+ * and the preflight itself carries no such header, so it is refused here.
  */
 export function createOriginGuard(loopbackOnly: boolean): RequestStep {
   return function originGuard(exchange: Exchange) {
     const headers = exchange.req.headers;
-    if (loopbackOnly && !isLoopbackHostHeader(headers.host)) {
+    const forwardedHost = exchange.forwardedHost;
+    if (loopbackOnly && forwardedHost === null && !isLoopbackHostHeader(headers.host)) {
       return new GateError(
         'forbidden_origin',
         `This gate listens on this machine only and answers to localhost names, not to ${truncate(headers.host ?? 'a request without Host')}`
       );
     }
     const origin = headers.origin;
-    if (origin !== undefined && !isOwnOrigin(origin, headers.host, exchange.secure)) {
+    if (origin !== undefined && !isOwnOrigin(origin, forwardedHost ?? headers.host, exchange.secure)) {
       return new GateError(
         'forbidden_origin',
         `Requests from origin ${truncate(origin)} are refused: open ComfyUI through the gate's own address`

@@ -47,7 +47,9 @@ export class Exchange {
     readonly req: IncomingMessage,
     /** The scheme the client used to reach the gate: decides the gate's own origin. */
     readonly secure: boolean,
-    readonly clientIp: string
+    readonly clientIp: string,
+    /** The host the browser addressed, as a trusted proxy named it; null for a request that came directly. */
+    readonly forwardedHost: string | null = null
   ) {
     this.path = req.url ?? '/';
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { limitsSchema, roleSchema } from '../keys/keySchema.js';
 import { gateConfigSchema } from '../config/schema.js';
 import { routeOverrideSchema } from '../policy/routeClasses.js';
+import { trustedProxySchema } from '../http/trustedProxies.js';
 
 export const authModeSchema = z.enum(['off', 'optional', 'required']);
 export type AuthMode = z.infer<typeof authModeSchema>;
@@ -34,6 +35,12 @@ export const lockoutSettingsSchema = z.object({
     .max(7 * 24 * 60),
 });
 
+/** How much of the request log is kept: whichever limit is reached first drops the oldest lines. */
+export const logRetentionSchema = z.object({
+  days: z.number().int().min(1).max(3650),
+  maxMegabytes: z.number().int().min(10).max(1_000_000),
+});
+
 const NO_LIMITS = { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null } as const;
 
 /** What the operator changes while the gate runs: applied to the next request, no restart. */
@@ -55,6 +62,12 @@ export const runtimeSettingsSchema = z.object({
    * history, WebSocket messages) and no server internals. Applies while a mode other than `off` is on.
    */
   isolation: z.boolean(),
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For/-Proto/-Host and Forwarded headers the gate
+   * believes: for origin checks, the Secure cookie and client addresses. Empty: nobody's.
+   */
+  trustProxy: z.array(trustedProxySchema).max(64),
+  logRetention: logRetentionSchema,
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -68,6 +81,8 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   retentionDays: 90,
   metricsToken: null,
   isolation: true,
+  trustProxy: [],
+  logRetention: { days: 7, maxMegabytes: 500 },
 };
 
 /**
@@ -82,6 +97,7 @@ export const settingsPatchSchema = runtimeSettingsSchema
     defaultLimits: limitsSchema.partial().strict(),
     anonymous: anonymousTierSchema.extend({ limits: limitsSchema.partial().strict() }).partial().strict(),
     lockout: lockoutSettingsSchema.partial().strict(),
+    logRetention: logRetentionSchema.partial().strict(),
   })
   .partial()
   .strict();

@@ -65,8 +65,10 @@ export class SettingsStore {
       if (patch.retentionDays !== undefined) draft.retentionDays = patch.retentionDays;
       if (patch.metricsToken !== undefined) draft.metricsToken = patch.metricsToken;
       if (patch.isolation !== undefined) draft.isolation = patch.isolation;
+      if (patch.trustProxy !== undefined) draft.trustProxy = patch.trustProxy;
       if (patch.defaultLimits) draft.defaultLimits = { ...now.defaultLimits, ...patch.defaultLimits };
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
+      if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
       if (patch.anonymous) {
         draft.anonymous = {
           role: patch.anonymous.role ?? now.anonymous.role,
@@ -120,5 +122,7 @@ function effective(file: SettingsFile): RuntimeSettings {
     retentionDays: file.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
     metricsToken: file.metricsToken ?? DEFAULT_SETTINGS.metricsToken,
     isolation: file.isolation ?? DEFAULT_SETTINGS.isolation,
+    trustProxy: file.trustProxy ?? DEFAULT_SETTINGS.trustProxy,
+    logRetention: file.logRetention ?? DEFAULT_SETTINGS.logRetention,
   });
 }

@@ -76,7 +76,11 @@ beforeAll(async () => {
   // The same wiring as the admin app: identify() finds the caller, the router checks the role.
   const app = express();
   app.set('query parser', 'simple');
-  app.use('/gate/api', identify(authenticator), logsRouter({ requestLog, stream, audit }));
+  app.use(
+    '/gate/api',
+    identify(authenticator),
+    logsRouter({ requestLog, stream, audit, retention: () => ({ days: 7, maxMegabytes: 500 }) })
+  );
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const gateError = error instanceof GateError ? error : new GateError('internal', String(error));
     res
@@ -230,7 +234,11 @@ describe('GET /gate/api/logs', () => {
       .body as unknown as Page<RequestLogLine>;
     expect(rest.items.map((item) => item.requestId)).toEqual(['req-10', 'req-0']);
     const none = (await asAdmin(`/logs?key=key_even&status=4xx&limit=2&before=${rest.next}`)).body;
-    expect(none).toEqual({ items: [], next: null });
+    expect(none).toEqual({
+      items: [],
+      next: null,
+      coverage: { oldestTime: expect.any(String) as string, retention: { days: 7, maxMegabytes: 500 } },
+    });
   });
 
   it('filters by path prefix and ISO times, and defaults to 100 items', async () => {

@@ -9,7 +9,7 @@ import type {
   KeyWithSecret,
   LogQuery,
   Page,
-  RequestLogLine,
+  RequestLogPage,
   RuntimeSettings,
   SettingsPatch,
   StartupPatch,
@@ -47,7 +47,7 @@ export const gate = {
 
   logs: {
     list: (query: LogQuery = {}, signal?: AbortSignal) =>
-      request<Page<RequestLogLine>>('GET', `${API}/logs`, { query: { ...query }, signal }),
+      request<RequestLogPage>('GET', `${API}/logs`, { query: { ...query }, signal }),
     streamUrl: (filter: { key?: string; status?: string }) => withQuery(`${API}/logs/stream`, filter),
   },
 

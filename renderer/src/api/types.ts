@@ -9,6 +9,7 @@ import type { Limits, PublicKeyRecord, Role, Scope } from '../../../server/keys/
 import type { AuditAction, AuditRecord } from '../../../server/logs/auditLog.js';
 import type { Page } from '../../../server/logs/logQuery.js';
 import type { RequestLogLine } from '../../../server/logs/requestLog.js';
+import type { LogCoverage } from '../../../server/logs/logsRouter.js';
 import type {
   AuthMode,
   RuntimeSettings,
@@ -29,6 +30,7 @@ export type {
   DayUsage,
   ErrorCode,
   Limits,
+  LogCoverage,
   NamedUsageRow,
   Page,
   Preset,
@@ -44,6 +46,9 @@ export type {
 };
 
 export type KeyRecord = PublicKeyRecord;
+
+/** GET /logs: a page plus how far back the request log reaches (absent from gates older than this dashboard). */
+export type RequestLogPage = Page<RequestLogLine> & { coverage?: LogCoverage };
 
 /** POST /keys and POST /keys/:id/rotate: the record plus the plaintext key, shown this once. */
 export type KeyWithSecret = KeyRecord & { key: string };

@@ -232,6 +232,19 @@ const SECTIONS: Section[] = [
           with protection off. A gate shared on the network answers to any name.
         </p>
         <p>
+          <strong>Behind an HTTPS proxy</strong> (Caddy, nginx, Tailscale serve, a tunnel): list the proxy’s address
+          under <strong>Behind a reverse proxy</strong> in{' '}
+          <a className="link" href={hrefOf('settings')}>
+            Settings
+          </a>
+          . Only requests from that address may tell the gate, with <code>X-Forwarded-Proto</code>,{' '}
+          <code>X-Forwarded-Host</code>, <code>X-Forwarded-For</code> or <code>Forwarded</code>, that the browser used
+          https on another name and who the client is: browsers on <code>https://</code> then pass the origin check, the
+          session cookie is marked <code>Secure</code>, and lockout and the logs see each client’s own address. Without
+          it, browsers on the proxy’s https address get <code>403 forbidden_origin</code>. The same headers from anyone
+          else are ignored.
+        </p>
+        <p>
           Teammates must not be able to go around the gate: start ComfyUI itself with <code>--listen 127.0.0.1</code>{' '}
           (the desktop app warns when ComfyUI answers on your network address).
         </p>
@@ -473,9 +486,10 @@ const SECTIONS: Section[] = [
             Logs
           </a>
           : every request and WebSocket session through the gate, live (pause and resume), filtered by key, status and
-          path, with a detail drawer. Keys and tokens never appear; files rotate at 10 MB and five are kept. The files
-          under <code>logs/</code> are written in batches at least once a second, so they can trail this page by a
-          second.
+          path, with a detail drawer. Keys and tokens never appear. The gate keeps 7 days of requests, at most 500 MB,
+          by default (Settings → Request log), dropping the oldest hour first; the page says how far back it reaches.
+          The files under <code>logs/</code> are written in batches at least once a second, so they can trail this page
+          by a second.
         </li>
         <li>
           <a className="link" href={hrefOf('usage')}>

@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { errorMessage, isAbort } from '../api/client.js';
 import { gate } from '../api/gate.js';
-import type { RequestLogLine } from '../api/types.js';
+import type { LogCoverage, RequestLogLine } from '../api/types.js';
 import { Dialog } from '../components/Dialog.js';
 import { Field } from '../components/Field.js';
 import { Icon } from '../components/Icon.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { EmptyState, ErrorState, Loading, StatusDot } from '../components/States.js';
-import { formatBytes, formatDateTime, formatDuration, formatTime } from '../lib/format.js';
+import { formatBytes, formatDateTime, formatDuration, formatNumber, formatTime, plural } from '../lib/format.js';
+import { hrefOf } from '../lib/router.js';
 import { useDebounced } from '../lib/useDebounced.js';
 import { useResource } from '../lib/useResource.js';
 
@@ -52,6 +53,7 @@ export function LogsPage() {
     state: 'loading',
     next: null,
   });
+  const [coverage, setCoverage] = useState<LogCoverage>();
   const [olderBusy, setOlderBusy] = useState(false);
   const [connection, setConnection] = useState<Connection>('connecting');
   const [paused, setPaused] = useState(false);
@@ -77,6 +79,7 @@ export function LogsPage() {
         (page) => {
           setItems((current) => merge(current, page.items));
           setHistory({ state: 'ready', next: page.next });
+          setCoverage(page.coverage);
         },
         (error: unknown) => {
           if (!isAbort(error)) setHistory({ state: 'error', error, next: null });
@@ -209,6 +212,8 @@ export function LogsPage() {
           </button>
         )}
       </div>
+
+      {coverage && <CoverageNote coverage={coverage} />}
 
       <section className="card card-flush" aria-label="Requests">
         {history.state === 'loading' && items.length === 0 && <Loading label="Loading recent requests…" />}
@@ -356,5 +361,23 @@ function RequestDrawer({
         ))}
       </dl>
     </Dialog>
+  );
+}
+
+/** How far back "Load older" can go: the oldest line the gate still keeps, and why it keeps no more. */
+function CoverageNote({ coverage }: { coverage: LogCoverage }) {
+  const { days, maxMegabytes } = coverage.retention;
+  return (
+    <p className="muted" role="note">
+      {coverage.oldestTime
+        ? `The log reaches back to ${formatDateTime(coverage.oldestTime)}. `
+        : 'The log is empty so far. '}
+      It keeps {plural(days, 'day')} of requests, at most {formatNumber(maxMegabytes)} MB; older lines are dropped first
+      (
+      <a className="link" href={hrefOf('settings')}>
+        Settings
+      </a>
+      ).
+    </p>
   );
 }

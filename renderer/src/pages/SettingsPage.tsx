@@ -56,7 +56,9 @@ export function SettingsPage() {
             <DefaultLimitsSection key={`limits-${JSON.stringify(data.defaultLimits)}`} settings={data} save={save} />
             <AnonymousSection key={`anon-${JSON.stringify(data.anonymous)}`} settings={data} save={save} />
             <LockoutSection key={`lockout-${JSON.stringify(data.lockout)}`} settings={data} save={save} />
+            <TrustProxySection key={`proxies-${data.trustProxy.join('\n')}`} settings={data} save={save} />
             <RetentionSection key={`retention-${data.retentionDays}`} settings={data} save={save} />
+            <LogRetentionSection key={`log-${JSON.stringify(data.logRetention)}`} settings={data} save={save} />
             <MetricsSection key={`metrics-${data.metricsToken ?? ''}`} settings={data} save={save} />
           </>
         )}
@@ -567,6 +569,57 @@ function LockoutSection({ settings, save }: { settings: RuntimeSettings; save: S
   );
 }
 
+function TrustProxySection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const initial = settings.trustProxy.join('\n');
+  const [text, setText] = useState(initial);
+  const saver = useSaver();
+  const entries = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const lineErrors = Object.entries(saver.fields)
+    .filter(([field]) => field.startsWith('trustProxy'))
+    .map(([, message]) => message);
+  return (
+    <FormSection
+      title="Behind a reverse proxy"
+      description={
+        <>
+          Only if the gate sits behind a proxy that terminates HTTPS (Caddy, nginx, Tailscale serve, a tunnel): list the
+          proxy’s address. Requests from it may then say, in <code>X-Forwarded-Proto</code>,{' '}
+          <code>X-Forwarded-Host</code>, <code>X-Forwarded-For</code> or <code>Forwarded</code>, which scheme and host
+          the browser used and who the client is. The gate uses that for its origin checks, the Secure session cookie,
+          lockout and the logs. Everyone else’s such headers are ignored.
+        </>
+      }
+      onSubmit={() =>
+        saver.run(
+          () => save({ trustProxy: entries }),
+          (f) => f.startsWith('trustProxy')
+        )
+      }
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={text.trim() !== initial}
+    >
+      <Field
+        label="Trusted proxy addresses, one per line"
+        hint="An address or a CIDR range, for example 127.0.0.1 (a proxy on this computer) or 10.0.0.0/8. Empty: trust no proxy. Never list addresses your teammates’ browsers use: they could then claim any address and dodge lockout."
+        error={lineErrors.join('; ') || undefined}
+      >
+        <textarea
+          rows={3}
+          value={text}
+          spellCheck={false}
+          placeholder="127.0.0.1"
+          onChange={(event) => setText(event.target.value)}
+        />
+      </Field>
+    </FormSection>
+  );
+}
+
 function RetentionSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
   const [days, setDays] = useState(String(settings.retentionDays));
   const [local, setLocal] = useState<string>();
@@ -595,6 +648,47 @@ function RetentionSection({ settings, save }: { settings: RuntimeSettings; save:
         onChange={setDays}
         error={local ?? saver.fields['retentionDays']}
       />
+    </FormSection>
+  );
+}
+
+function LogRetentionSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const { logRetention } = settings;
+  const [days, setDays] = useState(String(logRetention.days));
+  const [megabytes, setMegabytes] = useState(String(logRetention.maxMegabytes));
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const saver = useSaver();
+  const error = (field: string): string | undefined => local[field] ?? saver.fields[`logRetention.${field}`];
+  return (
+    <FormSection
+      title="Request log"
+      description="How much of the request log the gate keeps on disk. Whichever limit is reached first drops the oldest lines, an hour’s worth at a time; the Logs page says how far back it reaches."
+      onSubmit={() => {
+        const values = { days: wholeNumber(days), maxMegabytes: wholeNumber(megabytes) };
+        const problems: Record<string, string> = {};
+        for (const [field, value] of Object.entries(values))
+          if (value === undefined) problems[field] = 'A whole number';
+        setLocal(problems);
+        if (Object.keys(problems).length) return;
+        saver.run(
+          () => save({ logRetention: values }),
+          (f) => f.startsWith('logRetention')
+        );
+      }}
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={days !== String(logRetention.days) || megabytes !== String(logRetention.maxMegabytes)}
+    >
+      <div className="form-row">
+        <NumberField label="Keep requests for (days)" value={days} onChange={setDays} error={error('days')} />
+        <NumberField
+          label="At most (MB, 10 or more)"
+          value={megabytes}
+          onChange={setMegabytes}
+          error={error('maxMegabytes')}
+        />
+      </div>
     </FormSection>
   );
 }

@@ -10,7 +10,7 @@ import type { AuditLog } from '../../logs/auditLog.js';
 import { findCredential } from '../../auth/credentials.js';
 import { LEGACY_KEY_ID } from '../../auth/principal.js';
 import { authRefusal } from '../../auth/refusals.js';
-import { clientIpOf } from '../../http/clientIp.js';
+import { clientIpOf, isHttps } from '../../http/clientIp.js';
 import { renderLoginPage } from '../loginPage.js';
 import { safeNext } from '../safeNext.js';
 import { parseInput } from '../validate.js';
@@ -71,7 +71,7 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
     const record = keys.require(outcome.principal.keyId);
     const { token, claims } = tokens.sign('session', record.id, keyVersion(record), SESSION_TTL_SECONDS);
     audit.record({ action: 'login', actorKeyId: record.id, clientIp, target: record.id });
-    res.setHeader('set-cookie', sessionCookie(token, SESSION_TTL_SECONDS, req.secure));
+    res.setHeader('set-cookie', sessionCookie(token, SESSION_TTL_SECONDS, isHttps(req)));
     res.setHeader('cache-control', 'no-store');
     if (wantsJson) {
       res.json({
@@ -94,7 +94,7 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
       endSession(session);
       audit.record({ action: 'logout', actorKeyId: session.keyId, clientIp: clientIpOf(req), target: session.keyId });
     }
-    res.setHeader('set-cookie', clearedSessionCookie(req.secure));
+    res.setHeader('set-cookie', clearedSessionCookie(isHttps(req)));
     res.setHeader('cache-control', 'no-store');
     if (req.is('application/json') || req.accepts(['html', 'json']) === 'json') res.status(204).end();
     else res.redirect(303, '/gate/login');

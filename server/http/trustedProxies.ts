@@ -1,0 +1,81 @@
+import { BlockList, isIP } from 'node:net';
+import { z } from 'zod';
+
+/** `203.0.113.7`, `10.0.0.0/8`, `::1` or `fd00::/8`: one proxy address or a range of them. */
+export const trustedProxySchema = z
+  .string()
+  .trim()
+  .max(64)
+  .refine((entry) => parseEntry(entry) !== undefined, {
+    error: (issue) =>
+      `trustProxy entry ${JSON.stringify(issue.input)} is not an IP address or CIDR range such as 127.0.0.1 or 10.0.0.0/8`,
+  });
+
+interface Entry {
+  address: string;
+  family: 'ipv4' | 'ipv6';
+  prefix: number | undefined;
+}
+
+function parseEntry(entry: string): Entry | undefined {
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  const family = version === 4 ? 'ipv4' : 'ipv6';
+  if (slash === -1) return { address, family, prefix: undefined };
+  const bits = entry.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > (version === 4 ? 32 : 128)) return undefined;
+  return { address, family, prefix: Number(bits) };
+}
+
+/**
+ * The peers whose X-Forwarded-* and Forwarded headers the gate believes. The list is parsed once per settings
+ * change; a request costs one string comparison while it comes from the same peer as the one before (the usual case
+ * behind a proxy), otherwise one BlockList lookup. Empty means nobody is trusted, and costs nothing.
+ */
+export class TrustedProxies {
+  #list: BlockList | null = null;
+  #lastAddress = '';
+  #lastTrusted = false;
+
+  constructor(entries: readonly string[]) {
+    this.configure(entries);
+  }
+
+  configure(entries: readonly string[]): void {
+    let list: BlockList | null = null;
+    for (const text of entries) {
+      const entry = parseEntry(text.trim());
+      if (!entry) continue;
+      list ??= new BlockList();
+      if (entry.prefix === undefined) list.addAddress(entry.address, entry.family);
+      else list.addSubnet(entry.address, entry.prefix, entry.family);
+    }
+    this.#list = list;
+    this.#lastAddress = '';
+    this.#lastTrusted = false;
+  }
+
+  get enabled(): boolean {
+    return this.#list !== null;
+  }
+
+  /** True when the socket's remote address is a configured proxy. */
+  trustsPeer(address: string): boolean {
+    if (this.#list === null) return false;
+    if (address !== this.#lastAddress) {
+      this.#lastTrusted = this.trusts(address);
+      this.#lastAddress = address;
+    }
+    return this.#lastTrusted;
+  }
+
+  /** True when `address` (for instance an entry of X-Forwarded-For) is a configured proxy. */
+  trusts(address: string): boolean {
+    const list = this.#list;
+    if (list === null) return false;
+    const version = isIP(address);
+    return version !== 0 && list.check(address, version === 4 ? 'ipv4' : 'ipv6');
+  }
+}
