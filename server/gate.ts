@@ -19,6 +19,8 @@ import { createAuthorizeStep } from './policy/authorizeStep.js';
 import { createBodyStage } from './proxy/bodyStage.js';
 import { createIsolationStep } from './isolation/isolationStep.js';
 import { ComfyUsers } from './isolation/comfyUsers.js';
+import { createOwnSpaceAnswers } from './isolation/ownSpaceAnswers.js';
+import { TeammateSpaces } from './isolation/teammateSpaces.js';
 import { PromptOwners } from './isolation/promptOwners.js';
 import type { Exchange } from './proxy/pipeline.js';
 import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
@@ -207,7 +209,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       pauseGuard(pause),
       createOriginGuard(isLoopbackBind(config.host)),
       createAuthStep(authenticator, settings, keys),
-      createAuthorizeStep(settings, () => settings.current.isolation && comfyUsers.multiUser(Date.now()) === true),
+      createAuthorizeStep(settings),
       createLimitStep(limiter, settings),
       createIsolationStep(settings, owners, comfyUsers),
     ],
@@ -220,11 +222,17 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
     }),
-    forward: createForwarder({
+    forward: createOwnSpaceAnswers({
+      spaces: new TeammateSpaces(config.dataDir),
       upstream,
+      multiUser: () => comfyUsers.multiUser(Date.now()),
       timeoutMs: config.upstreamTimeoutMs,
-      onResponse: (exchange, status) => accountPrompts(exchange, status, limiter, tracker),
-      owners,
+      forward: createForwarder({
+        upstream,
+        timeoutMs: config.upstreamTimeoutMs,
+        onResponse: (exchange, status) => accountPrompts(exchange, status, limiter, tracker),
+        owners,
+      }),
     }),
     relay,
     admin,

@@ -330,17 +330,6 @@ export function classifyRoute(method: string, path: string, overrides: readonly 
   return subtreeClass(path) ?? patternClass(m, path) ?? (m === 'GET' ? 'read' : 'manage');
 }
 
-const SETTINGS_ITEM = /^\/settings\/[^/]+$/;
-
-/**
- * `POST /settings` and `POST /settings/{id}`: `manage` because without ComfyUI's --multi-user every
- * teammate shares one settings file. With it, and the caller's own ComfyUI user set by team
- * isolation, the write lands in their own file (see authorizeStep.ts).
- */
-export function isSettingsWrite(method: string, path: string): boolean {
-  return method === 'POST' && (path === '/settings' || SETTINGS_ITEM.test(path));
-}
-
 /**
  * POST /queue and POST /history are `generate`, except that `{"clear": true}` wipes everyone's
  * entries and needs `manage`: the proxy reads the body of these two to decide.
