@@ -204,6 +204,21 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
   });
+  const ownSpace = createOwnSpaceAnswers({
+    spaces: new TeammateSpaces(config.dataDir),
+    upstream,
+    multiUser: () => comfyUsers.multiUser(Date.now()),
+    timeoutMs: config.upstreamTimeoutMs,
+    forward: createForwarder({
+      upstream,
+      timeoutMs: config.upstreamTimeoutMs,
+      onResponse: (exchange, status) => {
+        accountPrompts(exchange, status, limiter, tracker);
+        ownSpace.onResponse(exchange, status);
+      },
+      owners,
+    }),
+  });
   const server = createGateServer({
     steps: [
       pauseGuard(pause),
@@ -222,18 +237,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
     }),
-    forward: createOwnSpaceAnswers({
-      spaces: new TeammateSpaces(config.dataDir),
-      upstream,
-      multiUser: () => comfyUsers.multiUser(Date.now()),
-      timeoutMs: config.upstreamTimeoutMs,
-      forward: createForwarder({
-        upstream,
-        timeoutMs: config.upstreamTimeoutMs,
-        onResponse: (exchange, status) => accountPrompts(exchange, status, limiter, tracker),
-        owners,
-      }),
-    }),
+    forward: ownSpace.forward,
     relay,
     admin,
     observe,

@@ -32,10 +32,30 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * change every teammate's UI, and the gate refused it. Instead the gate answers an isolated
  * caller's `POST /settings`, `POST /settings/{id}` and per-user file writes itself, into their own
  * space (teammateSpaces.ts), and shows them ComfyUI's shared settings and files with their own on
- * top. Under `--multi-user` ComfyUI keeps each key's user apart already and everything is forwarded.
+ * top. Saved workflows stay in ComfyUI's shared folder, where a teammate may replace, move or delete
+ * only those they saved. Under `--multi-user` ComfyUI keeps each key's user apart already and
+ * everything is forwarded.
  */
-export function createOwnSpaceAnswers({ spaces, upstream, multiUser, timeoutMs, forward }: OwnSpaceAnswerDeps) {
-  return function forwardOrAnswer(exchange: Exchange, res: ServerResponse): void {
+export function createOwnSpaceAnswers({ spaces, upstream, multiUser, timeoutMs, forward }: OwnSpaceAnswerDeps): {
+  forward: (exchange: Exchange, res: ServerResponse) => void;
+  onResponse: (exchange: Exchange, statusCode: number) => void;
+} {
+  const outcomes = new WeakMap<Exchange, { status: number; change: (space: TeammateSpace) => void }>();
+  return { forward: forwardOrAnswer, onResponse };
+
+  /**
+   * ComfyUI's status for a forwarded request, before its answer reaches the client: a workflow saved,
+   * moved or deleted is recorded (queued) first, so the caller's next request already sees it.
+   */
+  function onResponse(exchange: Exchange, statusCode: number): void {
+    if (exchange.ownSpace === null) return;
+    const outcome = outcomes.get(exchange);
+    if (outcome === undefined || outcome.status !== statusCode) return;
+    // The file is saved either way; a record that cannot be written only keeps the caller from replacing it later.
+    spaces.update(exchange.isolatedAs!, outcome.change).catch(() => undefined);
+  }
+
+  function forwardOrAnswer(exchange: Exchange, res: ServerResponse): void {
     const route = exchange.ownSpace;
     if (route === null) return forward(exchange, res);
     const shared = multiUser();
@@ -99,7 +119,36 @@ export function createOwnSpaceAnswers({ spaces, upstream, multiUser, timeoutMs, 
         }
         case 'write_file':
           return writeFile(exchange, res, name);
+        case 'write_workflow': {
+          // Saving anew never replaces a file someone else saved: ComfyUI answers 409 for an existing one.
+          if (!(await owns(name))) exchange.req.url = withOverwriteOff(exchange.req.url ?? '/');
+          afterSuccess(200, (space) => claim(space, name));
+          return forward(exchange, res);
+        }
+        case 'delete_workflow': {
+          if (!(await owns(name))) throw notYours(name);
+          afterSuccess(204, (space) => release(space, name));
+          return forward(exchange, res);
+        }
+        case 'move_workflow': {
+          if (!(await owns(name))) throw notYours(name);
+          if (!(await owns(route!.dest))) exchange.req.url = withOverwriteOff(exchange.req.url ?? '/');
+          afterSuccess(200, (space) => {
+            release(space, name);
+            claim(space, route!.dest);
+          });
+          return forward(exchange, res);
+        }
       }
+    }
+
+    async function owns(file: string): Promise<boolean> {
+      return (await spaces.get(subject)).workflows.includes(file);
+    }
+
+    /** What to record of the caller's workflows once ComfyUI answers `status` (see onResponse). */
+    function afterSuccess(status: number, change: (space: TeammateSpace) => void): void {
+      outcomes.set(exchange, { status, change });
     }
 
     /** As ComfyUI's `POST /userdata/{file}`: `overwrite` (default true), `full_info`, 409 on an existing file. */
@@ -133,7 +182,37 @@ export function createOwnSpaceAnswers({ spaces, upstream, multiUser, timeoutMs, 
       const info = { path: name, size: body.length, modified: seconds, created: seconds };
       return sendJson(exchange, res, fullInfo ? info : name);
     }
-  };
+  }
+}
+
+function claim(space: TeammateSpace, file: string): void {
+  if (!space.workflows.includes(file)) space.workflows.push(file);
+}
+
+function release(space: TeammateSpace, file: string): void {
+  space.workflows = space.workflows.filter((own) => own !== file);
+}
+
+function notYours(file: string): GateError {
+  return new GateError(
+    'forbidden',
+    `${file} was not saved with your key; without ComfyUI's --multi-user teammates share saved workflows, and you may change only your own (save a copy under another name)`
+  );
+}
+
+/** The request target with `overwrite=false` in place of any `overwrite` the client sent. */
+function withOverwriteOff(url: string): string {
+  const at = url.indexOf('?');
+  const path = at === -1 ? url : url.slice(0, at);
+  const kept =
+    at === -1
+      ? []
+      : url
+          .slice(at + 1)
+          .split('&')
+          .filter((part) => part !== '' && !/^overwrite(=|$)/.test(part));
+  kept.push('overwrite=false');
+  return `${path}?${kept.join('&')}`;
 }
 
 function refuse(exchange: Exchange, res: ServerResponse, error: GateError): void {

@@ -31,6 +31,8 @@ const spaceSchema = z
       z.string().refine((name) => PER_USER_FILES.has(name)),
       z.string()
     ),
+    /** Workflows this teammate saved into ComfyUI's shared folder: the only ones they may replace, move or delete. */
+    workflows: z.array(z.string().min(1)).default([]),
   })
   .strict();
 
@@ -50,9 +52,10 @@ export class SpaceFullError extends Error {
 /**
  * Each teammate's own ComfyUI settings and per-user files, kept by the gate when ComfyUI runs
  * without `--multi-user` (everyone is ComfyUI's one `default` user then): what a teammate changes
- * sits on top of ComfyUI's shared files for them alone. One JSON file per key in
- * `<data dir>/teammates/`, 0600, replaced atomically before the write is answered. Only this
- * process writes them, so each key's writes are queued and its document is cached after the first read.
+ * sits on top of ComfyUI's shared files for them alone. It also lists the shared workflows they
+ * saved. One JSON file per key in `<data dir>/teammates/`, 0600, replaced atomically before the
+ * write is answered. Only this process writes them, so each key's writes are queued and its
+ * document is cached after the first read.
  */
 export class TeammateSpaces {
   readonly #dir: string;
@@ -63,17 +66,11 @@ export class TeammateSpaces {
     this.#dir = join(dataDir, 'teammates');
   }
 
-  /** The space of a limits subject (key id or `anon:<ip>`); empty when it never wrote anything. */
+  /** The space of a limits subject (key id or `anon:<ip>`), with every change asked for so far; empty when none. */
   get(subject: string): Promise<TeammateSpace> {
     const tag = tagOf(subject);
-    let space = this.#cache.get(tag);
-    if (!space) {
-      space = this.#read(tag);
-      // A failed read (a disk error) is tried again by the next request rather than remembered.
-      space.catch(() => this.#cache.delete(tag));
-      this.#cache.set(tag, space);
-    }
-    return space;
+    const writing = this.#writes.get(tag);
+    return writing ? writing.then(() => this.#load(tag)) : this.#load(tag);
   }
 
   /** Applies `change` to the subject's space and writes it; rejects with SpaceFullError when too big. */
@@ -81,7 +78,7 @@ export class TeammateSpaces {
     const tag = tagOf(subject);
     const previous = this.#writes.get(tag) ?? Promise.resolve();
     const write = previous.then(async () => {
-      const current = await this.get(subject);
+      const current = await this.#load(tag);
       const draft = spaceSchema.parse(structuredClone(current));
       change(draft);
       const text = JSON.stringify(spaceSchema.parse(draft));
@@ -98,6 +95,17 @@ export class TeammateSpaces {
     return write;
   }
 
+  #load(tag: string): Promise<TeammateSpace> {
+    let space = this.#cache.get(tag);
+    if (!space) {
+      space = this.#read(tag);
+      // A failed read (a disk error) is tried again by the next request rather than remembered.
+      space.catch(() => this.#cache.delete(tag));
+      this.#cache.set(tag, space);
+    }
+    return space;
+  }
+
   #file(tag: string): string {
     if (!SAFE_TAG.test(tag)) throw new Error(`no teammate space for ${tag}`);
     return join(this.#dir, `${tag}.json`);
@@ -108,7 +116,7 @@ export class TeammateSpaces {
     try {
       text = await readFile(this.#file(tag), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { settings: {}, files: {} };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { settings: {}, files: {}, workflows: [] };
       throw error;
     }
     const parsed = spaceSchema.safeParse(JSON.parse(text));

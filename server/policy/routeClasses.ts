@@ -161,6 +161,16 @@ function unquote(text: string): string {
   });
 }
 
+/** The file a `{file}` parameter of the userdata routes names, as ComfyUI's user manager reads it. */
+export function userdataFileOf(param: string): string {
+  let file = param;
+  if (file.includes('%')) {
+    file = file.replace(ENCODED, (escape) => (escape[2] === '5' ? '%' : '/'));
+    if (file.includes('%')) file = unquote(file);
+  }
+  return file;
+}
+
 /**
  * The class of a write to one userdata file, read the way ComfyUI will: aiohttp decodes `%2F` and
  * `%25` into the parameter, the user manager unquotes once more if a `%` is left, and on Windows `\`
@@ -169,11 +179,7 @@ function unquote(text: string): string {
  * resolve elsewhere (dot or empty segments, 8.3 short names, NUL).
  */
 function userdataFileClass(param: string): RouteClass {
-  let file = param;
-  if (file.includes('%')) {
-    file = file.replace(ENCODED, (escape) => (escape[2] === '5' ? '%' : '/'));
-    if (file.includes('%')) file = unquote(file);
-  }
+  const file = userdataFileOf(param);
   const parts = file.replaceAll('\\', '/').split('/');
   const head = parts[0]!;
   const folded = head.toLowerCase();

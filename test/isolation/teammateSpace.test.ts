@@ -4,6 +4,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gateConfigSchema } from '../../server/config/schema.js';
+import { startGate } from '../../server/gate.js';
 import { TeammateSpaces } from '../../server/isolation/teammateSpaces.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import {
@@ -157,6 +159,77 @@ describe("each teammate's node templates", () => {
     const again = await as('cleo', '/api/userdata/comfy.templates.json?overwrite=false', { body: '[]' });
     expect(again.status).toBe(409);
     expect(again.text).toBe('File already exists');
+  });
+});
+
+describe('saved workflows, which teammates share without --multi-user', () => {
+  const save = (who: string, file: string, body: string, overwrite: boolean) =>
+    as(who, `/api/userdata/workflows%2F${file}?overwrite=${overwrite}&full_info=true`, { body });
+  const inComfy = async (file: string) => (await call(`${fake.url}/api/userdata/workflows%2F${file}`)).text;
+
+  it('lets a creator save, re-save, rename and delete their own, which teammates see', async () => {
+    expect((await save('alice', 'portrait.json', '{"v":1}', false)).status).toBe(200);
+    expect((await save('alice', 'portrait.json', '{"v":2}', true)).status).toBe(200);
+    expect(await inComfy('portrait.json')).toBe('{"v":2}');
+    const listed = await as<string[]>('bob', '/api/userdata?dir=workflows');
+    expect(listed.body).toContain('portrait.json');
+    const moved = await as('alice', '/api/userdata/workflows%2Fportrait.json/move/workflows%2Fportrait%202.json', {
+      method: 'POST',
+    });
+    expect(moved.status).toBe(200);
+    expect((await save('alice', 'portrait 2.json', '{"v":3}', true)).status).toBe(200);
+    expect((await as('alice', '/api/userdata/workflows%2Fportrait%202.json', { method: 'DELETE' })).status).toBe(204);
+    expect((await as<string[]>('alice', '/api/userdata?dir=workflows')).body).not.toContain('portrait 2.json');
+  });
+
+  it("never lets a creator replace, move or delete a teammate's or the operator's workflow", async () => {
+    expect((await save('alice', 'alices.json', '{"by":"alice"}', false)).status).toBe(200);
+    expect((await save('olga', 'operators.json', '{"by":"olga"}', true)).status).toBe(200);
+    for (const file of ['alices.json', 'operators.json']) {
+      const replaced = await save('bob', file, '{"by":"bob"}', true);
+      expect(replaced.status).toBe(409);
+      expect(replaced.text).toBe('File already exists');
+      const deleted = await as<ErrorAnswer>('bob', `/api/userdata/workflows%2F${file}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(403);
+      expect(deleted.body.error.message).toMatch(/--multi-user/);
+      const moved = await as('bob', `/api/userdata/workflows%2F${file}/move/workflows%2Fmine.json`, { method: 'POST' });
+      expect(moved.status).toBe(403);
+    }
+    const onto = await as('bob', '/api/userdata/workflows%2Fbobs.json?overwrite=false', { body: '{}' });
+    expect(onto.status).toBe(200);
+    const over = await as('bob', '/api/userdata/workflows%2Fbobs.json/move/workflows%2Falices.json?overwrite=true', {
+      method: 'POST',
+    });
+    expect(over.status).toBe(409);
+    expect(await inComfy('alices.json')).toBe('{"by":"alice"}');
+    expect(await inComfy('operators.json')).toBe('{"by":"olga"}');
+    // The operator is not isolated and changes any of them.
+    expect((await save('olga', 'alices.json', '{"by":"olga"}', true)).status).toBe(200);
+  });
+
+  it('remembers whose workflow is whose across a restart of the gate', async () => {
+    expect((await save('cleo', 'kept.json', '{"v":1}', false)).status).toBe(200);
+    const again = await startGate({
+      config: gateConfigSchema.parse({
+        host: '127.0.0.1',
+        port: 0,
+        logLevel: 'silent',
+        upstream: fake.url,
+        dataDir: gate.dataDir,
+      }),
+    });
+    try {
+      const resave = (who: string) =>
+        call(`${again.url}/api/userdata/workflows%2Fkept.json?overwrite=true`, {
+          headers: { 'x-api-key': keys[who]!.key },
+          body: `{"by":"${who}"}`,
+        });
+      expect((await resave('cleo')).status).toBe(200);
+      expect((await resave('bob')).status).toBe(409);
+      expect(await inComfy('kept.json')).toBe('{"by":"cleo"}');
+    } finally {
+      await again.stop();
+    }
   });
 });
 
