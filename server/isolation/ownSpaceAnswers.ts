@@ -4,7 +4,9 @@ import { isJsonObject } from '../proxy/jsonMembers.js';
 import { classifyUpstreamError } from '../proxy/httpForward.js';
 import type { Exchange } from '../proxy/pipeline.js';
 import type { Upstream } from '../proxy/upstream.js';
+import type { OwnSpaceRoute } from './ownSpaceRoutes.js';
 import {
+  MAX_SETTING_ID,
   MAX_SPACE_BYTES,
   SpaceFullError,
   settingIdSchema,
@@ -27,6 +29,12 @@ export interface OwnSpaceAnswerDeps {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Where a forwarded own-space request leads: what to record once ComfyUI answers `status`. */
+interface Outcome {
+  status: number;
+  change: (space: TeammateSpace) => void;
+}
+
 /**
  * ComfyUI without `--multi-user` has one user for everyone, so a teammate's settings change would
  * change every teammate's UI, and the gate refused it. Instead the gate answers an isolated
@@ -36,153 +44,141 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * only those they saved. Under `--multi-user` ComfyUI keeps each key's user apart already and
  * everything is forwarded.
  */
-export function createOwnSpaceAnswers({ spaces, upstream, multiUser, timeoutMs, forward }: OwnSpaceAnswerDeps): {
+export function createOwnSpaceAnswers(deps: OwnSpaceAnswerDeps): {
   forward: (exchange: Exchange, res: ServerResponse) => void;
   onResponse: (exchange: Exchange, statusCode: number) => void;
 } {
-  const outcomes = new WeakMap<Exchange, { status: number; change: (space: TeammateSpace) => void }>();
-  return { forward: forwardOrAnswer, onResponse };
-
-  /**
-   * ComfyUI's status for a forwarded request, before its answer reaches the client: a workflow saved,
-   * moved or deleted is recorded (queued) first, so the caller's next request already sees it.
-   */
-  function onResponse(exchange: Exchange, statusCode: number): void {
-    if (exchange.ownSpace === null) return;
-    const outcome = outcomes.get(exchange);
-    if (outcome === undefined || outcome.status !== statusCode) return;
-    // The file is saved either way; a record that cannot be written only keeps the caller from replacing it later.
-    spaces.update(exchange.isolatedAs!, outcome.change).catch(() => undefined);
-  }
-
-  function forwardOrAnswer(exchange: Exchange, res: ServerResponse): void {
-    const route = exchange.ownSpace;
-    if (route === null) return forward(exchange, res);
-    const shared = multiUser();
-    if (shared === true) return forward(exchange, res);
-    if (shared === undefined) {
-      // Where the write belongs depends on how ComfyUI runs; it cannot be asked right now.
-      return refuse(
-        exchange,
-        res,
-        new GateError('upstream_unreachable', `ComfyUI is not reachable at ${upstream.url}`)
-      );
-    }
-    const subject = exchange.isolatedAs!;
-    answer(exchange, res).catch((error: unknown) => {
-      if (error instanceof SpaceFullError)
-        return refuse(exchange, res, new GateError('payload_too_large', error.message));
-      if (error instanceof GateError) return refuse(exchange, res, error);
-      refuse(exchange, res, new GateError('internal', 'The gate could not read or save your own ComfyUI settings'));
-    });
-
-    async function answer(exchange: Exchange, res: ServerResponse): Promise<void> {
-      const { kind, name } = route!;
-      switch (kind) {
-        case 'read_settings': {
-          const own = (await spaces.get(subject)).settings;
-          if (Object.keys(own).length === 0) return forward(exchange, res);
-          const merged = { ...(await comfySettings(upstream, timeoutMs, exchange)), ...own };
-          return sendJson(exchange, res, merged);
-        }
-        case 'read_setting': {
-          const own = (await spaces.get(subject)).settings;
-          if (!Object.hasOwn(own, name)) return forward(exchange, res);
-          return sendJson(exchange, res, own[name]!);
-        }
-        case 'read_file': {
-          const text = (await spaces.get(subject)).files[name];
-          if (text === undefined) return forward(exchange, res);
-          return send(exchange, res, 200, fileHeaders(name), Buffer.from(text, 'utf8'));
-        }
-        case 'write_setting': {
-          const id = settingIdSchema.safeParse(name);
-          if (!id.success) throw new GateError('bad_request', 'A setting id is 1 to 256 characters long');
-          const value = parseJson(await readBody(exchange.req), 'The setting’s value is not JSON');
-          await spaces.update(subject, (space) => {
-            space.settings[id.data] = value;
-          });
-          return send(exchange, res, 200, {}, null);
-        }
-        case 'write_settings': {
-          const patch = settingsPatchSchema.safeParse(
-            parseJson(await readBody(exchange.req), 'The settings are not JSON')
-          );
-          if (!patch.success) {
-            throw new GateError(
-              'bad_request',
-              'POST /settings takes a JSON object of setting ids (1 to 256 characters)'
-            );
-          }
-          await spaces.update(subject, (space) => Object.assign(space.settings, patch.data));
-          return send(exchange, res, 200, {}, null);
-        }
-        case 'write_file':
-          return writeFile(exchange, res, name);
-        case 'write_workflow': {
-          // Saving anew never replaces a file someone else saved: ComfyUI answers 409 for an existing one.
-          if (!(await owns(name))) exchange.req.url = withOverwriteOff(exchange.req.url ?? '/');
-          afterSuccess(200, (space) => claim(space, name));
-          return forward(exchange, res);
-        }
-        case 'delete_workflow': {
-          if (!(await owns(name))) throw notYours(name);
-          afterSuccess(204, (space) => release(space, name));
-          return forward(exchange, res);
-        }
-        case 'move_workflow': {
-          if (!(await owns(name))) throw notYours(name);
-          if (!(await owns(route!.dest))) exchange.req.url = withOverwriteOff(exchange.req.url ?? '/');
-          afterSuccess(200, (space) => {
-            release(space, name);
-            claim(space, route!.dest);
-          });
-          return forward(exchange, res);
-        }
+  const { spaces, upstream, multiUser, forward } = deps;
+  const outcomes = new WeakMap<Exchange, Outcome>();
+  return {
+    forward(exchange, res) {
+      const route = exchange.ownSpace;
+      if (route === null) return forward(exchange, res);
+      const shared = multiUser();
+      if (shared === true) return forward(exchange, res);
+      if (shared === undefined) {
+        // Where the write belongs depends on how ComfyUI runs; it cannot be asked right now.
+        const unreachable = new GateError('upstream_unreachable', `ComfyUI is not reachable at ${upstream.url}`);
+        return refuse(exchange, res, unreachable);
       }
-    }
-
-    async function owns(file: string): Promise<boolean> {
-      return (await spaces.get(subject)).workflows.includes(file);
-    }
-
-    /** What to record of the caller's workflows once ComfyUI answers `status` (see onResponse). */
-    function afterSuccess(status: number, change: (space: TeammateSpace) => void): void {
-      outcomes.set(exchange, { status, change });
-    }
-
-    /** As ComfyUI's `POST /userdata/{file}`: `overwrite` (default true), `full_info`, 409 on an existing file. */
-    async function writeFile(exchange: Exchange, res: ServerResponse, name: string): Promise<void> {
-      const query = new URLSearchParams(queryOf(exchange.req.url ?? ''));
-      const overwrite = (query.get('overwrite') ?? 'true') !== 'false';
-      const fullInfo = (query.get('full_info') ?? 'false').toLowerCase() === 'true';
-      const body = await readBody(exchange.req);
-      let text: string;
-      try {
-        text = utf8.decode(body);
-      } catch {
-        throw new GateError('bad_request', `${name} must be UTF-8 text`);
-      }
-      let exists = false;
-      await spaces.update(subject, (space: TeammateSpace) => {
-        exists = Object.hasOwn(space.files, name);
-        if (exists && !overwrite) return;
-        space.files[name] = text;
+      answer(deps, exchange, res, route, outcomes).catch((error: unknown) => {
+        if (error instanceof SpaceFullError) error = new GateError('payload_too_large', error.message);
+        if (!(error instanceof GateError)) {
+          error = new GateError('internal', 'The gate could not read or save your own ComfyUI settings or workflows');
+        }
+        refuse(exchange, res, error as GateError);
       });
-      if (exists && !overwrite) {
-        return send(
-          exchange,
-          res,
-          409,
-          { 'content-type': 'text/plain; charset=utf-8' },
-          Buffer.from('File already exists')
+    },
+
+    /**
+     * ComfyUI's status for a forwarded request, before its answer reaches the client: a workflow saved,
+     * moved or deleted is recorded (queued) first, so the caller's next request already sees it.
+     */
+    onResponse(exchange, statusCode) {
+      if (exchange.ownSpace === null) return;
+      const outcome = outcomes.get(exchange);
+      if (outcome === undefined || outcome.status !== statusCode) return;
+      // The file is saved either way; a record that cannot be written only keeps the caller from replacing it later.
+      spaces.update(exchange.isolatedAs!, outcome.change).catch(() => undefined);
+    },
+  };
+}
+
+async function answer(
+  { spaces, upstream, timeoutMs, forward }: OwnSpaceAnswerDeps,
+  exchange: Exchange,
+  res: ServerResponse,
+  { kind, name, dest }: OwnSpaceRoute,
+  outcomes: WeakMap<Exchange, Outcome>
+): Promise<void> {
+  const subject = exchange.isolatedAs!;
+  const space = await spaces.get(subject);
+  switch (kind) {
+    case 'read_settings': {
+      if (Object.keys(space.settings).length === 0) return forward(exchange, res);
+      const merged = { ...(await comfySettings(upstream, timeoutMs, exchange)), ...space.settings };
+      return sendJson(exchange, res, merged);
+    }
+    case 'read_setting':
+      if (!Object.hasOwn(space.settings, name)) return forward(exchange, res);
+      return sendJson(exchange, res, space.settings[name]!);
+    case 'read_file': {
+      const text = space.files[name];
+      if (text === undefined) return forward(exchange, res);
+      return send(exchange, res, 200, fileHeaders(name), Buffer.from(text, 'utf8'));
+    }
+    case 'write_setting': {
+      const id = settingIdSchema.safeParse(name);
+      if (!id.success) throw new GateError('bad_request', `A setting id is 1 to ${MAX_SETTING_ID} characters long`);
+      const value = parseJson(await readBody(exchange.req), 'The setting’s value is not JSON');
+      await spaces.update(subject, (draft) => {
+        draft.settings[id.data] = value;
+      });
+      return send(exchange, res, 200, {}, null);
+    }
+    case 'write_settings': {
+      const patch = settingsPatchSchema.safeParse(parseJson(await readBody(exchange.req), 'The settings are not JSON'));
+      if (!patch.success) {
+        throw new GateError(
+          'bad_request',
+          `POST /settings takes a JSON object of setting ids (1 to ${MAX_SETTING_ID} characters)`
         );
       }
-      const seconds = Date.now() / 1000;
-      const info = { path: name, size: body.length, modified: seconds, created: seconds };
-      return sendJson(exchange, res, fullInfo ? info : name);
+      await spaces.update(subject, (draft) => Object.assign(draft.settings, patch.data));
+      return send(exchange, res, 200, {}, null);
     }
+    case 'write_file':
+      return writeFile(spaces, exchange, res, name);
+    case 'write_workflow':
+      // Saving anew never replaces a file someone else saved: ComfyUI answers 409 for an existing one.
+      if (!space.workflows.includes(name)) exchange.req.url = withOverwriteOff(exchange.req.url ?? '/');
+      outcomes.set(exchange, { status: 200, change: (draft) => claim(draft, name) });
+      return forward(exchange, res);
+    case 'delete_workflow':
+      if (!space.workflows.includes(name)) throw notYours(name);
+      outcomes.set(exchange, { status: 204, change: (draft) => release(draft, name) });
+      return forward(exchange, res);
+    case 'move_workflow':
+      if (!space.workflows.includes(name)) throw notYours(name);
+      if (!space.workflows.includes(dest)) exchange.req.url = withOverwriteOff(exchange.req.url ?? '/');
+      outcomes.set(exchange, {
+        status: 200,
+        change: (draft) => {
+          release(draft, name);
+          claim(draft, dest);
+        },
+      });
+      return forward(exchange, res);
   }
+}
+
+/** As ComfyUI's `POST /userdata/{file}`: `overwrite` (default true), `full_info`, 409 on an existing file. */
+async function writeFile(spaces: TeammateSpaces, exchange: Exchange, res: ServerResponse, name: string): Promise<void> {
+  const query = new URLSearchParams(queryOf(exchange.req.url ?? ''));
+  const overwrite = (query.get('overwrite') ?? 'true') !== 'false';
+  const fullInfo = (query.get('full_info') ?? 'false').toLowerCase() === 'true';
+  const body = await readBody(exchange.req);
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new GateError('bad_request', `${name} must be UTF-8 text`);
+  }
+  if (!overwrite && Object.hasOwn((await spaces.get(exchange.isolatedAs!)).files, name)) {
+    return send(
+      exchange,
+      res,
+      409,
+      { 'content-type': 'text/plain; charset=utf-8' },
+      Buffer.from('File already exists')
+    );
+  }
+  await spaces.update(exchange.isolatedAs!, (draft) => {
+    draft.files[name] = text;
+  });
+  const seconds = Date.now() / 1000;
+  const info = { path: name, size: body.length, modified: seconds, created: seconds };
+  return sendJson(exchange, res, fullInfo ? info : name);
 }
 
 function claim(space: TeammateSpace, file: string): void {

@@ -11,7 +11,7 @@ export const PER_USER_FILES: ReadonlySet<string> = new Set(['comfy.templates.jso
 
 /** One teammate's whole space on disk: the frontend's writes are small (settings, a templates file). */
 export const MAX_SPACE_BYTES = 4 * 1024 * 1024;
-const MAX_SETTING_ID = 256;
+export const MAX_SETTING_ID = 256;
 /** Anonymous callers (mode `optional`) share one space, as they share one ComfyUI user under --multi-user. */
 const ANONYMOUS_TAG = 'anonymous';
 const SAFE_TAG = /^(?:key_[0-9A-Za-z]+|anonymous)$/;
@@ -19,7 +19,12 @@ const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 const isWindows = process.platform === 'win32';
 
-export const settingIdSchema = z.string().min(1).max(MAX_SETTING_ID);
+export const settingIdSchema = z
+  .string()
+  .min(1)
+  .max(MAX_SETTING_ID)
+  // Assigned as a key, it would replace the settings object's prototype instead of naming a setting.
+  .refine((id) => id !== '__proto__', 'a setting id cannot be __proto__');
 const jsonValueSchema = z.json();
 /** `POST /settings`: ComfyUI merges a JSON object into the user's settings file. */
 export const settingsPatchSchema = z.record(settingIdSchema, jsonValueSchema);

@@ -126,6 +126,8 @@ describe("each teammate's settings", () => {
     const huge = await as<ErrorAnswer>('cleo', '/api/settings/Comfy.Huge', { json: 'x'.repeat(5 * 1024 * 1024) });
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe('payload_too_large');
+    const prototype = await as<ErrorAnswer>('cleo', '/api/settings/__proto__', { json: { polluted: true } });
+    expect(prototype.status).toBe(400);
     expect((await as('cleo', '/api/settings/Comfy.Sidebar.Size')).body).toBe('small');
   });
 
