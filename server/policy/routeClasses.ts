@@ -74,6 +74,8 @@ export const ROUTE_TABLE: readonly TableRow[] = [
   ['POST', '/users', 'manage'],
   ['GET', '/settings', 'read'],
   ['GET', '/settings/{id}', 'read'],
+  // Everyone's settings (one ComfyUI user); under team isolation a caller's own land in their own space
+  // and need only generate (authorizeStep.ts, ownSpaceAnswers.ts).
   ['POST', '/settings', 'manage'],
   ['POST', '/settings/{id}', 'manage'],
   ['GET', '/userdata', 'read'],
