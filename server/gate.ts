@@ -30,6 +30,8 @@ import { createAuthorizeStep } from './policy/authorizeStep.js';
 import { createBodyStage } from './proxy/bodyStage.js';
 import { createIsolationStep } from './isolation/isolationStep.js';
 import { ComfyUsers } from './isolation/comfyUsers.js';
+import { createOwnSpaceAnswers } from './isolation/ownSpaceAnswers.js';
+import { TeammateSpaces } from './isolation/teammateSpaces.js';
 import { PromptOwners } from './isolation/promptOwners.js';
 import type { Exchange } from './proxy/pipeline.js';
 import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
@@ -223,12 +225,27 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     dashboardDir,
   });
   const proxies = new TrustedProxies(settings.current.trustProxy);
+  const ownSpace = createOwnSpaceAnswers({
+    spaces: new TeammateSpaces(config.dataDir),
+    upstream,
+    multiUser: () => comfyUsers.multiUser(Date.now()),
+    timeoutMs: config.upstreamTimeoutMs,
+    forward: createForwarder({
+      upstream,
+      timeoutMs: config.upstreamTimeoutMs,
+      onResponse: (exchange, status) => {
+        accountPrompts(exchange, status, limiter, tracker);
+        ownSpace.onResponse(exchange, status);
+      },
+      owners,
+    }),
+  });
   const server = createGateServer({
     steps: [
       pauseGuard(pause),
       createOriginGuard(isLoopbackBind(config.host)),
       createAuthStep(authenticator, settings, keys),
-      createAuthorizeStep(settings, () => settings.current.isolation && comfyUsers.multiUser(Date.now()) === true),
+      createAuthorizeStep(settings),
       createLimitStep(limiter, settings),
       createIsolationStep(settings, owners, comfyUsers),
     ],
@@ -241,12 +258,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
     }),
-    forward: createForwarder({
-      upstream,
-      timeoutMs: config.upstreamTimeoutMs,
-      onResponse: (exchange, status) => accountPrompts(exchange, status, limiter, tracker),
-      owners,
-    }),
+    forward: ownSpace.forward,
     relay,
     admin,
     proxies,

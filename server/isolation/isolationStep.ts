@@ -3,6 +3,7 @@ import { hasScope } from '../policy/scopes.js';
 import type { Exchange, RequestStep } from '../proxy/pipeline.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { ComfyUsers } from './comfyUsers.js';
+import { ownSpaceRoute } from './ownSpaceRoutes.js';
 import type { PromptOwners } from './promptOwners.js';
 
 const JOB_PATH = /^\/jobs\/([^/]+)$/;
@@ -12,7 +13,8 @@ const JOB_CANCEL_PATH = /^\/jobs\/([^/]+)\/cancel$/;
  * Team isolation (DESIGN "Sharing safely"): a caller without the manage scope sees and touches only
  * their own prompts. This step marks such a caller and the answers and bodies the gate must look
  * at for them; operators and admins pass untouched. Runs after the limit step, which names the subject.
- * Under ComfyUI's `--multi-user`, an isolated caller's `Comfy-User` is their key's own ComfyUI user.
+ * Under ComfyUI's `--multi-user`, an isolated caller's `Comfy-User` is their key's own ComfyUI user;
+ * without it, their settings and per-user files are kept apart by the gate (ownSpaceAnswers.ts).
  */
 export function createIsolationStep(settings: SettingsStore, owners: PromptOwners, users: ComfyUsers): RequestStep {
   return function isolate(exchange: Exchange): GateError | undefined {
@@ -25,10 +27,13 @@ export function createIsolationStep(settings: SettingsStore, owners: PromptOwner
     if (hasScope(role, principal ? principal.scopes : null, 'manage')) return undefined;
     exchange.isolatedAs = subject;
     const method = exchange.req.method;
-    // ComfyUI reads no user from a WebSocket handshake.
-    if (exchange.req.headers.upgrade === undefined) useOwnComfyUser(exchange, subject, users);
-
     const path = exchange.path;
+    // ComfyUI reads no user from a WebSocket handshake.
+    if (exchange.req.headers.upgrade === undefined) {
+      useOwnComfyUser(exchange, subject, users);
+      exchange.ownSpace = ownSpaceRoute(method, path);
+    }
+
     if (method === 'GET') {
       if (path === '/queue') exchange.isolatedView = 'queue';
       else if (path === '/users') exchange.isolatedView = 'users';

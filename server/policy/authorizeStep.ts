@@ -2,16 +2,18 @@ import { GateError } from '../errors.js';
 import { normalizePath } from '../proxy/normalizePath.js';
 import type { Exchange, RequestStep } from '../proxy/pipeline.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
-import { classifyRoute, isSettingsWrite, needsManageForBody } from './routeClasses.js';
+import { isPerUserWrite } from '../isolation/ownSpaceRoutes.js';
+import { classifyRoute, needsManageForBody } from './routeClasses.js';
 import { forbiddenScopeMessage, hasScope } from './scopes.js';
 
 /**
  * Decides on the path ComfyUI's router will see (normalized), never on the raw one, and refuses
  * shapes it would have to guess about. Mode `off` classifies only, for usage and logs.
- * `ownComfyUsers` tells whether isolated callers have ComfyUI users of their own (--multi-user with
- * team isolation on): their settings writes are then theirs alone and need only `generate`.
+ * Under team isolation a caller's writes of settings and per-user files land in their own space
+ * (their own ComfyUI user under --multi-user, else the gate's copy for their key, see
+ * ownSpaceAnswers.ts), never in what teammates share: they need only `generate` then.
  */
-export function createAuthorizeStep(settings: SettingsStore, ownComfyUsers: () => boolean): RequestStep {
+export function createAuthorizeStep(settings: SettingsStore): RequestStep {
   return function authorize(exchange: Exchange): GateError | undefined {
     const req = exchange.req;
     const normalized = normalizePath(req.url ?? '/');
@@ -19,7 +21,7 @@ export function createAuthorizeStep(settings: SettingsStore, ownComfyUsers: () =
     const method = req.method ?? 'GET';
     const path = normalized.path;
     exchange.path = path;
-    const { mode, routeOverrides, anonymous } = settings.current;
+    const { mode, routeOverrides, anonymous, isolation } = settings.current;
     let routeClass = classifyRoute(method, path, routeOverrides);
     exchange.routeClass = routeClass;
     if (mode === 'off') return undefined;
@@ -31,9 +33,9 @@ export function createAuthorizeStep(settings: SettingsStore, ownComfyUsers: () =
     const scopes = principal ? principal.scopes : null;
     if (
       routeClass === 'manage' &&
-      isSettingsWrite(method, path) &&
+      isolation &&
+      isPerUserWrite(method, path) &&
       !hasScope(role, scopes, 'manage') &&
-      ownComfyUsers() &&
       // An operator's own entry for the route stands.
       (routeOverrides.length === 0 || classifyRoute(method, path) === routeClass)
     ) {

@@ -74,6 +74,8 @@ export const ROUTE_TABLE: readonly TableRow[] = [
   ['POST', '/users', 'manage'],
   ['GET', '/settings', 'read'],
   ['GET', '/settings/{id}', 'read'],
+  // Everyone's settings (one ComfyUI user); under team isolation a caller's own land in their own space
+  // and need only generate (authorizeStep.ts, ownSpaceAnswers.ts).
   ['POST', '/settings', 'manage'],
   ['POST', '/settings/{id}', 'manage'],
   ['GET', '/userdata', 'read'],
@@ -161,6 +163,16 @@ function unquote(text: string): string {
   });
 }
 
+/** The file a `{file}` parameter of the userdata routes names, as ComfyUI's user manager reads it. */
+export function userdataFileOf(param: string): string {
+  let file = param;
+  if (file.includes('%')) {
+    file = file.replace(ENCODED, (escape) => (escape[2] === '5' ? '%' : '/'));
+    if (file.includes('%')) file = unquote(file);
+  }
+  return file;
+}
+
 /**
  * The class of a write to one userdata file, read the way ComfyUI will: aiohttp decodes `%2F` and
  * `%25` into the parameter, the user manager unquotes once more if a `%` is left, and on Windows `\`
@@ -169,11 +181,7 @@ function unquote(text: string): string {
  * resolve elsewhere (dot or empty segments, 8.3 short names, NUL).
  */
 function userdataFileClass(param: string): RouteClass {
-  let file = param;
-  if (file.includes('%')) {
-    file = file.replace(ENCODED, (escape) => (escape[2] === '5' ? '%' : '/'));
-    if (file.includes('%')) file = unquote(file);
-  }
+  const file = userdataFileOf(param);
   const parts = file.replaceAll('\\', '/').split('/');
   const head = parts[0]!;
   const folded = head.toLowerCase();
@@ -328,17 +336,6 @@ export function classifyRoute(method: string, path: string, overrides: readonly 
   const exact = exactRoutes.get(path)?.get(m);
   if (exact !== undefined) return resolveClass(exact, NO_PARAMS);
   return subtreeClass(path) ?? patternClass(m, path) ?? (m === 'GET' ? 'read' : 'manage');
-}
-
-const SETTINGS_ITEM = /^\/settings\/[^/]+$/;
-
-/**
- * `POST /settings` and `POST /settings/{id}`: `manage` because without ComfyUI's --multi-user every
- * teammate shares one settings file. With it, and the caller's own ComfyUI user set by team
- * isolation, the write lands in their own file (see authorizeStep.ts).
- */
-export function isSettingsWrite(method: string, path: string): boolean {
-  return method === 'POST' && (path === '/settings' || SETTINGS_ITEM.test(path));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
+import type { OwnSpaceRoute } from '../isolation/ownSpaceRoutes.js';
 import type { IsolatedView } from '../isolation/responseFilters.js';
 import type { RouteClass } from '../policy/routeClasses.js';
 
@@ -25,6 +26,8 @@ export class Exchange {
   isolatedAs: string | null = null;
   /** The ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
   isolatedView: IsolatedView | null = null;
+  /** An isolated caller's own settings or per-user file, answered from their own space (ownSpaceAnswers.ts). */
+  ownSpace: OwnSpaceRoute | null = null;
   /** The ComfyUI user (`Comfy-User`) the gate sends for this caller under `--multi-user`, or null. */
   comfyUser: string | null = null;
   /** Work a step started that must finish before forwarding (creating the caller's ComfyUI user). */

@@ -284,6 +284,9 @@ describe('the dashboard in a real browser', () => {
     expect(await isolation()).toBe(true);
     expect(await toggle.isChecked()).toBe(true);
     expect(await section.innerText()).toContain('Applies only while protection is Optional or Required.');
+    expect(await section.innerText()).toContain(
+      'Without ComfyUI’s --multi-user, teammates share saved workflows (each may change only their own; the gate keeps each one’s settings apart); start ComfyUI with --multi-user to give each their own workflows.'
+    );
     expect(await saveButton.isDisabled()).toBe(true);
     await harness.shot(page, 'settings-isolation', true);
 

@@ -1,9 +1,12 @@
 // ComfyUI's --multi-user behind the gate: each isolated key gets its own ComfyUI user, whatever
 // Comfy-User the client sends, so settings and saved workflows are each teammate's own.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComfyUsers } from '../../server/isolation/comfyUsers.js';
 import { Upstream } from '../../server/proxy/upstream.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { CURRENT_FRONTEND_FIRST_VISIT, replayVisit, signIn, unexpectedAnswers } from '../helpers/frontendVisit.js';
 import { call } from '../helpers/http.js';
 import { startTestGate, type TestGate } from '../helpers/testGate.js';
 
@@ -90,6 +93,21 @@ describe('Comfy-User from the key', () => {
     });
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('forbidden_scope');
+  });
+
+  it("replays a creator's first visit of the current frontend into their own ComfyUI user, nothing refused", async () => {
+    const answers = await replayVisit(
+      gate.url,
+      await signIn(gate.url, keys['alice']!.key),
+      CURRENT_FRONTEND_FIRST_VISIT
+    );
+    expect(unexpectedAnswers(answers)).toEqual([]);
+    const alicesUser = Object.keys((await as<UsersAnswer>('alice', '/api/users')).body.users)[0]!;
+    const own = (path: string) => call(`${fake.url}${path}`, { headers: { 'comfy-user': alicesUser } });
+    expect((await own('/api/settings/Comfy.TutorialCompleted')).body).toBe(true);
+    expect((await own('/api/userdata/comfy.templates.json')).text).toContain('my group');
+    // ComfyUI keeps it: the gate stores nothing of its own under --multi-user.
+    expect(existsSync(join(gate.dataDir, 'teammates'))).toBe(false);
   });
 
   it('keeps saved workflows apart', async () => {

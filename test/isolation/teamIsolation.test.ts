@@ -241,10 +241,10 @@ describe('history', () => {
 });
 
 describe('settings writes', () => {
-  it('stay the manage class without --multi-user, where every teammate shares one settings file', async () => {
-    const refused = await as<ErrorAnswer>(alice, '/api/settings', { 'Comfy.ColorPalette': 'light' });
-    expect(refused.status).toBe(403);
-    expect(refused.body.error.code).toBe('forbidden_scope');
+  it("land in the creator's own space without --multi-user, never in the settings file every teammate shares", async () => {
+    expect((await as(alice, '/api/settings', { 'Comfy.ColorPalette': 'light' })).status).toBe(200);
+    expect((await call(`${fake.url}/api/settings`)).body).not.toHaveProperty('Comfy.ColorPalette');
+    expect((await as(bob, '/api/settings/Comfy.ColorPalette')).body).toBeNull();
   });
 });
 

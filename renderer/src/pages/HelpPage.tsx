@@ -355,8 +355,14 @@ const SECTIONS: Section[] = [
           </li>
           <li>
             When ComfyUI runs with <code>--multi-user</code>, {admin ? 'each key gets its own' : 'you get your own'}{' '}
-            ComfyUI user (settings and saved workflows), whatever user the browser picks; creators may then save their
-            own settings.
+            ComfyUI user (settings and saved workflows), whatever user the browser picks.
+          </li>
+          <li>
+            Without it, the gate keeps {admin ? 'each creator’s' : 'your'} ComfyUI settings and node templates apart, on
+            top of ComfyUI’s shared ones. Saved workflows are shared: {admin ? 'teammates' : 'you'} see and open
+            everyone’s, but replace, rename or delete only {admin ? 'their own' : 'your own'}; saving over someone
+            else’s answers “File already exists”, so save a copy under another name.
+            {admin ? ' Start ComfyUI with --multi-user to give each teammate their own workflows.' : ''}
           </li>
         </ul>
         {admin ? (

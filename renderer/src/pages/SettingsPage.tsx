@@ -320,7 +320,9 @@ function IsolationSection({ settings, save }: { settings: RuntimeSettings; save:
             type="checkbox"
             checked={isolation}
             style={{ accentColor: 'var(--accent)' }}
-            aria-describedby={[`${id}-hint`, `${id}-modes`, error ? `${id}-error` : ''].filter(Boolean).join(' ')}
+            aria-describedby={[`${id}-hint`, `${id}-space`, `${id}-modes`, error ? `${id}-error` : '']
+              .filter(Boolean)
+              .join(' ')}
             aria-invalid={error ? true : undefined}
             onChange={(event) => setIsolation(event.target.checked)}
           />{' '}
@@ -328,8 +330,12 @@ function IsolationSection({ settings, save }: { settings: RuntimeSettings; save:
         </label>
         <p id={`${id}-hint`} className="field-hint">
           Viewers, creators, guests and anonymous callers see and touch only their own prompts (queue, history, live
-          previews, interrupt) and no server paths; operators and admins see everything. With ComfyUI’s{' '}
-          <code>--multi-user</code>, each key also gets its own ComfyUI user for settings and saved workflows.
+          previews, interrupt) and no server paths; operators and admins see everything.
+        </p>
+        <p id={`${id}-space`} className="field-hint">
+          Without ComfyUI’s <code>--multi-user</code>, teammates share saved workflows (each may change only their own;
+          the gate keeps each one’s settings apart); start ComfyUI with <code>--multi-user</code> to give each their own
+          workflows.
         </p>
         <p id={`${id}-modes`} className="field-hint">
           Applies only while protection is {optional.label} or {required.label}.
