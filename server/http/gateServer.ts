@@ -9,6 +9,7 @@ import { upstreamUpgradeHeaders } from '../proxy/forwardHeaders.js';
 import { Exchange, runSteps, type RequestStep } from '../proxy/pipeline.js';
 import type { WsRelay } from '../ws/wsRelay.js';
 import { clientIpOf } from './clientIp.js';
+import { sendRefusal } from './proxiedRefusal.js';
 
 export interface GateServerParts {
   steps: readonly RequestStep[];
@@ -43,7 +44,17 @@ export function createGateServer({
     exchange.refusal = refusal.code;
     // The unread body is discarded, not buffered; the connection stays usable.
     exchange.req.resume();
-    sendError(res, refusal);
+    sendRefusal(exchange.req, res, refusal);
+  }
+
+  /** A feature the caller may not see, answered as ComfyUI without it would (see standIns.ts). */
+  function standIn(exchange: Exchange, res: ServerResponse): void {
+    const { status, contentType, body } = exchange.standIn!;
+    exchange.req.resume();
+    const headers = exchange.responseHeaders;
+    if (headers !== null) for (let i = 0; i + 1 < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
+    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
   }
 
   /** What steps started and the body check, before forwarding. */
@@ -73,6 +84,7 @@ export function createGateServer({
 
     const refusal = runSteps(steps, exchange);
     if (refusal) return refuse(exchange, res, refusal);
+    if (exchange.standIn !== null) return standIn(exchange, res);
     if (exchange.bodyCheck === null && exchange.pending === null) return forward(exchange, res);
     prepare(exchange).then(
       (lateRefusal) => (lateRefusal ? refuse(exchange, res, lateRefusal) : forward(exchange, res)),

@@ -2,8 +2,9 @@ import { GateError } from '../errors.js';
 import { normalizePath } from '../proxy/normalizePath.js';
 import type { Exchange, RequestStep } from '../proxy/pipeline.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
-import { classifyRoute, isSettingsWrite, needsManageForBody } from './routeClasses.js';
+import { classifyRoute, isManagerRoute, isSettingsWrite, needsManageForBody } from './routeClasses.js';
 import { forbiddenScopeMessage, hasScope } from './scopes.js';
+import { logStandIn } from './standIns.js';
 
 /**
  * Decides on the path ComfyUI's router will see (normalized), never on the raw one, and refuses
@@ -41,7 +42,17 @@ export function createAuthorizeStep(settings: SettingsStore, ownComfyUsers: () =
       exchange.routeClass = routeClass;
     }
     if (!hasScope(role, scopes, routeClass)) {
-      return new GateError('forbidden_scope', forbiddenScopeMessage(routeClass, method, path, role, scopes));
+      const why = forbiddenScopeMessage(routeClass, method, path, role, scopes);
+      // What clients probe by themselves looks like a ComfyUI without that feature (DESIGN "What a teammate sees").
+      if (routeClass === 'install' && isManagerRoute(path)) {
+        return new GateError('not_available', `ComfyUI-Manager is not available to this key: ${why}`);
+      }
+      const standIn = req.headers.upgrade === undefined ? logStandIn(method, req.url ?? '/', path) : undefined;
+      if (standIn !== undefined) {
+        exchange.standIn = standIn;
+        return undefined;
+      }
+      return new GateError('forbidden_scope', why);
     }
     if (method === 'POST') {
       if (path === '/prompt') exchange.bodyCheck = 'prompt';

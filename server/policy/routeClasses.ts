@@ -330,6 +330,14 @@ export function classifyRoute(method: string, path: string, overrides: readonly 
   return subtreeClass(path) ?? patternClass(m, path) ?? (m === 'GET' ? 'read' : 'manage');
 }
 
+/**
+ * ComfyUI-Manager's routes, spelled any way: the only method-independent subtrees of class install.
+ * Clients probe them to learn whether the Manager is installed.
+ */
+export function isManagerRoute(path: string): boolean {
+  return subtreeClass(path) === 'install';
+}
+
 const SETTINGS_ITEM = /^\/settings\/[^/]+$/;
 
 /**

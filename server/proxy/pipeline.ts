@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
 import type { IsolatedView } from '../isolation/responseFilters.js';
+import type { StandIn } from '../policy/standIns.js';
 import type { RouteClass } from '../policy/routeClasses.js';
 
 /** What the body stage must look at before forwarding (the only requests whose body the gate reads). */
@@ -30,6 +31,8 @@ export class Exchange {
   /** Work a step started that must finish before forwarding (creating the caller's ComfyUI user). */
   pending: Promise<GateError | undefined> | null = null;
   bodyCheck: BodyCheck | null = null;
+  /** What the gate answers itself in ComfyUI's place (a feature the caller may not see), or null. */
+  standIn: StandIn | null = null;
   /** A rewritten request body, when the body stage changed it. */
   body: Buffer | null = null;
   /** The prompt id of a `POST /prompt`, known before forwarding because the gate sets it. */
