@@ -18,6 +18,13 @@ text-decoration:none;color:var(--on-accent);background:var(--accent)}
 .button:focus-visible{outline:2px solid var(--fg);outline-offset:2px}
 .card p.when{color:var(--fg);font-weight:500}`;
 
+/** The limiters spell it `Retry-After`, the auth refusals `retry-after`. */
+function retryAfterOf(error: GateError): number {
+  const headers = error.headers ?? {};
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === 'retry-after') return Number(headers[name]);
+  return NaN;
+}
+
 function waitText(seconds: number): string {
   if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
   const minutes = Math.ceil(seconds / 60);
@@ -31,7 +38,7 @@ function waitText(seconds: number): string {
 export function renderRefusalPage(error: GateError, requestUrl: string): string {
   const advice = refusalAdvice(error.code);
   const here = safeNext(withoutTokenParam(requestUrl));
-  const retryAfter = Number(error.headers?.['retry-after']);
+  const retryAfter = retryAfterOf(error);
   const when =
     Number.isFinite(retryAfter) && retryAfter > 0
       ? `<p class="when">You can try again in ${waitText(Math.ceil(retryAfter))}.</p>`
