@@ -188,7 +188,7 @@ describe('the guest preset', () => {
     }>('POST', '/gate/api/keys', { name: 'demo', preset: 'guest' });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ role: 'viewer', scopes: ['read', 'generate'] });
-    expect(res.body.limits).toEqual({ perMinute: 30, perHour: 300, promptsPerDay: 20, maxQueued: 1 });
+    expect(res.body.limits).toEqual({ perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 });
     expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(Date.now() + 6 * 86_400_000);
     expect((await queuePrompt(res.body.key)).status).toBe(200);
     expect((await call(`${gate.url}/api/free`, { headers: { 'x-api-key': res.body.key }, json: {} })).status).toBe(403);
