@@ -47,7 +47,9 @@ export function renderRefusalPage(error: GateError, requestUrl: string): string 
   if (advice.retry) links.push(`<a class="button" href="${escapeHtml(here)}">Try again</a>`);
   if (advice.signIn) {
     const signIn = `/gate/login?next=${encodeURIComponent(here)}`;
-    links.push(`<a class="button${links.length > 0 ? ' secondary' : ''}" href="${escapeHtml(signIn)}">Sign in again</a>`);
+    links.push(
+      `<a class="button${links.length > 0 ? ' secondary' : ''}" href="${escapeHtml(signIn)}">Sign in again</a>`
+    );
   }
   if (here !== '/') links.push('<a class="button secondary" href="/">ComfyUI start page</a>');
   return `<!doctype html>

@@ -114,7 +114,10 @@ describe('what counts toward requests per minute', () => {
     const other = await keyWith({ preset: 'guest' });
     let prompt = 0;
     for (let i = 0; i < 200 && prompt === 0; i++) {
-      const res = await call(`${gate.url}/api/prompt`, { headers: { 'x-api-key': other }, json: { prompt: SMALL_PROMPT } });
+      const res = await call(`${gate.url}/api/prompt`, {
+        headers: { 'x-api-key': other },
+        json: { prompt: SMALL_PROMPT },
+      });
       if (res.status === 429) prompt = i;
     }
     expect(prompt).toBeGreaterThan(0);

@@ -139,11 +139,18 @@ describe('the terminal log for a role without manage', () => {
     const creator = await openSocket('creator', 'creator-tab');
     const operator = await openSocket('operator', 'operator-tab');
     expect(
-      (await as('creator', '/internal/logs/subscribe', { method: 'PATCH', json: { clientId: 'creator-tab', enabled: true } }))
-        .status
+      (
+        await as('creator', '/internal/logs/subscribe', {
+          method: 'PATCH',
+          json: { clientId: 'creator-tab', enabled: true },
+        })
+      ).status
     ).toBe(200);
     for (const clientId of ['operator-tab', 'creator-tab']) {
-      const res = await as('operator', '/internal/logs/subscribe', { method: 'PATCH', json: { clientId, enabled: true } });
+      const res = await as('operator', '/internal/logs/subscribe', {
+        method: 'PATCH',
+        json: { clientId, enabled: true },
+      });
       expect(res.status).toBe(200);
     }
     const queued = await as<{ prompt_id: string }>('creator', '/api/prompt', {

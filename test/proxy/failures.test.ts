@@ -25,7 +25,7 @@ describe('upstream unreachable', () => {
   });
   afterAll(() => gate.stop());
 
-  it('answers 502 JSON naming the upstream URL, in ComfyUI\'s error shape too', async () => {
+  it("answers 502 JSON naming the upstream URL, in ComfyUI's error shape too", async () => {
     const res = await request(`${gate.url}/api/prompt`);
     expect(res.statusCode).toBe(502);
     expect(await res.body.json()).toEqual({

@@ -82,7 +82,10 @@ describe("refusals in ComfyUI's error shape", () => {
   it('shapes the limits’ 429s the same way, with Retry-After', async () => {
     const { key } = await createKey({ limits: { perMinute: 1 } });
     const send = () =>
-      call<ComfyShapedError>(`${gate.url}/api/prompt`, { headers: { 'x-api-key': key }, json: { prompt: SMALL_PROMPT } });
+      call<ComfyShapedError>(`${gate.url}/api/prompt`, {
+        headers: { 'x-api-key': key },
+        json: { prompt: SMALL_PROMPT },
+      });
     expect((await send()).status).toBe(200);
     const refused = await send();
     expect(refused.status).toBe(429);
