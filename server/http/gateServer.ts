@@ -125,6 +125,7 @@ export function createGateServer({
       return refuse(new GateError('bad_request', 'Only WebSocket upgrades are supported'));
     }
     const exchange = new Exchange(req, false, clientIpOf(req));
+    exchange.webSocket = true;
     const refusal =
       runSteps(steps, exchange) ??
       relay.open(exchange, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure));

@@ -33,7 +33,7 @@ export function createLimitStep(limiter: RateLimiter, settings: SettingsStore): 
       return undefined;
     }
     exchange.limitSubject = subject;
-    if (exchange.req.headers.upgrade !== undefined || isPageFile(exchange.req)) return undefined;
+    if (exchange.webSocket || isPageFile(exchange.req)) return undefined;
     const result = limiter.check(subject, limits, Date.now());
     if (!result.allowed) return new GateError(result.code, result.message, headerObject(result.headers));
     if (result.headers.length > 0) exchange.responseHeaders = result.headers;

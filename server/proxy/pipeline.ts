@@ -13,6 +13,8 @@ export type BodyCheck = 'prompt' | 'queue_or_history' | 'interrupt' | 'job_cance
  * earlier ones decided and adds its own finding; a class keeps the shape fixed for the JIT.
  */
 export class Exchange {
+  /** A WebSocket handshake the server's upgrade handler took, not a request that merely names `Upgrade`. */
+  webSocket = false;
   /** Set by the auth step when a credential checked out; undefined means anonymous. */
   principal: Principal | undefined = undefined;
   /** The normalized path (see normalizePath.ts); the raw path until the authorize step ran. */

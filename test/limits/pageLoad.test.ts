@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { call } from '../helpers/http.js';
+import { rawExchange } from '../helpers/raw.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { startTestGate, type TestGate } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
@@ -141,5 +142,11 @@ describe('what counts toward requests per minute', () => {
     await openSocket(key, 'free-after');
     // Nothing under /api is a file of the page: the assets API counts.
     expect((await get(key, '/api/assets/app.js')).status).toBe(429);
+    // Naming Upgrade does not make a plain request a WebSocket handshake.
+    const named = await rawExchange(
+      Number(new URL(gate.url).port),
+      `GET /api/queue HTTP/1.1\r\nHost: ${gate.host}\r\nX-API-Key: ${key}\r\nUpgrade: websocket\r\nConnection: close\r\n\r\n`
+    );
+    expect(named.slice(9, 12)).toBe('429');
   });
 });
