@@ -53,7 +53,11 @@ export function createGateServer({
     exchange.req.resume();
     const headers = exchange.responseHeaders;
     if (headers !== null) for (let i = 0; i + 1 < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+      'x-content-type-options': 'nosniff',
+    });
     res.end(body);
   }
 

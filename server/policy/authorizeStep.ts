@@ -47,7 +47,7 @@ export function createAuthorizeStep(settings: SettingsStore, ownComfyUsers: () =
       if (routeClass === 'install' && isManagerRoute(path)) {
         return new GateError('not_available', `ComfyUI-Manager is not available to this key: ${why}`);
       }
-      const standIn = req.headers.upgrade === undefined ? logStandIn(method, req.url ?? '/', path) : undefined;
+      const standIn = exchange.webSocket ? undefined : logStandIn(method, req.url ?? '/', path);
       if (standIn !== undefined) {
         exchange.standIn = standIn;
         return undefined;
