@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'queue_limit'
   | 'locked_out'
   | 'not_found'
+  | 'not_available'
   | 'method_not_allowed'
   | 'upstream_unreachable'
   | 'upstream_unexpected'
@@ -50,6 +51,7 @@ export function statusFor(code: ErrorCode): number {
     case 'locked_out':
       return 429;
     case 'not_found':
+    case 'not_available':
       return 404;
     case 'method_not_allowed':
       return 405;

@@ -4,7 +4,8 @@ export interface LoginPageOptions {
   error?: string;
 }
 
-const STYLE = `
+/** The dashboard's look for the gate's own plain pages (sign-in, refusals). */
+export const STYLE = `
 :root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--fg:#171a1f;--muted:#5f6773;--accent:#4f46e5;--accent-hover:#4338ca;
 --on-accent:#fff;--err:#c52b2b;--err-bg:#fdecec;--line:#cfd4db;--soft:#f0f2f5}
 @media (prefers-color-scheme:dark){:root{--bg:#0f1115;--card:#171a20;--fg:#e8eaee;--muted:#a0a8b4;--accent:#8b8ff8;
@@ -31,7 +32,7 @@ button:focus-visible{outline:2px solid var(--fg);outline-offset:2px}
 small{display:block;margin-top:1.25rem;color:var(--muted);font-size:.85rem;text-align:center}
 code{font-family:ui-monospace,Menlo,Consolas,monospace;background:var(--soft);padding:.05rem .3rem;border-radius:4px}`;
 
-const MARK =
+export const MARK =
   '<svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" ' +
   'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M12 3 5 6v5c0 4.5 3 8.2 7 10 ' +
   '4-1.8 7-5.5 7-10V6zM9 12l2 2 4-4"/></svg>';

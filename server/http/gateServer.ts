@@ -10,6 +10,7 @@ import { Exchange, runSteps, type RequestStep } from '../proxy/pipeline.js';
 import type { WsRelay } from '../ws/wsRelay.js';
 import { peerAddressOf, rememberForwarded } from './clientIp.js';
 import { forwardedFrom } from './forwardedHeaders.js';
+import { sendRefusal } from './proxiedRefusal.js';
 import type { TrustedProxies } from './trustedProxies.js';
 
 export interface GateServerParts {
@@ -56,7 +57,21 @@ export function createGateServer({
     exchange.refusal = refusal.code;
     // The unread body is discarded, not buffered; the connection stays usable.
     exchange.req.resume();
-    sendError(res, refusal);
+    sendRefusal(exchange.req, res, refusal);
+  }
+
+  /** A feature the caller may not see, answered as ComfyUI without it would (see standIns.ts). */
+  function standIn(exchange: Exchange, res: ServerResponse): void {
+    const { status, contentType, body } = exchange.standIn!;
+    exchange.req.resume();
+    const headers = exchange.responseHeaders;
+    if (headers !== null) for (let i = 0; i + 1 < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
+    res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(body);
   }
 
   /** What steps started and the body check, before forwarding. */
@@ -86,6 +101,7 @@ export function createGateServer({
 
     const refusal = runSteps(steps, exchange);
     if (refusal) return refuse(exchange, res, refusal);
+    if (exchange.standIn !== null) return standIn(exchange, res);
     if (exchange.bodyCheck === null && exchange.pending === null) return forward(exchange, res);
     prepare(exchange).then(
       (lateRefusal) => (lateRefusal ? refuse(exchange, res, lateRefusal) : forward(exchange, res)),
@@ -129,6 +145,7 @@ export function createGateServer({
       return refuse(new GateError('bad_request', 'Only WebSocket upgrades are supported'));
     }
     const exchange = exchangeFor(req);
+    exchange.webSocket = true;
     const refusal =
       runSteps(steps, exchange) ??
       relay.open(exchange, socket, head, upstreamUpgradeHeaders(req, exchange.clientIp, exchange.secure));

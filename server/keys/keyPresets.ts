@@ -5,8 +5,12 @@ import type { Limits } from './keySchema.js';
 export const presetSchema = z.enum(['guest', 'creator', 'operator', 'admin']);
 export type Preset = z.infer<typeof presetSchema>;
 
-/** A demo key to share in one step: it may look and generate, slowly, and for a week. */
-export const GUEST_LIMITS: Limits = { perMinute: 30, perHour: 300, promptsPerDay: 20, maxQueued: 1 };
+/**
+ * A demo key to share in one step: it may look and generate, slowly, and for a week. The prompt
+ * limits hold the GPU; requests per minute and hour stop scripts, and leave room for a person
+ * reloading the web UI and opening its sidebars (about 25 API calls a load; its files are free).
+ */
+export const GUEST_LIMITS: Limits = { perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 };
 const GUEST_DAYS = 7;
 
 /**

@@ -1,6 +1,7 @@
 import { GateError, headerObject } from '../errors.js';
 import type { Exchange, RequestStep } from '../proxy/pipeline.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
+import { isPageFile } from './pageFiles.js';
 import type { RateLimiter } from './rateLimiter.js';
 
 /** The limits subject of anonymous callers: their address (mode `optional` only). */
@@ -11,6 +12,9 @@ export function anonymousSubject(clientIp: string): string {
 /**
  * Requests per minute and per hour for the caller's key, or for their address in the anonymous
  * tier. Nothing is limited in mode `off`. Prompt limits are checked in the body stage.
+ * The limits are there for scripts and the GPU: the web UI's own files and opening the WebSocket
+ * (which the web UI retries every 300 ms while it is down) are not counted, so using the web UI
+ * never trips them.
  */
 export function createLimitStep(limiter: RateLimiter, settings: SettingsStore): RequestStep {
   return function limit(exchange: Exchange): GateError | undefined {
@@ -29,6 +33,7 @@ export function createLimitStep(limiter: RateLimiter, settings: SettingsStore): 
       return undefined;
     }
     exchange.limitSubject = subject;
+    if (exchange.webSocket || isPageFile(exchange.req)) return undefined;
     const result = limiter.check(subject, limits, Date.now());
     if (!result.allowed) return new GateError(result.code, result.message, headerObject(result.headers));
     if (result.headers.length > 0) exchange.responseHeaders = result.headers;

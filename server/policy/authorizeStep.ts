@@ -3,8 +3,9 @@ import { normalizePath } from '../proxy/normalizePath.js';
 import type { Exchange, RequestStep } from '../proxy/pipeline.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import { isPerUserWrite } from '../isolation/ownSpaceRoutes.js';
-import { classifyRoute, needsManageForBody } from './routeClasses.js';
+import { classifyRoute, isManagerRoute, needsManageForBody } from './routeClasses.js';
 import { forbiddenScopeMessage, hasScope } from './scopes.js';
+import { logStandIn } from './standIns.js';
 
 /**
  * Decides on the path ComfyUI's router will see (normalized), never on the raw one, and refuses
@@ -43,7 +44,17 @@ export function createAuthorizeStep(settings: SettingsStore): RequestStep {
       exchange.routeClass = routeClass;
     }
     if (!hasScope(role, scopes, routeClass)) {
-      return new GateError('forbidden_scope', forbiddenScopeMessage(routeClass, method, path, role, scopes));
+      const why = forbiddenScopeMessage(routeClass, method, path, role, scopes);
+      // What clients probe by themselves looks like a ComfyUI without that feature (DESIGN "What a teammate sees").
+      if (routeClass === 'install' && isManagerRoute(path)) {
+        return new GateError('not_available', `ComfyUI-Manager is not available to this key: ${why}`);
+      }
+      const standIn = exchange.webSocket ? undefined : logStandIn(method, req.url ?? '/', path);
+      if (standIn !== undefined) {
+        exchange.standIn = standIn;
+        return undefined;
+      }
+      return new GateError('forbidden_scope', why);
     }
     if (method === 'POST') {
       if (path === '/prompt') exchange.bodyCheck = 'prompt';

@@ -339,6 +339,14 @@ export function classifyRoute(method: string, path: string, overrides: readonly 
 }
 
 /**
+ * ComfyUI-Manager's routes, spelled any way: the only method-independent subtrees of class install.
+ * Clients probe them to learn whether the Manager is installed.
+ */
+export function isManagerRoute(path: string): boolean {
+  return subtreeClass(path) === 'install';
+}
+
+/**
  * POST /queue and POST /history are `generate`, except that `{"clear": true}` wipes everyone's
  * entries and needs `manage`: the proxy reads the body of these two to decide.
  */

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import type { Dispatcher } from 'undici';
 import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
+import { sendRefusal } from '../http/proxiedRefusal.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';
 import { filterResponse } from '../isolation/responseFilters.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forwardHeaders.js';
@@ -219,7 +220,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   #refuseHeld(message: string): void {
     this.exchange.refusal = 'upstream_unexpected';
-    if (!this.res.headersSent) sendError(this.res, new GateError('upstream_unexpected', message));
+    if (!this.res.headersSent) sendRefusal(this.exchange.req, this.res, new GateError('upstream_unexpected', message));
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -233,7 +234,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (gateError.code === 'upstream_unreachable') this.upstream.markReachable(false);
     this.exchange.refusal = gateError.code;
     if (this.res.headersSent) this.res.destroy();
-    else sendError(this.res, gateError, { connection: 'close' });
+    else sendRefusal(req, this.res, gateError, { connection: 'close' });
     // An unread request body would otherwise keep the client's socket busy.
     if (!req.complete) req.destroy();
   }

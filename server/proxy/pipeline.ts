@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
 import type { OwnSpaceRoute } from '../isolation/ownSpaceRoutes.js';
 import type { IsolatedView } from '../isolation/responseFilters.js';
+import type { StandIn } from '../policy/standIns.js';
 import type { RouteClass } from '../policy/routeClasses.js';
 
 /** What the body stage must look at before forwarding (the only requests whose body the gate reads). */
@@ -13,6 +14,8 @@ export type BodyCheck = 'prompt' | 'queue_or_history' | 'interrupt' | 'job_cance
  * earlier ones decided and adds its own finding; a class keeps the shape fixed for the JIT.
  */
 export class Exchange {
+  /** A WebSocket handshake the server's upgrade handler took, not a request that merely names `Upgrade`. */
+  webSocket = false;
   /** Set by the auth step when a credential checked out; undefined means anonymous. */
   principal: Principal | undefined = undefined;
   /** The normalized path (see normalizePath.ts); the raw path until the authorize step ran. */
@@ -33,6 +36,8 @@ export class Exchange {
   /** Work a step started that must finish before forwarding (creating the caller's ComfyUI user). */
   pending: Promise<GateError | undefined> | null = null;
   bodyCheck: BodyCheck | null = null;
+  /** What the gate answers itself in ComfyUI's place (a feature the caller may not see), or null. */
+  standIn: StandIn | null = null;
   /** A rewritten request body, when the body stage changed it. */
   body: Buffer | null = null;
   /** The prompt id of a `POST /prompt`, known before forwarding because the gate sets it. */

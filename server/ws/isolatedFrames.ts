@@ -10,6 +10,7 @@ export interface IsolatedSocketState {
 
 const PROMPT_ID = Buffer.from('"prompt_id"');
 const DISPLAY_COMPONENT = Buffer.from('"display_component"');
+const LOGS = Buffer.from('"logs"');
 const FINISH_TYPES = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
 /** Binary event 4 (PREVIEW_IMAGE_WITH_METADATA) is the only binary frame that names its prompt. */
 const PREVIEW_WITH_METADATA = 4;
@@ -19,6 +20,8 @@ const PREVIEW_WITH_METADATA = 4;
  * server paths) or null (another caller's prompt). Most frames are progress, so a byte search
  * decides before any JSON is parsed; frames ComfyUI broadcasts to every socket without naming a
  * prompt pass only while the caller's own prompt is running (ComfyUI runs one prompt at a time).
+ * The server's terminal log (`logs`) tells of everyone's work and never passes, even to a client id
+ * an operator subscribed.
  */
 export function isolatedFrame(
   data: Buffer,
@@ -28,6 +31,7 @@ export function isolatedFrame(
   state: IsolatedSocketState
 ): Buffer | null {
   if (isBinary) return binaryFrame(data, subject, owners, state);
+  if (data.indexOf(LOGS) !== -1 && typeOf(data) === 'logs') return null;
   if (data.indexOf(PROMPT_ID) === -1) {
     if (data.indexOf(DISPLAY_COMPONENT) !== -1 && !state.ownPromptRunning && typeOf(data) === 'display_component')
       return null;

@@ -25,11 +25,18 @@ describe('upstream unreachable', () => {
   });
   afterAll(() => gate.stop());
 
-  it('answers 502 JSON naming the upstream URL', async () => {
+  it("answers 502 JSON naming the upstream URL, in ComfyUI's error shape too", async () => {
     const res = await request(`${gate.url}/api/prompt`);
     expect(res.statusCode).toBe(502);
     expect(await res.body.json()).toEqual({
-      error: { code: 'upstream_unreachable', message: `ComfyUI is not reachable at ${deadUrl}` },
+      error: {
+        code: 'upstream_unreachable',
+        message: `ComfyUI is not reachable at ${deadUrl}`,
+        type: 'upstream_unreachable',
+        details: expect.stringContaining('Try again in a minute') as unknown,
+        extra_info: {},
+      },
+      node_errors: {},
     });
   });
 

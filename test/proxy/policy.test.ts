@@ -57,6 +57,12 @@ describe('roles against route classes', () => {
     if (ALLOWED[role]!.includes(routeClass)) {
       expect(res.status).not.toBe(403);
       expect(fake.requests.length).toBeGreaterThan(before);
+    } else if (routeClass === 'install') {
+      // To a caller who may not use it, ComfyUI-Manager looks not installed.
+      expect(res.status).toBe(404);
+      expect(res.body.error?.code).toBe('not_available');
+      expect(res.body.error?.message).toContain(`needs scope 'install'`);
+      expect(fake.requests.length).toBe(before);
     } else {
       expect(res.status).toBe(403);
       expect(res.body.error?.code).toBe('forbidden_scope');
@@ -66,10 +72,12 @@ describe('roles against route classes', () => {
   });
 
   it('decides Manager routes by path, never by method (legacy GET mutators are install)', async () => {
+    const before = fake.requests.length;
     for (const path of ['/manager/reboot', '/api/snapshot/restore?target=x', '/customnode/getlist']) {
       const res = await call(`${gate.url}${path}`, { headers: { 'x-api-key': keys['creator']! } });
-      expect(res.status).toBe(403);
+      expect(res.status).toBe(404);
     }
+    expect(fake.requests.length).toBe(before);
   });
 
   it('lets a creator queue but not clear the queue; an operator may clear', async () => {

@@ -315,6 +315,17 @@ const SECTIONS: Section[] = [
             key has.
           </li>
           <li>
+            Teammates see ComfyUI, not the gate. ComfyUI-Manager routes answer <code>404 not_available</code> to keys
+            without <code>install</code>, as a ComfyUI without the Manager would. The server log (
+            <code>/internal/logs</code>, which the web UI’s log panel and client libraries ask for) is accepted but
+            empty for keys without <code>manage</code>: it would show everyone’s work.
+          </li>
+          <li>
+            Refusals of ComfyUI routes also come in ComfyUI’s own error shape, so the web UI shows the reason in its
+            error dialog; a page opened in the browser that is refused (signed out, not allowed, a limit, ComfyUI down)
+            shows what happened and what to do instead of raw JSON.
+          </li>
+          <li>
             A key may carry its own classes instead of its role’s (a guest key is a viewer that may also generate).
           </li>
           <li>
@@ -393,7 +404,10 @@ const SECTIONS: Section[] = [
         <p>Each key has four limits; any of them may be unlimited.</p>
         <ul>
           <li>
-            <strong>Requests per minute</strong> and <strong>per hour</strong>: sliding windows.
+            <strong>Requests per minute</strong> and <strong>per hour</strong>: sliding windows. They count calls to
+            ComfyUI’s API only: the web UI’s own files (<code>/</code>, <code>/assets/…</code>,{' '}
+            <code>/extensions/…</code>, <code>/templates/…</code>, fonts) and opening its WebSocket are free, so loading
+            or reloading the page never uses them up.
           </li>
           <li>
             <strong>Prompts per day</strong>: prompts ComfyUI accepted; the count resets at midnight, the gate machine’s
@@ -427,7 +441,7 @@ const SECTIONS: Section[] = [
             </p>
             <p>
               <strong>The guest preset</strong> makes a shareable demo key in one step: a viewer that may also generate,
-              30 requests a minute, 300 an hour, 20 prompts a day, one queued at a time, expiring in 7 days. Choose{' '}
+              120 requests a minute, 1200 an hour, 20 prompts a day, one queued at a time, expiring in 7 days. Choose{' '}
               <strong>Guest</strong> under{' '}
               <a className="link" href={hrefOf('keys')}>
                 Keys
@@ -595,6 +609,12 @@ const SECTIONS: Section[] = [
           Errors from the gate itself are JSON: <code>{'{"error":{"code":"…","message":"…"}}'}</code>. The message says
           what happened; the code says which case it is.
         </p>
+        <p>
+          On ComfyUI routes the same answer also has ComfyUI’s fields (<code>error.type</code>,{' '}
+          <code>error.details</code> saying what to do, <code>error.extra_info</code>, <code>node_errors</code>), so
+          ComfyUI’s web UI shows it in its own error dialog. A browser that opens a refused page gets a short page with
+          the same status instead.
+        </p>
         <div className="help-table table-wrap">
           <table className="table">
             <thead>
@@ -742,6 +762,22 @@ const TROUBLE: TroubleRow[] = [
         something, or, while the gate listens on loopback only, a <code>Host</code> that is not a localhost name (DNS
         rebinding protection). Use the gate’s own address, <code>localhost</code> or <code>127.0.0.1</code>; to reach it
         by another name, share it on your network.
+      </>
+    ),
+  },
+  {
+    status: 404,
+    codes: ['not_available'],
+    meaning: (
+      <>
+        A ComfyUI-Manager route, to a key without the <code>install</code> class: ComfyUI looks as if the Manager were
+        not installed. Ask for an operator key if you need it.
+      </>
+    ),
+    admin: (
+      <>
+        A ComfyUI-Manager route, to a key without the <code>install</code> class: ComfyUI looks as if the Manager were
+        not installed, so clients that probe for it carry on. Give the key the operator role if it needs the Manager.
       </>
     ),
   },

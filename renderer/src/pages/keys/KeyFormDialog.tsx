@@ -22,7 +22,7 @@ const CHOICES: { value: Choice; label: string; summary: string }[] = [
   {
     value: 'guest',
     label: 'Guest',
-    summary: 'Looks and generates, slowly: 30/min, 20 prompts a day, one at a time, 7 days.',
+    summary: 'Looks and generates a little: 20 prompts a day, one at a time, 120 requests/min, 7 days.',
   },
   { value: 'viewer', label: 'Viewer', summary: ROLE_INFO.viewer.summary },
   { value: 'creator', label: 'Creator', summary: ROLE_INFO.creator.summary },
@@ -31,7 +31,10 @@ const CHOICES: { value: Choice; label: string; summary: string }[] = [
 ];
 
 /** The gate's guest preset (server/keys/keyPresets.ts), shown before it is sent. */
-const GUEST_LIMITS: Limits = { perMinute: 30, perHour: 300, promptsPerDay: 20, maxQueued: 1 };
+const GUEST_LIMITS: Limits = { perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 };
+/** What requests per minute and per hour count (server/limits/limitStep.ts). */
+const WHAT_COUNTS =
+  'Requests per minute and hour count API calls only: the web UI’s own files and opening its WebSocket are free, so loading the page never uses them up.';
 const NO_LIMITS: Limits = { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null };
 
 interface Errors {
@@ -149,6 +152,7 @@ export function CreateKeyDialog({
         <fieldset className="plain-fieldset">
           <legend>Limits</legend>
           <p className="field-hint">Empty means unlimited. New keys start from the default limits in Settings.</p>
+          <p className="field-hint">{WHAT_COUNTS}</p>
           <LimitsFields value={shownLimits} onChange={setLimits} errors={errors.limits} />
         </fieldset>
         <ExpiryField value={expiry} onChange={setExpiry} error={errors.expiresAt} />
@@ -259,7 +263,7 @@ export function EditKeyDialog({
         </Field>
         <fieldset className="plain-fieldset">
           <legend>Limits</legend>
-          <p className="field-hint">Empty means unlimited.</p>
+          <p className="field-hint">Empty means unlimited. {WHAT_COUNTS}</p>
           <LimitsFields value={limits} onChange={setLimits} errors={errors.limits} />
         </fieldset>
         <ExpiryField value={expiry} onChange={setExpiry} current={record.expiresAt} error={errors.expiresAt} />

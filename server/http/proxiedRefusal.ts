@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GateError } from '../errors.js';
+import { refusalAdvice } from './refusalAdvice.js';
+import { REFUSAL_PAGE_CSP, renderRefusalPage } from './refusalPage.js';
+
+/** A browser loading a page (not a script's fetch, not a WebSocket): it gets HTML a person can read. */
+export function isPageNavigation(req: IncomingMessage): boolean {
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    req.headers.upgrade === undefined &&
+    (req.headers.accept ?? '').includes('text/html')
+  );
+}
+
+/**
+ * The refusal as ComfyUI would word an error, with the gate's `code` and `message` where API callers
+ * read them: ComfyUI's frontends print `error.message: error.details` and walk `node_errors` (the
+ * older one crashes without it), so both show why in their own dialog.
+ */
+export function comfyShapedErrorBody(error: GateError): string {
+  return JSON.stringify({
+    error: {
+      code: error.code,
+      message: error.message,
+      type: error.code,
+      details: refusalAdvice(error.code).todo,
+      extra_info: {},
+    },
+    node_errors: {},
+  });
+}
+
+/**
+ * Answers a request for ComfyUI that the gate refused: an HTML page for a browser navigation, JSON in
+ * ComfyUI's error shape for everything else. Same status and headers (Retry-After, WWW-Authenticate) either way.
+ */
+export function sendRefusal(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: GateError,
+  extraHeaders?: Readonly<Record<string, string>>
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const page = isPageNavigation(req);
+  const body = page ? renderRefusalPage(error, req.url ?? '/') : comfyShapedErrorBody(error);
+  res.writeHead(error.status, {
+    ...error.headers,
+    ...extraHeaders,
+    'content-type': page ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...(page ? { 'content-security-policy': REFUSAL_PAGE_CSP } : undefined),
+  });
+  res.end(body);
+}
