@@ -225,8 +225,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     dashboardDir,
   });
   const proxies = new TrustedProxies(settings.current.trustProxy);
+  const spaces = new TeammateSpaces(config.dataDir);
   const ownSpace = createOwnSpaceAnswers({
-    spaces: new TeammateSpaces(config.dataDir),
+    spaces,
     upstream,
     multiUser: () => comfyUsers.multiUser(Date.now()),
     timeoutMs: config.upstreamTimeoutMs,
@@ -378,6 +379,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         logStream.close();
         await removeRuntimeRecord(config.dataDir);
         await shutdown(server, relay, upstream, config.shutdownGraceMs);
+        await spaces.settle();
         // close() saves pending key usage; over an unusable keys.json it cannot, and the rest must close all the same.
         const keysClosed = keys
           .close()

@@ -100,6 +100,11 @@ export class TeammateSpaces {
     return write;
   }
 
+  /** Resolves once every write asked for so far is on disk (or failed): the gate waits for it on stop. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#writes.values());
+  }
+
   #load(tag: string): Promise<TeammateSpace> {
     let space = this.#cache.get(tag);
     if (!space) {

@@ -211,6 +211,12 @@ describe('saved workflows, which teammates share without --multi-user', () => {
 
   it('remembers whose workflow is whose across a restart of the gate', async () => {
     expect((await save('cleo', 'kept.json', '{"v":1}', false)).status).toBe(200);
+    // The record is queued before the answer and lands on disk just after it: wait for the disk, as a
+    // gate started later would find it.
+    const onDisk = async () => (await new TeammateSpaces(gate.dataDir).get(keys['cleo']!.id)).workflows;
+    for (let i = 0; i < 100 && !(await onDisk()).some((name) => name.endsWith('kept.json')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const again = await startGate({
       config: gateConfigSchema.parse({
         host: '127.0.0.1',
