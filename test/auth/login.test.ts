@@ -70,6 +70,41 @@ describe('login page', () => {
     expect(location).not.toMatch(/evil|javascript|\r|\n/);
   });
 
+  // The browser resolves Location against the gate: a path it can read as `//host` leaves the gate.
+  it.each([
+    '/.//evil.example/x',
+    '/..//evil.example/x',
+    '/%2e//evil.example/x',
+    '/%2E%2E//evil.example/x',
+    '/gate/..//evil.example/x',
+    '/gate/../..//evil.example/x',
+    '/./\\evil.example/x',
+    '/.%5c/evil.example/x',
+    '/%2e/%5c/evil.example/x',
+    '/.///evil.example/x',
+    '/%09/evil.example/x',
+  ])('a path that normalises to another host (%s) redirects on this gate', async (next) => {
+    const res = await loginWithForm(teammateKey, next);
+    expect(res.status).toBe(303);
+    const location = String(res.headers['location']);
+    expect(location).toMatch(/^\/(?![/\\])/);
+    expect(new URL(location, gate.url).origin).toBe(gate.url);
+    // What the page would send back as next must be just as safe.
+    const page = await call(`${gate.url}/gate/login?next=${encodeURIComponent(next)}`);
+    const hidden = /name="next" value="([^"]*)"/.exec(page.text)?.[1] ?? '';
+    expect(
+      new URL(
+        hidden.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c))),
+        gate.url
+      ).origin
+    ).toBe(gate.url);
+  });
+
+  it('keeps a harmless next with dot segments, resolved', async () => {
+    const res = await loginWithForm(teammateKey, '/gate/../queue?x=1');
+    expect(res.headers['location']).toBe('/queue?x=1');
+  });
+
   it('shows the form again with the reason when the key is wrong', async () => {
     const res = await loginWithForm('cgk_nope');
     expect(res.status).toBe(401);
