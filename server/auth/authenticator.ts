@@ -107,6 +107,17 @@ export class Authenticator {
             : 'The access token is not valid or has expired',
       };
     }
+    // An access token is a short stand-in for URLs, a session lives only in the HttpOnly cookie: neither may take
+    // the other's place, so a leaked `?token=` never becomes a browser session and a 7-day session never sits in a URL.
+    if ((credential.source === 'cookie') !== (claims.kind === 'session')) {
+      return {
+        ok: false,
+        message:
+          credential.source === 'cookie'
+            ? 'An access token cannot be used as the session cookie; sign in with your key'
+            : 'A session token only works as the sign-in cookie; send an API key or an access token instead',
+      };
+    }
     const result = this.keys.verifyId(claims.keyId, now);
     if (result.ok && keyVersion(result.record) !== claims.keyVersion) {
       return { ok: false, message: 'The key behind this session was rotated; sign in with the new key' };
