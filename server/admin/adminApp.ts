@@ -25,6 +25,7 @@ import type { RequestLog } from '../logs/requestLog.js';
 import { auditWith } from './auditOf.js';
 import { keysRouter } from './routes/keysRouter.js';
 import { loginRouter } from './routes/loginRouter.js';
+import { sessionsRouter } from './routes/sessionsRouter.js';
 import { settingsRouter } from './routes/settingsRouter.js';
 import { statusRouter } from './routes/statusRouter.js';
 import { whoamiRouter } from './routes/whoamiRouter.js';
@@ -93,6 +94,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   );
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
+  api.use('/sessions', requireSignedIn, sessionsRouter(keys, audit));
   api.use('/keys', requireAdmin, keysRouter(keys, settings, audit));
   api.use('/usage', usageRouter(options.usage, keys));
   api.use(

@@ -122,6 +122,15 @@ export class Authenticator {
     if (result.ok && keyVersion(result.record) !== claims.keyVersion) {
       return { ok: false, message: 'The key behind this session was rotated; sign in with the new key' };
     }
+    if (result.ok && claims.issuedAtMs <= this.keys.sessionsEndedAt(claims.keyId)) {
+      return {
+        ok: false,
+        message:
+          credential.source === 'cookie'
+            ? 'This session was ended (signed out everywhere, or the key was revoked); sign in again'
+            : 'This access token was ended (signed out everywhere, or the key was revoked); mint a new one',
+      };
+    }
     return this.#fromKey(result, credential, claims);
   }
 }

@@ -76,10 +76,11 @@ describe('what each kind of token may stand in for', () => {
 
   it('an access token cannot mint another token, by ?token= or bearer', async () => {
     const { token } = await newKeyAndToken();
-    for (const request of [
+    const requests: Array<{ url: string; headers: Record<string, string> }> = [
       { url: `${gate.url}/gate/api/token?token=${token}`, headers: {} },
       { url: `${gate.url}/gate/api/token`, headers: { authorization: `Bearer ${token}` } },
-    ]) {
+    ];
+    for (const request of requests) {
       const minted = await call<{ error: { code: string; message: string } }>(request.url, {
         headers: request.headers,
         json: { ttlSeconds: 86_400 },

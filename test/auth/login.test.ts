@@ -171,3 +171,28 @@ describe('the ComfyUI web UI rides on the session cookie', () => {
     expect((await call(`${gate.url}/api/prompt`, { headers: { cookie } })).status).toBe(401);
   });
 });
+
+describe('sign out everywhere', () => {
+  it("closes the WebSockets of the key's sessions and tokens, not those opened with the key itself", async () => {
+    const created = await call<{ key: string; id: string }>(`${gate.url}/gate/api/keys`, {
+      headers: { 'x-api-key': gate.adminKey },
+      json: { name: 'Ws' },
+    });
+    const { key, id } = created.body;
+    const cookie = sessionCookieOf(await loginWithForm(key));
+    const ws = gate.url.replace('http', 'ws');
+    const viaCookie = await RecordingSocket.open(`${ws}/ws?clientId=ws-cookie`, { headers: { cookie } });
+    const viaKey = await RecordingSocket.open(`${ws}/ws?clientId=ws-key`, { headers: { 'x-api-key': key } });
+
+    const ended = await call(`${gate.url}/gate/api/keys/${id}/sessions/revoke`, {
+      method: 'POST',
+      headers: { 'x-api-key': gate.adminKey },
+    });
+    expect(ended.status).toBe(200);
+    await eventually(() => viaCookie.closed !== undefined, 'session socket closed', 1_000);
+    expect(viaCookie.closed?.code).toBe(1008);
+    expect(viaKey.closed).toBeUndefined();
+    expect((await call(`${gate.url}/api/prompt`, { headers: { cookie } })).status).toBe(401);
+    await viaKey.close();
+  });
+});

@@ -85,16 +85,23 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
     }
   });
 
-  // Works with an expired or broken cookie too: signing out must never fail.
-  router.post('/logout', (req: Request, res: Response) => {
+  // Works with an expired or broken cookie too: signing out must never fail. The sign-out is on disk before the
+  // answer, so a copy of the cookie stays worthless after a restart.
+  router.post('/logout', async (req: Request, res: Response) => {
     const credential = findCredential(req);
     const session = credential?.source === 'cookie' ? tokens.verify(credential.value) : undefined;
+    res.setHeader('set-cookie', clearedSessionCookie(req.secure));
     if (session?.kind === 'session') {
-      tokens.revoke(session);
       endSession(session);
+      await tokens.revoke(session).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new GateError(
+          'internal',
+          `Signed out, but the sign-out could not be saved (${reason}); it holds until the gate restarts`
+        );
+      });
       audit.record({ action: 'logout', actorKeyId: session.keyId, clientIp: clientIpOf(req), target: session.keyId });
     }
-    res.setHeader('set-cookie', clearedSessionCookie(req.secure));
     res.setHeader('cache-control', 'no-store');
     if (req.is('application/json') || req.accepts(['html', 'json']) === 'json') res.status(204).end();
     else res.redirect(303, '/gate/login');
