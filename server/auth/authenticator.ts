@@ -12,6 +12,13 @@ export type AuthOutcome =
   /** The client address is locked out after too many wrong credentials; nothing was checked. */
   | { ok: false; message: string; retryAfterSeconds: number };
 
+export interface Lock {
+  /** When the address may try again, ms since the epoch. */
+  untilMs: number;
+  retryAfterSeconds: number;
+  message: string;
+}
+
 /** A token stays valid only while its key has the secret it was issued under. */
 export function keyVersion(record: Pick<KeyRecord, 'rotatedAt' | 'createdAt'>): string {
   return record.rotatedAt ?? record.createdAt;
@@ -38,18 +45,24 @@ export class Authenticator {
    * locked address is refused before anything is checked, so guessing stops paying off.
    */
   authenticate(credential: Credential, clientIp: string, now = Date.now()): AuthOutcome {
-    const lockedMs = this.lockout.isLocked(clientIp, now);
-    if (lockedMs > 0) {
-      const retryAfterSeconds = Math.ceil(lockedMs / 1000);
-      return {
-        ok: false,
-        message: `Too many wrong keys from ${clientIp}; try again in ${retryAfterSeconds} s`,
-        retryAfterSeconds,
-      };
-    }
+    const lock = this.lockedOut(clientIp, now);
+    if (lock) return { ok: false, message: lock.message, retryAfterSeconds: lock.retryAfterSeconds };
     const outcome = this.#check(credential, now);
     if (!outcome.ok) this.lockout.recordFailure(clientIp, now);
     return outcome;
+  }
+
+  /** The lock on `clientIp`, or undefined when it may send credentials. One map lookup. */
+  lockedOut(clientIp: string, now: number): Lock | undefined {
+    const lockedMs = this.lockout.isLocked(clientIp, now);
+    if (lockedMs === 0) return undefined;
+    const retryAfterSeconds = Math.ceil(lockedMs / 1000);
+    const at = new Date(now + lockedMs).toISOString().slice(11, 19);
+    return {
+      untilMs: now + lockedMs,
+      retryAfterSeconds,
+      message: `Too many wrong keys from ${clientIp}; try again in ${retryAfterSeconds} s (at ${at} UTC)`,
+    };
   }
 
   #check(credential: Credential, now: number): AuthOutcome {

@@ -9,6 +9,7 @@ import type { KeyStore } from '../../keys/keyStore.js';
 import type { AuditLog } from '../../logs/auditLog.js';
 import { findCredential } from '../../auth/credentials.js';
 import { LEGACY_KEY_ID } from '../../auth/principal.js';
+import { lockedOutRefusal, PAGE_HEADERS } from '../../auth/lockedOut.js';
 import { authRefusal } from '../../auth/refusals.js';
 import { clientIpOf } from '../../http/clientIp.js';
 import { renderLoginPage } from '../loginPage.js';
@@ -57,6 +58,10 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
     const outcome = authenticator.authenticate({ source: 'header', value: key }, clientIp);
     if (!outcome.ok) {
       audit.record({ action: 'login.failed', actorKeyId: null, clientIp, details: { reason: outcome.message } });
+      // The failure that locks the address already answers like the lock: the page says when to try again.
+      const now = Date.now();
+      const lock = authenticator.lockedOut(clientIp, now);
+      if (lock) throw lockedOutRefusal(lock, req, now);
       const refusal = authRefusal(outcome);
       if (wantsJson) throw refusal;
       sendPage(res, refusal.status, next, outcome.message);
@@ -113,11 +118,6 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
 function sendPage(res: Response, status: number, next: string, error?: string): void {
   res
     .status(status)
-    .set({
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-security-policy':
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-    })
+    .set({ ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' })
     .send(renderLoginPage({ next, error }));
 }
