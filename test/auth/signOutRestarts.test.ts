@@ -57,6 +57,10 @@ async function withCookie(cookie: string): Promise<[number, number]> {
   return [proxied.status, own.status];
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 async function withToken(token: string): Promise<number> {
   return (await call(`${url}/api/prompt?token=${token}`)).status;
 }
@@ -138,6 +142,21 @@ describe('ended sessions stay ended across restarts', () => {
     await restart('SIGKILL');
     expect(await withCookie(laptop)).toEqual([401, 401]);
     expect(await withCookie(phone)).toEqual([401, 401]);
+  }, 60_000);
+
+  it('`comfygate keys sign-out` from another terminal ends the sessions of a running gate, for good', async () => {
+    const grace = await newKey('grace');
+    const cookie = await signIn(grace.key);
+    const out = await runCli(['keys', 'sign-out', grace.id, '--data-dir', dataDir]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(`Signed key "grace" (${grace.id}) out everywhere`);
+    // The running gate learns of the change by watching keys.json.
+    const deadline = Date.now() + 10_000;
+    while ((await withCookie(cookie))[0] !== 401 && Date.now() < deadline) await sleep(50);
+    expect(await withCookie(cookie)).toEqual([401, 401]);
+
+    await restart('SIGKILL');
+    expect(await withCookie(cookie)).toEqual([401, 401]);
   }, 60_000);
 
   it('revoking and re-activating a key does not bring its old sessions back (API and CLI)', async () => {
