@@ -83,6 +83,19 @@ export class GateError extends Error {
   }
 }
 
+/** A refusal a browser navigating should read as a page (the locked-out sign-in page) rather than as JSON. */
+export class GatePageError extends GateError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly html: string,
+    headers?: Readonly<Record<string, string>>
+  ) {
+    super(code, message, headers);
+    this.name = 'GatePageError';
+  }
+}
+
 export function errorBody(code: ErrorCode, message: string): string {
   return JSON.stringify({ error: { code, message } });
 }
@@ -93,11 +106,12 @@ export function sendError(res: ServerResponse, error: GateError, extraHeaders?: 
     res.destroy();
     return;
   }
-  const body = errorBody(error.code, error.message);
+  const page = error instanceof GatePageError ? error.html : undefined;
+  const body = page ?? errorBody(error.code, error.message);
   res.writeHead(error.status, {
     ...error.headers,
     ...extraHeaders,
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': page === undefined ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',

@@ -7,6 +7,7 @@ import { createAuthStep } from './auth/authStep.js';
 import { Authenticator } from './auth/authenticator.js';
 import { loadOrCreateSecret } from './auth/secretFile.js';
 import { SessionTokens } from './auth/sessionTokens.js';
+import { SignedOutSessions } from './auth/signedOutSessions.js';
 import type { GateConfig } from './config/schema.js';
 import { createGateServer } from './http/gateServer.js';
 import { isLoopbackBind } from './http/hostNames.js';
@@ -128,10 +129,11 @@ const MAX_INSPECTED_BODY_BYTES = 100 * 1024 * 1024;
 export async function startGate(options: StartGateOptions): Promise<GateHandle> {
   const { config, logger = silentLogger(), dashboardDir } = options;
   await removeStaleFiles(config.dataDir, logger);
-  const [keys, settings, secret] = await Promise.all([
+  const [keys, settings, secret, signedOut] = await Promise.all([
     KeyStore.open(config.dataDir),
     SettingsStore.open(config.dataDir),
     loadOrCreateSecret(config.dataDir, logger),
+    SignedOutSessions.open(config.dataDir),
   ]);
   const [requestLog, audit] = await Promise.all([
     RequestLog.open({ dataDir: config.dataDir, logger, retention: logRetentionOf(settings.current.logRetention) }),
@@ -146,7 +148,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
 
   const upstreamUrl = await resolveUpstream(config, logger);
   const upstream = new Upstream({ url: upstreamUrl, connectTimeoutMs: config.connectTimeoutMs });
-  const tokens = new SessionTokens(secret);
+  const tokens = new SessionTokens(secret, signedOut);
   const lockout = new BruteForceLockout(lockoutOptions(settings.current.lockout));
   const authenticator = new Authenticator(keys, tokens, options.legacyApiKey, lockout);
   const limiter = new RateLimiter();
@@ -281,6 +283,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     );
     if (closed > 0) logger.info({ closed }, 'closed WebSockets of revoked keys');
   });
+  keys.events.on('sessionsEnded', (keyIds) => {
+    relay.closeWhere((s) => {
+      const token = s.principal?.token;
+      return token !== undefined && keyIds.has(token.keyId) && token.issuedAtMs <= keys.sessionsEndedAt(token.keyId);
+    }, 'Signed out everywhere');
+  });
   settings.events.on('change', (current, previous) => {
     lockout.configure(lockoutOptions(current.lockout));
     usage.setRetentionDays(current.retentionDays);
@@ -384,7 +392,14 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         const keysClosed = keys
           .close()
           .catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
-        await Promise.all([keysClosed, settings.close(), usage.close(), requestLog.close(), audit.close()]);
+        await Promise.all([
+          keysClosed,
+          settings.close(),
+          signedOut.close(),
+          usage.close(),
+          requestLog.close(),
+          audit.close(),
+        ]);
       })();
       return stopping;
     },

@@ -4,7 +4,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import express from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { SessionTokens, TokenClaims } from '../auth/sessionTokens.js';
-import { GateError, errorBody } from '../errors.js';
+import { GateError, GatePageError, errorBody } from '../errors.js';
 import type { KeyStore } from '../keys/keyStore.js';
 import type { Logger } from '../log/logger.js';
 import type { Upstream } from '../proxy/upstream.js';
@@ -12,7 +12,14 @@ import type { RuntimeSettings } from '../settings/settingsSchema.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { UsageAggregator } from '../usage/usageAggregator.js';
 import { usageRouter } from '../usage/usageRouter.js';
-import { browserGuard, identify, requireAdmin, requireJsonForCookieAuth, requireSignedIn } from './adminGuards.js';
+import {
+  browserGuard,
+  identify,
+  refuseLockedOut,
+  requireAdmin,
+  requireJsonForCookieAuth,
+  requireSignedIn,
+} from './adminGuards.js';
 import { docsRouter } from '../docs/docsRouter.js';
 import { authenticateWith, metricsRouter } from '../metrics/metricsRouter.js';
 import type { GateMetrics } from '../metrics/gateMetrics.js';
@@ -26,6 +33,7 @@ import type { RequestLog } from '../logs/requestLog.js';
 import { auditWith } from './auditOf.js';
 import { keysRouter } from './routes/keysRouter.js';
 import { loginRouter } from './routes/loginRouter.js';
+import { sessionsRouter } from './routes/sessionsRouter.js';
 import { settingsRouter } from './routes/settingsRouter.js';
 import { runtimeRouter, type RuntimeControl } from './routes/runtimeRouter.js';
 import { statusRouter } from './routes/statusRouter.js';
@@ -81,6 +89,8 @@ export function createAdminApp(options: AdminAppOptions): Express {
     res.set('cache-control', 'no-store').json(report);
   });
 
+  // After health, which checks no credential and must not page anyone because a guesser was locked out.
+  app.use(refuseLockedOut(authenticator));
   app.use(docsRouter());
   app.use('/gate', browserGuard(isLoopbackBind(options.listen.host)));
   // Before `identify`: a scraper's metrics token is not an API key and must not count as a wrong one.
@@ -103,6 +113,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   api.use('/runtime', runtimeRouter(options.runtime));
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
+  api.use('/sessions', requireSignedIn, sessionsRouter(keys, audit));
   api.use('/keys', requireAdmin, keysRouter(keys, settings, audit));
   api.use('/usage', usageRouter(options.usage, keys));
   api.use(
@@ -153,11 +164,12 @@ export function createAdminApp(options: AdminAppOptions): Express {
     }
     const gateError = toGateError(error);
     if (gateError.code === 'internal') logger.error({ err: error }, 'admin request failed');
+    const page = gateError instanceof GatePageError ? gateError.html : undefined;
     res
       .status(gateError.status)
       .set({ ...gateError.headers, 'cache-control': 'no-store' })
-      .type('application/json')
-      .send(errorBody(gateError.code, gateError.message));
+      .type(page === undefined ? 'application/json' : 'text/html; charset=utf-8')
+      .send(page ?? errorBody(gateError.code, gateError.message));
   });
 
   return app;

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { findCredential } from '../auth/credentials.js';
+import { lockedOutRefusal } from '../auth/lockedOut.js';
 import { authRefusal } from '../auth/refusals.js';
 import { clientIpOf, forwardedHostOf, isHttps } from '../http/clientIp.js';
 import type { Principal } from '../auth/principal.js';
@@ -50,6 +51,15 @@ export function browserGuard(loopbackOnly: boolean): RequestHandler {
       return;
     }
     next();
+  };
+}
+
+/** Everything of the gate's own, the sign-in page included, is refused to a locked-out address. */
+export function refuseLockedOut(authenticator: Authenticator): RequestHandler {
+  return function refuseLockedOut(req: Request, _res: Response, next: NextFunction) {
+    const now = Date.now();
+    const lock = authenticator.lockedOut(clientIpOf(req), now);
+    next(lock ? lockedOutRefusal(lock, req, now) : undefined);
   };
 }
 

@@ -43,6 +43,46 @@ export function renderLoginPage({ next, error }: LoginPageOptions): string {
   const intro = dashboard
     ? 'Paste your key to open the dashboard.'
     : 'This ComfyUI is shared through ComfyGate. Paste the API key you were given.';
+  return page(
+    `<h1>${heading}</h1>
+<p>${intro}</p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/gate/login">
+<label for="key">API key</label>
+<input id="key" name="key" type="password" autocomplete="off" spellcheck="false" placeholder="cgk_…" required autofocus>
+<input type="hidden" name="next" value="${escapeHtml(next)}">
+<button type="submit">Sign in</button>
+</form>`,
+    'Keys start with <code>cgk_</code>. Ask the person who runs this machine for one.'
+  );
+}
+
+/**
+ * What a locked-out address sees instead of the form (which could only fail meanwhile): when it may try again, as a
+ * time (UTC: the page has no script to learn the visitor's zone) and as a wait.
+ */
+export function renderLockedOutPage(untilMs: number, nowMs: number): string {
+  const until = new Date(untilMs).toISOString();
+  return page(
+    `<h1>Too many wrong keys</h1>
+<p class="error" role="alert">Sign-in from your address is paused after too many wrong keys.
+You may try again at <time datetime="${until}">${until.slice(11, 19)} UTC</time>, in ${formatWait(untilMs - nowMs)}.</p>
+<p>Check that you paste the whole key, including <code>cgk_</code>.</p>`,
+    'Need in sooner? Ask the person who runs this machine.'
+  );
+}
+
+/** 840 s → "14 min 0 s"; under a minute only seconds. */
+export function formatWait(ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  if (hours > 0) return `${hours} h ${minutes} min`;
+  return minutes > 0 ? `${minutes} min ${rest} s` : `${rest} s`;
+}
+
+function page(card: string, footnote: string): string {
   // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on this form's POST,
   // which the gate's origin check must refuse.
   return `<!doctype html>
@@ -58,17 +98,9 @@ export function renderLoginPage({ next, error }: LoginPageOptions): string {
 <main>
 <div class="brand"><span class="mark">${MARK}</span>ComfyGate</div>
 <div class="card">
-<h1>${heading}</h1>
-<p>${intro}</p>
-${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
-<form method="post" action="/gate/login">
-<label for="key">API key</label>
-<input id="key" name="key" type="password" autocomplete="off" spellcheck="false" placeholder="cgk_…" required autofocus>
-<input type="hidden" name="next" value="${escapeHtml(next)}">
-<button type="submit">Sign in</button>
-</form>
+${card}
 </div>
-<small>Keys start with <code>cgk_</code>. Ask the person who runs this machine for one.</small>
+<small>${footnote}</small>
 </main>
 </body>
 </html>`;

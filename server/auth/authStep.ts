@@ -5,6 +5,7 @@ import type { KeyStore } from '../keys/keyStore.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { Authenticator } from './authenticator.js';
 import { findCredential, withoutTokenParam } from './credentials.js';
+import { lockedOutRefusal } from './lockedOut.js';
 import { authRefusal } from './refusals.js';
 
 const CHALLENGE = 'Bearer realm="ComfyGate"';
@@ -17,6 +18,11 @@ const CHALLENGE = 'Bearer realm="ComfyGate"';
 export function createAuthStep(authenticator: Authenticator, settings: SettingsStore, keys: KeyStore): RequestStep {
   return function authenticate(exchange: Exchange): GateError | undefined {
     const { mode, publicPaths } = settings.current;
+    // A locked address is refused whatever it sends, so it learns nothing and cannot go on guessing.
+    if (mode !== 'off') {
+      const lock = authenticator.lockedOut(exchange.clientIp, exchange.time);
+      if (lock) return lockedOutRefusal(lock, exchange.req, exchange.time);
+    }
     const credential = findCredential(exchange.req);
     if (credential) {
       // Mode off is pure pass-through: a credential only names who to count the request for.

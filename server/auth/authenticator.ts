@@ -12,6 +12,13 @@ export type AuthOutcome =
   /** The client address is locked out after too many wrong credentials; nothing was checked. */
   | { ok: false; message: string; retryAfterSeconds: number };
 
+export interface Lock {
+  /** When the address may try again, ms since the epoch. */
+  untilMs: number;
+  retryAfterSeconds: number;
+  message: string;
+}
+
 /** A token stays valid only while its key has the secret it was issued under. */
 export function keyVersion(record: Pick<KeyRecord, 'rotatedAt' | 'createdAt'>): string {
   return record.rotatedAt ?? record.createdAt;
@@ -38,18 +45,24 @@ export class Authenticator {
    * locked address is refused before anything is checked, so guessing stops paying off.
    */
   authenticate(credential: Credential, clientIp: string, now = Date.now()): AuthOutcome {
-    const lockedMs = this.lockout.isLocked(clientIp, now);
-    if (lockedMs > 0) {
-      const retryAfterSeconds = Math.ceil(lockedMs / 1000);
-      return {
-        ok: false,
-        message: `Too many wrong keys from ${clientIp}; try again in ${retryAfterSeconds} s`,
-        retryAfterSeconds,
-      };
-    }
+    const lock = this.lockedOut(clientIp, now);
+    if (lock) return { ok: false, message: lock.message, retryAfterSeconds: lock.retryAfterSeconds };
     const outcome = this.#check(credential, now);
     if (!outcome.ok) this.lockout.recordFailure(clientIp, now);
     return outcome;
+  }
+
+  /** The lock on `clientIp`, or undefined when it may send credentials. One map lookup. */
+  lockedOut(clientIp: string, now: number): Lock | undefined {
+    const lockedMs = this.lockout.isLocked(clientIp, now);
+    if (lockedMs === 0) return undefined;
+    const retryAfterSeconds = Math.ceil(lockedMs / 1000);
+    const at = new Date(now + lockedMs).toISOString().slice(11, 19);
+    return {
+      untilMs: now + lockedMs,
+      retryAfterSeconds,
+      message: `Too many wrong keys from ${clientIp}; try again in ${retryAfterSeconds} s (at ${at} UTC)`,
+    };
   }
 
   #check(credential: Credential, now: number): AuthOutcome {
@@ -107,9 +120,29 @@ export class Authenticator {
             : 'The access token is not valid or has expired',
       };
     }
+    // An access token is a short stand-in for URLs, a session lives only in the HttpOnly cookie: neither may take
+    // the other's place, so a leaked `?token=` never becomes a browser session and a 7-day session never sits in a URL.
+    if ((credential.source === 'cookie') !== (claims.kind === 'session')) {
+      return {
+        ok: false,
+        message:
+          credential.source === 'cookie'
+            ? 'An access token cannot be used as the session cookie; sign in with your key'
+            : 'A session token only works as the sign-in cookie; send an API key or an access token instead',
+      };
+    }
     const result = this.keys.verifyId(claims.keyId, now);
     if (result.ok && keyVersion(result.record) !== claims.keyVersion) {
       return { ok: false, message: 'The key behind this session was rotated; sign in with the new key' };
+    }
+    if (result.ok && claims.issuedAtMs <= this.keys.sessionsEndedAt(claims.keyId)) {
+      return {
+        ok: false,
+        message:
+          credential.source === 'cookie'
+            ? 'This session was ended (signed out everywhere, or the key was revoked); sign in again'
+            : 'This access token was ended (signed out everywhere, or the key was revoked); mint a new one',
+      };
     }
     return this.#fromKey(result, credential, claims);
   }

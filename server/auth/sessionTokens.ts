@@ -4,6 +4,13 @@ import { z } from 'zod';
 
 export type TokenKind = 'session' | 'access';
 
+/** Where single signed-out tokens are remembered (signedOutSessions.ts keeps them on disk). */
+export interface SignOutList {
+  has(jti: string): boolean;
+  /** Resolves once the sign-out will survive a restart. */
+  add(jti: string, exp: number): Promise<void>;
+}
+
 export interface TokenClaims {
   /** The key id the token speaks for. */
   keyId: string;
@@ -11,6 +18,8 @@ export interface TokenClaims {
   keyVersion: string;
   jti: string;
   kind: TokenKind;
+  /** When it was signed, ms since the epoch: "sign out everywhere" ends the tokens of a key signed up to an instant. */
+  issuedAtMs: number;
   /** Expiry, seconds since the epoch. */
   exp: number;
 }
@@ -20,6 +29,9 @@ const claimsSchema = z.object({
   kv: z.string().min(1),
   jti: z.string().min(1),
   typ: z.enum(['session', 'access']),
+  iat: z.number().int(),
+  /** `iat` in ms: two sessions of the same second must be told apart from a sign-out between them. */
+  ims: z.number().int().optional(),
   exp: z.number().int(),
 });
 
@@ -34,24 +46,27 @@ const CACHE_LIMIT = 2_000;
 export class SessionTokens {
   readonly #secret: Buffer;
   readonly #cache = new Map<string, TokenClaims>();
-  /** Logged-out tokens until they expire anyway. */
-  readonly #revoked = new Map<string, number>();
+  readonly #signedOut: SignOutList;
 
-  constructor(secret: Buffer) {
+  constructor(secret: Buffer, signedOut: SignOutList) {
     this.#secret = secret;
+    this.#signedOut = signedOut;
   }
 
   sign(kind: TokenKind, keyId: string, keyVersion: string, ttlSeconds: number): { token: string; claims: TokenClaims } {
     const jti = randomUUID();
-    const token = jwt.sign({ kv: keyVersion, typ: kind }, this.#secret, {
+    const issuedAtMs = Date.now();
+    const iat = Math.floor(issuedAtMs / 1000);
+    // `iat` given, so that jsonwebtoken's expiry counts from the same second as ours.
+    const token = jwt.sign({ kv: keyVersion, typ: kind, iat, ims: issuedAtMs }, this.#secret, {
       algorithm: 'HS256',
       subject: keyId,
       jwtid: jti,
       issuer: ISSUER,
       expiresIn: ttlSeconds,
     });
-    const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
-    return { token, claims: { keyId, keyVersion, jti, kind, exp } };
+    const exp = iat + ttlSeconds;
+    return { token, claims: { keyId, keyVersion, jti, kind, issuedAtMs, exp } };
   }
 
   /** The claims of a valid, unexpired, not logged-out token; undefined otherwise. */
@@ -67,14 +82,13 @@ export class SessionTokens {
       this.#cache.delete(token);
       return undefined;
     }
-    if (this.#revoked.size > 0 && this.#revoked.has(claims.jti)) return undefined;
+    if (this.#signedOut.has(claims.jti)) return undefined;
     return claims;
   }
 
-  revoke(claims: TokenClaims): void {
-    const now = Date.now();
-    for (const [jti, exp] of this.#revoked) if (exp * 1000 <= now) this.#revoked.delete(jti);
-    this.#revoked.set(claims.jti, claims.exp);
+  /** Ends one token for good: refused at once, and on disk (so after any restart) before this resolves. */
+  revoke(claims: TokenClaims): Promise<void> {
+    return this.#signedOut.add(claims.jti, claims.exp);
   }
 
   #verifySignature(token: string): TokenClaims | undefined {
@@ -82,8 +96,9 @@ export class SessionTokens {
       const payload = jwt.verify(token, this.#secret, { algorithms: ['HS256'], issuer: ISSUER });
       const parsed = claimsSchema.safeParse(payload);
       if (!parsed.success) return undefined;
-      const { sub, kv, jti, typ, exp } = parsed.data;
-      return { keyId: sub, keyVersion: kv, jti, kind: typ, exp };
+      const { sub, kv, jti, typ, iat, ims, exp } = parsed.data;
+      // Tokens from before `ims` existed count from the start of their second: ended a little early, never late.
+      return { keyId: sub, keyVersion: kv, jti, kind: typ, issuedAtMs: ims ?? iat * 1000, exp };
     } catch {
       return undefined;
     }

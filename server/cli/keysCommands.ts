@@ -33,7 +33,7 @@ const DEFAULT_GATE_URL = 'http://127.0.0.1:8189';
 
 export function registerKeysCommands(program: Command): void {
   const keys = addDataDirOption(
-    program.command('keys').description('create, list, revoke, rotate and delete API keys')
+    program.command('keys').description('create, list, revoke, rotate, sign out and delete API keys')
   );
 
   addDataDirOption(keys.command('create'))
@@ -131,6 +131,19 @@ export function registerKeysCommands(program: Command): void {
         await recordCliAudit(dataDir, { action: 'key.activated', target: record.id });
         const expired = isExpired(record, Date.now()) ? ', but it has expired: set a new expiry in the dashboard' : '';
         print(`Activated key "${record.name}" (${record.id})${expired}. ${await applyToRunningGate(dataDir)}`);
+      })
+    );
+
+  addDataDirOption(keys.command('sign-out'))
+    .description('end every browser session and access token of a key, also after restarts; the key keeps working')
+    .argument('<id>', 'the key id')
+    .action((id: string, _flags: unknown, command: Command) =>
+      withKeyStore(command, async (store, dataDir) => {
+        const record = await store.endSessions(id);
+        await recordCliAudit(dataDir, { action: 'key.sessions_ended', target: record.id });
+        print(
+          `Signed key "${record.name}" (${record.id}) out everywhere; a running gate ends its sessions within a second.`
+        );
       })
     );
 

@@ -304,6 +304,20 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: KEY_ERRORS,
   },
   {
+    method: 'post',
+    path: '/gate/api/keys/{id}/sessions/revoke',
+    operationId: 'endKeySessions',
+    tag: 'Keys',
+    summary: 'Sign a key out everywhere',
+    description:
+      'Every browser session and access token made with the key until now stops working at once and stays ended ' +
+      'after any restart; their WebSockets close. The key itself keeps working. The record shows when in ' +
+      '`sessionsEndedAt`.',
+    access: 'admin',
+    responses: { 200: { description: 'The key, with its new sessionsEndedAt', json: 'KeyRecord' } },
+    errors: KEY_ERRORS,
+  },
+  {
     method: 'get',
     path: '/gate/api/whoami',
     operationId: 'whoami',
@@ -330,10 +344,26 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: 'createAccessToken',
     tag: 'Self-service',
     summary: 'Exchange the key for a short-lived access token',
-    description: 'For clients that should not hold the key itself for long. The token dies with the key.',
+    description:
+      'For clients that should not hold the key itself for long: send it as `?token=` or `Authorization: Bearer`. ' +
+      'The token dies with the key and with "sign out everywhere". Only a key or a signed-in browser may ask: an ' +
+      'access token asking for another gets 403.',
     access: 'signedIn',
     responses: { 200: { description: 'An access token', json: 'AccessToken' } },
-    errors: [401, 429],
+    errors: [401, 403, 429],
+  },
+  {
+    method: 'post',
+    path: '/gate/api/sessions/revoke',
+    operationId: 'signOutEverywhere',
+    tag: 'Self-service',
+    summary: "Sign out all of the caller's sessions and access tokens",
+    description:
+      "Ends every session and access token of the caller's key made until now, on this gate and after any restart, " +
+      "and clears this browser's cookie. The key itself keeps working.",
+    access: 'signedIn',
+    responses: { 204: { description: 'Signed out everywhere', headers: { 'Set-Cookie': 'The cleared session' } } },
+    errors: [400, 401],
   },
   {
     method: 'get',
@@ -438,7 +468,9 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: 'logout',
     tag: 'Session',
     summary: 'Sign out; clears the session cookie',
-    description: 'Ends the session and closes its WebSockets. Never fails, even with an expired cookie.',
+    description:
+      'Ends the session for good (it stays ended after a restart) and closes its WebSockets. Never refuses, even ' +
+      'an expired cookie.',
     access: 'public',
     responses: {
       204: { description: 'Signed out (JSON request)', headers: { 'Set-Cookie': 'The cleared session' } },

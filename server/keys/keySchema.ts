@@ -39,6 +39,11 @@ export const keyRecordSchema = z.object({
   hash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256 hash'),
   hint: z.string(),
   rotatedAt: storedInstant.nullable(),
+  /**
+   * Sessions and access tokens of this key signed up to this instant are dead: set by "sign out everywhere", rotation,
+   * and whenever the key stops or starts being usable, so a revoked and re-activated key does not revive old sessions.
+   */
+  sessionsEndedAt: storedInstant.nullable().default(null),
 });
 export type KeyRecord = z.infer<typeof keyRecordSchema>;
 

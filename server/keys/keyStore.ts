@@ -31,6 +31,8 @@ export interface KeyStoreEvents {
   changed: [revoked: ReadonlySet<string>];
   /** keys.json was changed by someone else into something unusable; the last good keys stay in force. */
   invalid: [Error];
+  /** These keys' `sessionsEndedAt` moved (here or in another process): their older sessions' WebSockets must go. */
+  sessionsEnded: [keyIds: ReadonlySet<string>];
 }
 
 export class KeyNotFoundError extends GateError {
@@ -44,6 +46,8 @@ interface Entry {
   record: KeyRecord;
   /** Infinity when the key never expires. */
   expiresAtMs: number;
+  /** Tokens signed up to this time (ms) are dead; 0 when none were ended. */
+  sessionsEndedAtMs: number;
   /** Built once per change so that a successful verify allocates nothing. */
   ok: VerifyResult;
 }
@@ -101,6 +105,11 @@ export class KeyStore {
     return entry.ok;
   }
 
+  /** Tokens of this key signed at or before this time (ms) are dead; 0 when none were ended. From memory. */
+  sessionsEndedAt(id: string): number {
+    return this.byId.get(id)?.sessionsEndedAtMs ?? 0;
+  }
+
   list(): PublicKeyRecord[] {
     return [...this.byId.values()].map((entry) => this.toPublic(entry.record));
   }
@@ -138,6 +147,7 @@ export class KeyStore {
         hash: hashKey(key),
         hint: keyHint(key),
         rotatedAt: null,
+        sessionsEndedAt: null,
       };
       draft.keys.push(created);
       return created;
@@ -147,7 +157,8 @@ export class KeyStore {
 
   async update(id: string, patch: UpdateKeyInput): Promise<PublicKeyRecord> {
     const fields = parseInput(updateKeyInputSchema, patch);
-    return this.mutate(id, (record) => {
+    return this.mutate(id, (record, now) => {
+      const wasUsable = isUsableRecord(record, now);
       if (fields.name !== undefined) record.name = fields.name;
       if (fields.role !== undefined) record.role = fields.role;
       if (fields.note !== undefined) record.note = fields.note;
@@ -155,6 +166,7 @@ export class KeyStore {
       if (fields.expiresAt !== undefined) record.expiresAt = fields.expiresAt;
       if (fields.active !== undefined) record.active = fields.active;
       if (fields.scopes !== undefined) record.scopes = fields.scopes;
+      if (isUsableRecord(record, now) !== wasUsable) record.sessionsEndedAt = now;
     });
   }
 
@@ -165,13 +177,23 @@ export class KeyStore {
       record.hash = hashKey(key);
       record.hint = keyHint(key);
       record.rotatedAt = now;
+      record.sessionsEndedAt = now;
     });
     return { key, record };
   }
 
   setActive(id: string, active: boolean): Promise<PublicKeyRecord> {
-    return this.mutate(id, (record) => {
+    return this.mutate(id, (record, now) => {
+      const wasUsable = isUsableRecord(record, now);
       record.active = active;
+      if (isUsableRecord(record, now) !== wasUsable) record.sessionsEndedAt = now;
+    });
+  }
+
+  /** "Sign out everywhere": every session and access token of the key signed until now stops working; the key does not. */
+  endSessions(id: string): Promise<PublicKeyRecord> {
+    return this.mutate(id, (record, now) => {
+      record.sessionsEndedAt = now;
     });
   }
 
@@ -257,6 +279,7 @@ export class KeyStore {
       const entry: Entry = {
         record,
         expiresAtMs: record.expiresAt === null ? Infinity : Date.parse(record.expiresAt),
+        sessionsEndedAtMs: record.sessionsEndedAt === null ? 0 : Date.parse(record.sessionsEndedAt),
         ok: Object.freeze({ ok: true, record }),
       };
       byHash.set(record.hash, entry);
@@ -266,15 +289,18 @@ export class KeyStore {
     this.byId = byId;
 
     const revoked = new Set<string>();
+    const sessionsEnded = new Set<string>();
     for (const [id, before] of previous) {
+      const after = byId.get(id);
+      if (after !== undefined && after.sessionsEndedAtMs !== before.sessionsEndedAtMs) sessionsEnded.add(id);
       // Usable when last announced: a key that expired since then is announced here, with the other revocations.
       if (!isUsable(before, this.expiryCheckedAt)) continue;
-      const after = byId.get(id);
       if (after === undefined || after.record.hash !== before.record.hash || !isUsable(after, now)) revoked.add(id);
     }
     this.expiryCheckedAt = now;
     this.armExpiryTimer(now);
     this.events.emit('changed', revoked);
+    if (sessionsEnded.size > 0) this.events.emit('sessionsEnded', sessionsEnded);
   }
 
   /** Expiry is a change nobody writes: without this, a key's open WebSockets would outlive it. */
@@ -304,6 +330,10 @@ export class KeyStore {
 
 function isUsable(entry: Entry, now: number): boolean {
   return entry.record.active && entry.expiresAtMs > now;
+}
+
+function isUsableRecord(record: KeyRecord, nowIso: string): boolean {
+  return record.active && (record.expiresAt === null || Date.parse(record.expiresAt) > Date.parse(nowIso));
 }
 
 function unusedId(file: KeysFile): string {

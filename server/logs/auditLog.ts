@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   'key.deactivated',
   'key.activated',
   'key.deleted',
+  'key.sessions_ended',
   'settings.updated',
   'mode.changed',
   'login',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
-import { call } from '../helpers/http.js';
+import { call, sessionCookieOf } from '../helpers/http.js';
 import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
@@ -66,5 +66,56 @@ describe('short-lived access tokens', () => {
       (await call(`${gate.url}/gate/api/token`, { headers: { 'x-api-key': gate.adminKey }, json: { ttlSeconds: 5 } }))
         .status
     ).toBe(400);
+  });
+});
+
+describe('what each kind of token may stand in for', () => {
+  async function sessionCookieFor(key: string): Promise<string> {
+    return sessionCookieOf(await call(`${gate.url}/gate/login`, { json: { key } }));
+  }
+
+  it('an access token cannot mint another token, by ?token= or bearer', async () => {
+    const { token } = await newKeyAndToken();
+    const requests: Array<{ url: string; headers: Record<string, string> }> = [
+      { url: `${gate.url}/gate/api/token?token=${token}`, headers: {} },
+      { url: `${gate.url}/gate/api/token`, headers: { authorization: `Bearer ${token}` } },
+    ];
+    for (const request of requests) {
+      const minted = await call<{ error: { code: string; message: string } }>(request.url, {
+        headers: request.headers,
+        json: { ttlSeconds: 86_400 },
+      });
+      expect(minted.status).toBe(403);
+      expect(minted.body.error.code).toBe('forbidden');
+      expect(minted.body.error.message).toMatch(/access token cannot mint/i);
+    }
+  });
+
+  it('a signed-in browser and a key still mint tokens', async () => {
+    const { key } = await newKeyAndToken();
+    const cookie = await sessionCookieFor(key);
+    const viaCookie = await call(`${gate.url}/gate/api/token`, { headers: { cookie, origin: gate.url }, json: {} });
+    expect(viaCookie.status).toBe(200);
+  });
+
+  it('an access token is not accepted as the session cookie', async () => {
+    const { token } = await newKeyAndToken();
+    const cookie = `comfygate_session=${token}`;
+    const proxied = await call<{ error: { code: string } }>(`${gate.url}/api/prompt`, { headers: { cookie } });
+    expect(proxied.status).toBe(401);
+    expect(proxied.body.error.code).toBe('unauthorized');
+    expect((await call(`${gate.url}/gate/api/whoami`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('a session cookie is not accepted as ?token= or bearer: 7-day tokens stay out of URLs', async () => {
+    const { key } = await newKeyAndToken();
+    const session = (await sessionCookieFor(key)).split('=')[1]!;
+    expect((await call(`${gate.url}/api/prompt?token=${session}`)).status).toBe(401);
+    expect((await call(`${gate.url}/api/prompt`, { headers: { authorization: `Bearer ${session}` } })).status).toBe(
+      401
+    );
+    expect((await call(`${gate.url}/api/prompt`, { headers: { cookie: `comfygate_session=${session}` } })).status).toBe(
+      200
+    );
   });
 });

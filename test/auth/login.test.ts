@@ -70,6 +70,41 @@ describe('login page', () => {
     expect(location).not.toMatch(/evil|javascript|\r|\n/);
   });
 
+  // The browser resolves Location against the gate: a path it can read as `//host` leaves the gate.
+  it.each([
+    '/.//evil.example/x',
+    '/..//evil.example/x',
+    '/%2e//evil.example/x',
+    '/%2E%2E//evil.example/x',
+    '/gate/..//evil.example/x',
+    '/gate/../..//evil.example/x',
+    '/./\\evil.example/x',
+    '/.%5c/evil.example/x',
+    '/%2e/%5c/evil.example/x',
+    '/.///evil.example/x',
+    '/%09/evil.example/x',
+  ])('a path that normalises to another host (%s) redirects on this gate', async (next) => {
+    const res = await loginWithForm(teammateKey, next);
+    expect(res.status).toBe(303);
+    const location = String(res.headers['location']);
+    expect(location).toMatch(/^\/(?![/\\])/);
+    expect(new URL(location, gate.url).origin).toBe(gate.url);
+    // What the page would send back as next must be just as safe.
+    const page = await call(`${gate.url}/gate/login?next=${encodeURIComponent(next)}`);
+    const hidden = /name="next" value="([^"]*)"/.exec(page.text)?.[1] ?? '';
+    expect(
+      new URL(
+        hidden.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c))),
+        gate.url
+      ).origin
+    ).toBe(gate.url);
+  });
+
+  it('keeps a harmless next with dot segments, resolved', async () => {
+    const res = await loginWithForm(teammateKey, '/gate/../queue?x=1');
+    expect(res.headers['location']).toBe('/queue?x=1');
+  });
+
   it('shows the form again with the reason when the key is wrong', async () => {
     const res = await loginWithForm('cgk_nope');
     expect(res.status).toBe(401);
@@ -134,5 +169,30 @@ describe('the ComfyUI web UI rides on the session cookie', () => {
     expect(socket.closed?.code).toBe(1008);
     // A copy of the old cookie is worthless now.
     expect((await call(`${gate.url}/api/prompt`, { headers: { cookie } })).status).toBe(401);
+  });
+});
+
+describe('sign out everywhere', () => {
+  it("closes the WebSockets of the key's sessions and tokens, not those opened with the key itself", async () => {
+    const created = await call<{ key: string; id: string }>(`${gate.url}/gate/api/keys`, {
+      headers: { 'x-api-key': gate.adminKey },
+      json: { name: 'Ws' },
+    });
+    const { key, id } = created.body;
+    const cookie = sessionCookieOf(await loginWithForm(key));
+    const ws = gate.url.replace('http', 'ws');
+    const viaCookie = await RecordingSocket.open(`${ws}/ws?clientId=ws-cookie`, { headers: { cookie } });
+    const viaKey = await RecordingSocket.open(`${ws}/ws?clientId=ws-key`, { headers: { 'x-api-key': key } });
+
+    const ended = await call(`${gate.url}/gate/api/keys/${id}/sessions/revoke`, {
+      method: 'POST',
+      headers: { 'x-api-key': gate.adminKey },
+    });
+    expect(ended.status).toBe(200);
+    await eventually(() => viaCookie.closed !== undefined, 'session socket closed', 1_000);
+    expect(viaCookie.closed?.code).toBe(1008);
+    expect(viaKey.closed).toBeUndefined();
+    expect((await call(`${gate.url}/api/prompt`, { headers: { cookie } })).status).toBe(401);
+    await viaKey.close();
   });
 });

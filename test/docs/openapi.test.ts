@@ -18,6 +18,7 @@ const CONTRACT_ROUTES: ReadonlyArray<[method: string, path: string]> = [
   ['patch', '/gate/api/keys/{id}'],
   ['delete', '/gate/api/keys/{id}'],
   ['post', '/gate/api/keys/{id}/rotate'],
+  ['post', '/gate/api/keys/{id}/sessions/revoke'],
   ['get', '/gate/api/whoami'],
   ['get', '/gate/api/usage'],
   ['get', '/gate/api/usage/all'],
@@ -30,6 +31,7 @@ const CONTRACT_ROUTES: ReadonlyArray<[method: string, path: string]> = [
   ['post', '/gate/login'],
   ['post', '/gate/logout'],
   ['post', '/gate/api/token'],
+  ['post', '/gate/api/sessions/revoke'],
   ['get', '/gate/metrics'],
   ['get', '/gate/healthz'],
 ];

@@ -243,6 +243,40 @@ describe('KeyStore basics', () => {
   });
 });
 
+describe('KeyStore: when sessions end', () => {
+  it('moves sessionsEndedAt when a key stops or starts being usable, rotates, or signs out; not for a rename', async () => {
+    const store = await openStore();
+    const { record } = await store.create({ name: 'Ada' });
+    expect(record.sessionsEndedAt).toBeNull();
+    expect(store.sessionsEndedAt(record.id)).toBe(0);
+    const ended: string[][] = [];
+    store.events.on('sessionsEnded', (ids) => ended.push([...ids]));
+
+    expect((await store.update(record.id, { name: 'Ada L.' })).sessionsEndedAt).toBeNull();
+    const steps = [
+      () => store.endSessions(record.id),
+      () => store.setActive(record.id, false),
+      () => store.setActive(record.id, true),
+      () => store.update(record.id, { expiresAt: '2000-01-01' }),
+      () => store.update(record.id, { expiresAt: null }),
+      async () => (await store.rotate(record.id)).record,
+    ];
+    let previous = 0;
+    for (const step of steps) {
+      const after = await step();
+      const endedAt = Date.parse(after.sessionsEndedAt ?? '');
+      expect(endedAt).toBeGreaterThanOrEqual(previous);
+      expect(store.sessionsEndedAt(record.id)).toBe(endedAt);
+      previous = endedAt;
+    }
+    // A change that leaves the key as usable as before keeps the sessions.
+    const before = store.get(record.id)?.sessionsEndedAt;
+    expect((await store.update(record.id, { note: 'x', active: true })).sessionsEndedAt).toBe(before);
+    expect(ended.flat().every((id) => id === record.id)).toBe(true);
+    expect(ended.length).toBeGreaterThan(0);
+  });
+});
+
 describe('parseExpiry', () => {
   const now = new Date('2026-01-01T00:00:00.000Z');
 

@@ -49,3 +49,94 @@ describe('brute-force lockout', () => {
     expect(await fromOther('/api/prompt', gate.adminKey)).toBe(200);
   });
 });
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One request from `ip` (another loopback address), so this lock does not touch the other tests. */
+async function from(ip: string, method: string, path: string, headers: Record<string, string> = {}, body = '') {
+  const head = Object.entries({
+    host: gate.host,
+    connection: 'close',
+    'content-length': String(body.length),
+    ...headers,
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  const answer = await rawExchange(
+    Number(new URL(gate.url).port),
+    `${method} ${path} HTTP/1.1\r\n${head}\r\n${body}`,
+    ip
+  );
+  const [top = '', rest = ''] = answer.split('\r\n\r\n', 2);
+  const [statusLine = '', ...lines] = top.split('\r\n');
+  const parsed: RawAnswer = { status: Number(statusLine.slice(9, 12)), headers: {}, body: rest };
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    parsed.headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return parsed;
+}
+
+function expectLockedJson(answer: RawAnswer): void {
+  expect(answer.status).toBe(429);
+  expect(answer.headers['content-type']).toMatch(/application\/json/);
+  expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'locked_out' } });
+  expect(Number(answer.headers['retry-after'])).toBeGreaterThan(50);
+}
+
+function expectLockedPage(answer: RawAnswer): void {
+  expect(answer.status).toBe(429);
+  expect(answer.headers['content-type']).toMatch(/text\/html/);
+  expect(Number(answer.headers['retry-after'])).toBeGreaterThan(50);
+  // When, as a time and as a wait, in the sign-in page's own look; no form to type into meanwhile.
+  expect(answer.body).toMatch(/try again at <time datetime="[^"]+">\d{2}:\d{2}:\d{2} UTC<\/time>/);
+  expect(answer.body).toMatch(/in (\d+ min )?\d+ s/);
+  expect(answer.body).toContain('class="card"');
+  expect(answer.body).not.toContain('<form');
+}
+
+describe('a locked-out address gets 429 on every request', () => {
+  const ip = '127.0.0.4';
+
+  it('login page, sign-in form, API and ComfyUI alike; pages say when to try again', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await from(ip, 'GET', '/api/queue', { 'x-api-key': `wrong-${i}` })).status).toBe(401);
+    }
+    const html = { accept: 'text/html,application/xhtml+xml' };
+    expectLockedPage(await from(ip, 'GET', '/gate/login?next=%2F', html));
+    expectLockedPage(await from(ip, 'GET', '/gate/login'));
+    expectLockedPage(
+      await from(ip, 'POST', '/gate/login', { 'content-type': 'application/x-www-form-urlencoded', ...html }, 'key=x')
+    );
+    expectLockedPage(await from(ip, 'GET', '/', html));
+    expectLockedPage(await from(ip, 'GET', '/gate/', html));
+
+    expectLockedJson(await from(ip, 'POST', '/gate/login', { 'content-type': 'application/json' }, '{"key":"x"}'));
+    expectLockedJson(await from(ip, 'GET', '/api/queue'));
+    expectLockedJson(await from(ip, 'GET', '/api/queue', { 'x-api-key': gate.adminKey }));
+    expectLockedJson(await from(ip, 'GET', '/gate/api/whoami'));
+    expectLockedJson(
+      await from(ip, 'GET', '/ws?clientId=l', {
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'sec-websocket-version': '13',
+      })
+    );
+    // Monitoring is not a guess: health still answers.
+    expect((await from(ip, 'GET', '/gate/healthz')).status).toBe(200);
+    expect(await fromOther('/api/queue', gate.adminKey)).toBe(200);
+  });
+
+  it('the failure that locks the address already shows the locked page', async () => {
+    const other = '127.0.0.5';
+    const form = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' };
+    expect((await from(other, 'POST', '/gate/login', form, 'key=wrong-1')).status).toBe(401);
+    expect((await from(other, 'POST', '/gate/login', form, 'key=wrong-2')).status).toBe(401);
+    expectLockedPage(await from(other, 'POST', '/gate/login', form, 'key=wrong-3'));
+  });
+});

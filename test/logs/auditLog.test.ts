@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SessionTokens } from '../../server/auth/sessionTokens.js';
 import { generateKey } from '../../server/keys/keyFormat.js';
 import { AuditLog, type AuditRecord } from '../../server/logs/auditLog.js';
+import { memorySignOuts } from '../helpers/signOuts.js';
 
 let dataDir: string;
 const opened: AuditLog[] = [];
@@ -102,7 +103,7 @@ describe('AuditLog', () => {
 
   it('never writes a secret, even one passed in the details', async () => {
     const key = generateKey();
-    const jwt = new SessionTokens(randomBytes(32)).sign('session', 'key_a', 'v', 60).token;
+    const jwt = new SessionTokens(randomBytes(32), memorySignOuts()).sign('session', 'key_a', 'v', 60).token;
     const audit = await openAudit();
     audit.record({
       action: 'key.rotated',

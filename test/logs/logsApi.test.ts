@@ -21,6 +21,7 @@ import { LogStream } from '../../server/logs/logStream.js';
 import { RequestLog, toLogLine, type RequestLogLine } from '../../server/logs/requestLog.js';
 import type { FinishedRequest } from '../../server/observe/finishedRequest.js';
 import { call } from '../helpers/http.js';
+import { memorySignOuts } from '../helpers/signOuts.js';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 
@@ -59,7 +60,7 @@ let viewerKey: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'comfygate-logsapi-'));
   keys = await KeyStore.open(dataDir);
-  const tokens = new SessionTokens(await loadOrCreateSecret(dataDir, silentLogger()));
+  const tokens = new SessionTokens(await loadOrCreateSecret(dataDir, silentLogger()), memorySignOuts());
   const authenticator = new Authenticator(keys, tokens, undefined, new BruteForceLockout());
   adminKey = (await keys.create({ name: 'Admin', role: 'admin' })).key;
   viewerKey = (await keys.create({ name: 'Viewer', role: 'viewer' })).key;

@@ -9,6 +9,7 @@ import { generateKey } from '../../server/keys/keyFormat.js';
 import { logFileName, parseStatusFilter } from '../../server/logs/logQuery.js';
 import { BATCH_FLUSH_MS, RequestLog, redactSecrets, type RequestLogLine } from '../../server/logs/requestLog.js';
 import type { FinishedRequest } from '../../server/observe/finishedRequest.js';
+import { memorySignOuts } from '../helpers/signOuts.js';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 
@@ -177,7 +178,7 @@ describe('RequestLog', () => {
   });
 
   it('never writes a key, a JWT or a token parameter, wherever one is smuggled in', async () => {
-    const tokens = new SessionTokens(randomBytes(32));
+    const tokens = new SessionTokens(randomBytes(32), memorySignOuts());
     const jwt = tokens.sign('session', 'key_abc', 'v1', 60).token;
     const key = generateKey();
     const log = await openLog();

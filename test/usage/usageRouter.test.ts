@@ -16,6 +16,7 @@ import type { FinishedRequest } from '../../server/observe/finishedRequest.js';
 import { UsageAggregator, localDate, shiftDate, type UsageReport } from '../../server/usage/usageAggregator.js';
 import { usageRouter, type AllUsageReport } from '../../server/usage/usageRouter.js';
 import { call } from '../helpers/http.js';
+import { memorySignOuts } from '../helpers/signOuts.js';
 
 let root: string;
 let keys: KeyStore;
@@ -75,7 +76,11 @@ beforeAll(async () => {
   seen(creatorId, now, { status: 500 });
 
   const app = express();
-  app.use(identify(new Authenticator(keys, new SessionTokens(randomBytes(32)), undefined, new BruteForceLockout())));
+  app.use(
+    identify(
+      new Authenticator(keys, new SessionTokens(randomBytes(32), memorySignOuts()), undefined, new BruteForceLockout())
+    )
+  );
   app.use('/gate/api/usage', usageRouter(usage, keys));
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const gateError = error instanceof GateError ? error : new GateError('internal', String(error));

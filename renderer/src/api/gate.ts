@@ -35,6 +35,8 @@ export const gate = {
     update: (id: string, body: UpdateKeyBody) =>
       request<KeyRecord>('PATCH', `${API}/keys/${encodeURIComponent(id)}`, { body }),
     rotate: (id: string) => request<KeyWithSecret>('POST', `${API}/keys/${encodeURIComponent(id)}/rotate`),
+    endSessions: (id: string) =>
+      request<KeyRecord>('POST', `${API}/keys/${encodeURIComponent(id)}/sessions/revoke`, { body: {} }),
     remove: (id: string) => request<undefined>('DELETE', `${API}/keys/${encodeURIComponent(id)}`),
   },
 
@@ -66,4 +68,6 @@ export const gate = {
     request<AccessToken>('POST', `${API}/token`, { body: ttlSeconds === undefined ? {} : { ttlSeconds } }),
 
   logout: () => request<undefined>('POST', '/gate/logout', { body: {} }),
+  /** Ends every session and access token of the caller's own key, this one included. */
+  signOutEverywhere: () => request<undefined>('POST', `${API}/sessions/revoke`, { body: {} }),
 };

@@ -15,6 +15,7 @@ const ACTIONS: { value: AuditAction; label: string }[] = [
   { value: 'key.deactivated', label: 'Key deactivated' },
   { value: 'key.activated', label: 'Key activated' },
   { value: 'key.deleted', label: 'Key deleted' },
+  { value: 'key.sessions_ended', label: 'Signed out everywhere' },
   { value: 'settings.updated', label: 'Settings changed' },
   { value: 'mode.changed', label: 'Protection changed' },
   { value: 'login', label: 'Signed in' },

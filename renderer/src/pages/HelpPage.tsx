@@ -140,7 +140,13 @@ const SECTIONS: Section[] = [
           <h3>In a browser</h3>
           <p>
             Open the gate’s address. Without a session you land on the sign-in page (<code>/gate/login</code>): paste
-            the key and the real ComfyUI web UI opens. The session lasts 7 days; <strong>Sign out</strong> ends it.
+            the key and the real ComfyUI web UI opens. The session lasts 7 days; <strong>Sign out</strong> ends it, and{' '}
+            <strong>Sign out everywhere</strong> on{' '}
+            <a className="link" href={hrefOf('me')}>
+              My access
+            </a>{' '}
+            ends every session and access token of your key on all devices (your key keeps working). Signed-out sessions
+            stay ended, also after the gate restarts.
           </p>
           <CopyField value={lines.gateUrl} what="gate address" />
           {admin && (
@@ -165,7 +171,10 @@ const SECTIONS: Section[] = [
             <a className="link" href={hrefOf('me')}>
               My access
             </a>{' '}
-            (or <code>POST /gate/api/token</code>). It stops working when its key is revoked or rotated.
+            (or <code>POST /gate/api/token</code>, with your key or from a signed-in browser; an access token cannot
+            mint another). It works as <code>?token=</code> or <code>Authorization: Bearer</code>, not as the sign-in
+            cookie, and stops working when its key is revoked or rotated or you sign out everywhere. The session
+            cookie’s value is not accepted in a URL.
           </p>
           <Code text={lines.websocket} what="WebSocket URL" />
           <Code text={lines.image} what="image tag" />
@@ -452,8 +461,10 @@ const SECTIONS: Section[] = [
         )}
         <p>
           <strong>Lockout:</strong> too many wrong keys from one address (by default 10 within 5 minutes) lock that
-          address out (by default for 15 minutes): every request from it, the sign-in page included, gets{' '}
-          <code>429 locked_out</code> with <code>Retry-After</code>. Other addresses are not affected.
+          address out (by default for 15 minutes): every request from it, with or without a key, the sign-in page
+          included, gets <code>429</code> with <code>Retry-After</code>. In a browser the sign-in page says when you may
+          try again; scripts get <code>locked_out</code>. Only <code>/gate/healthz</code> still answers. Other addresses
+          are not affected.
         </p>
       </>
     ),
@@ -476,12 +487,14 @@ const SECTIONS: Section[] = [
         <li>
           <strong>Rotate</strong> gives a key a new secret (shown once again) and keeps its id, limits and history.{' '}
           <strong>Deactivate</strong> stops a key until you activate it again; <strong>Delete</strong> removes it for
-          good.
+          good. <strong>Sign out everywhere</strong> ends the key’s browser sessions and access tokens but keeps the key
+          working (<code>comfygate keys sign-out ID</code>).
         </li>
         <li>
           Rotating, deactivating, deleting or expiring a key takes effect at once: its old secret is refused, its
           browser sessions are signed out and its open WebSockets are closed. The same holds for changes made with the
-          command line in another terminal (the gate sees them within a second).
+          command line in another terminal (the gate sees them within a second). Ended sessions stay ended across
+          restarts, and activating a key again does not bring its old sessions back.
         </li>
         <li>
           Keys start with <code>cgk_</code> and end in a checksum: a mistyped key is refused without a lookup, and
@@ -692,6 +705,7 @@ comfygate keys show ID [--json]
 comfygate keys revoke ID        # deactivate at once
 comfygate keys activate ID
 comfygate keys rotate ID [--json]
+comfygate keys sign-out ID      # end its sessions and access tokens
 comfygate keys delete ID
 comfygate auth [off|optional|required]`;
 
@@ -720,8 +734,8 @@ const TROUBLE: TroubleRow[] = [
     meaning: (
       <>
         No key where one is required, or a wrong, expired, deactivated or rotated one (a wrong key is refused even when
-        protection is optional). Check the key, or sign in again at <code>/gate/login</code>; ask for a new key if it
-        was rotated.
+        protection is optional), or a session that was signed out. Check the key, or sign in again at{' '}
+        <code>/gate/login</code>; ask for a new key if it was rotated.
       </>
     ),
   },
@@ -744,7 +758,12 @@ const TROUBLE: TroubleRow[] = [
   {
     status: 403,
     codes: ['forbidden'],
-    meaning: <>The gate’s admin API and its metrics need a key with the admin role.</>,
+    meaning: (
+      <>
+        The gate’s admin API and its metrics need a key with the admin role; and an access token cannot mint another one
+        (ask with your key or from a signed-in browser).
+      </>
+    ),
   },
   {
     status: 403,
@@ -810,8 +829,8 @@ const TROUBLE: TroubleRow[] = [
     codes: ['locked_out'],
     meaning: (
       <>
-        Too many wrong keys came from this address; it is locked out for a while (<code>Retry-After</code>). Check the
-        key before trying again.
+        Too many wrong keys came from this address; everything from it is refused for a while (<code>Retry-After</code>;
+        the sign-in page shows when). Check the key before trying again.
       </>
     ),
   },

@@ -7,6 +7,7 @@ import { Field } from '../components/Field.js';
 import { Icon } from '../components/Icon.js';
 import { Card, PageHeader } from '../components/PageHeader.js';
 import { ErrorState, Loading } from '../components/States.js';
+import { useToast } from '../components/Toast.js';
 import {
   formatDate,
   formatDateTime,
@@ -32,6 +33,11 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
   const usage = useResource((signal) => gate.usage.mine({ from: today, to: today }, signal), [today], 10_000);
   const limits: Limits | undefined = who.legacy ? undefined : who.limits;
   const used = usage.resource.data?.totals;
+  const toast = useToast();
+  // For a lost laptop or a token pasted somewhere: every session of the key ends, this one too.
+  const signOutEverywhere = (): void => {
+    gate.signOutEverywhere().then(onSignOut, (e: unknown) => toast(errorMessage(e), 'danger'));
+  };
 
   return (
     <>
@@ -46,6 +52,16 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
             <button type="button" className="button" onClick={onSignOut}>
               <Icon name="logout" size={16} /> Sign out
             </button>
+            {!who.legacy && (
+              <button
+                type="button"
+                className="button"
+                onClick={signOutEverywhere}
+                title="End every browser session and access token of your key, on all devices"
+              >
+                Sign out everywhere
+              </button>
+            )}
           </>
         }
       />

@@ -43,6 +43,13 @@ export function keysRouter(keys: KeyStore, settings: SettingsStore, audit: Audit
     res.json({ key, ...record });
   });
 
+  // Sign out everywhere: the key keeps working, every session and access token made with it so far does not.
+  router.post('/:id/sessions/revoke', async (req, res) => {
+    const record = await keys.endSessions(req.params.id);
+    audit(req, res, 'key.sessions_ended', record.id);
+    res.json(record);
+  });
+
   router.delete('/:id', async (req, res) => {
     const record = await keys.delete(req.params.id);
     audit(req, res, 'key.deleted', record.id, { name: record.name });

@@ -9,6 +9,7 @@ import type { KeyStore } from '../../keys/keyStore.js';
 import type { AuditLog } from '../../logs/auditLog.js';
 import { findCredential } from '../../auth/credentials.js';
 import { LEGACY_KEY_ID } from '../../auth/principal.js';
+import { lockedOutRefusal, PAGE_HEADERS } from '../../auth/lockedOut.js';
 import { authRefusal } from '../../auth/refusals.js';
 import { clientIpOf, isHttps } from '../../http/clientIp.js';
 import { renderLoginPage } from '../loginPage.js';
@@ -57,6 +58,10 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
     const outcome = authenticator.authenticate({ source: 'header', value: key }, clientIp);
     if (!outcome.ok) {
       audit.record({ action: 'login.failed', actorKeyId: null, clientIp, details: { reason: outcome.message } });
+      // The failure that locks the address already answers like the lock: the page says when to try again.
+      const now = Date.now();
+      const lock = authenticator.lockedOut(clientIp, now);
+      if (lock) throw lockedOutRefusal(lock, req, now);
       const refusal = authRefusal(outcome);
       if (wantsJson) throw refusal;
       sendPage(res, refusal.status, next, outcome.message);
@@ -85,16 +90,23 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
     }
   });
 
-  // Works with an expired or broken cookie too: signing out must never fail.
-  router.post('/logout', (req: Request, res: Response) => {
+  // Works with an expired or broken cookie too: signing out must never fail. The sign-out is on disk before the
+  // answer, so a copy of the cookie stays worthless after a restart.
+  router.post('/logout', async (req: Request, res: Response) => {
     const credential = findCredential(req);
     const session = credential?.source === 'cookie' ? tokens.verify(credential.value) : undefined;
+    res.setHeader('set-cookie', clearedSessionCookie(isHttps(req)));
     if (session?.kind === 'session') {
-      tokens.revoke(session);
       endSession(session);
+      await tokens.revoke(session).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new GateError(
+          'internal',
+          `Signed out, but the sign-out could not be saved (${reason}); it holds until the gate restarts`
+        );
+      });
       audit.record({ action: 'logout', actorKeyId: session.keyId, clientIp: clientIpOf(req), target: session.keyId });
     }
-    res.setHeader('set-cookie', clearedSessionCookie(isHttps(req)));
     res.setHeader('cache-control', 'no-store');
     if (req.is('application/json') || req.accepts(['html', 'json']) === 'json') res.status(204).end();
     else res.redirect(303, '/gate/login');
@@ -106,11 +118,6 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
 function sendPage(res: Response, status: number, next: string, error?: string): void {
   res
     .status(status)
-    .set({
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-security-policy':
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-    })
+    .set({ ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' })
     .send(renderLoginPage({ next, error }));
 }

@@ -20,7 +20,7 @@ export const tokenRequestSchema = z
 /**
  * POST /gate/api/token: a short-lived JWT standing in for the caller's key, for URLs that cannot
  * carry a header (`<img src>`, WebSocket) so a long-lived key need not sit in them. It dies with its
- * key: revoking or rotating the key ends it too.
+ * key: revoking or rotating the key ends it too. Only a key or a session may ask for one.
  */
 export function tokenRouter(tokens: SessionTokens, keys: KeyStore): Router {
   const router = Router();
@@ -29,6 +29,13 @@ export function tokenRouter(tokens: SessionTokens, keys: KeyStore): Router {
     const { ttlSeconds = ACCESS_TOKEN_DEFAULT_SECONDS } = parseInput(tokenRequestSchema, req.body);
     if (caller.keyId === LEGACY_KEY_ID) {
       throw new GateError('bad_request', 'COMFYGATE_API_KEY cannot mint tokens; use a key from keys.json');
+    }
+    // Otherwise a leaked 15-minute token could renew itself into a day-long one, again and again.
+    if (caller.token?.kind === 'access') {
+      throw new GateError(
+        'forbidden',
+        'An access token cannot mint tokens; ask with your API key or from a signed-in browser'
+      );
     }
     const record = keys.require(caller.keyId);
     const { token, claims } = tokens.sign('access', record.id, keyVersion(record), ttlSeconds);

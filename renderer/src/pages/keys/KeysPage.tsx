@@ -25,6 +25,7 @@ type Modal =
   | { kind: 'edit'; record: KeyRecord }
   | { kind: 'secret'; record: KeyWithSecret; rotated: boolean }
   | { kind: 'rotate'; record: KeyRecord }
+  | { kind: 'endSessions'; record: KeyRecord }
   | { kind: 'delete'; record: KeyRecord }
   | { kind: 'deactivate'; record: KeyRecord };
 
@@ -256,6 +257,15 @@ export function KeysPage() {
                             <button
                               type="button"
                               className="icon-button"
+                              aria-label={`Sign ${record.name} out everywhere`}
+                              title="Sign out everywhere: end its browser sessions and access tokens"
+                              onClick={() => setModal({ kind: 'endSessions', record })}
+                            >
+                              <Icon name="logout" size={16} />
+                            </button>
+                            <button
+                              type="button"
+                              className="icon-button"
                               aria-label={record.active ? `Deactivate ${record.name}` : `Activate ${record.name}`}
                               title={record.active ? 'Deactivate' : 'Activate'}
                               onClick={() =>
@@ -325,6 +335,28 @@ export function KeysPage() {
           <p>
             A new secret replaces <code>{modal.record.hint}</code>. The old one stops working at once, and its browser
             sessions and WebSockets close. Limits and history stay.
+          </p>
+        </ConfirmDialog>
+      )}
+      {modal?.kind === 'endSessions' && (
+        <ConfirmDialog
+          title={`Sign ${modal.record.name} out everywhere?`}
+          confirmLabel="Sign out everywhere"
+          busy={busy}
+          error={actionError}
+          onClose={close}
+          onConfirm={() => {
+            const record = modal.record;
+            run(async () => {
+              replace(await gate.keys.endSessions(record.id));
+              close();
+              toast(`Signed ${record.name} out everywhere`);
+            });
+          }}
+        >
+          <p>
+            Every browser session and access token made with this key ends now, also after a restart, and their
+            WebSockets close. The key itself keeps working: sign in with it again.
           </p>
         </ConfirmDialog>
       )}
