@@ -334,7 +334,8 @@ const SECTIONS: Section[] = [
           <li>Live progress and preview images of other teammates’ prompts are not sent over the WebSocket.</li>
           <li>
             Interrupt and deleting from the queue or history act only on {admin ? 'the caller’s own' : 'your own'}{' '}
-            prompts.
+            prompts. Pressing Cancel with nothing of {admin ? 'theirs' : 'yours'} running does nothing, as in ComfyUI
+            with an idle queue.
           </li>
           <li>
             <code>/system_stats</code> shows only the flag names of ComfyUI’s command line, and error messages leave out
