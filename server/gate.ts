@@ -19,6 +19,8 @@ import { createAuthorizeStep } from './policy/authorizeStep.js';
 import { createBodyStage } from './proxy/bodyStage.js';
 import { createIsolationStep } from './isolation/isolationStep.js';
 import { ComfyUsers } from './isolation/comfyUsers.js';
+import { FileAccess } from './isolation/fileAccess.js';
+import { FileOwners } from './isolation/fileOwners.js';
 import { PromptOwners } from './isolation/promptOwners.js';
 import type { Exchange } from './proxy/pipeline.js';
 import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
@@ -121,6 +123,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     AuditLog.open({ dataDir: config.dataDir, logger }),
   ]);
   const logStream = new LogStream({ recent: () => requestLog.recent() });
+  const fileOwners = await FileOwners.open(config.dataDir, logger);
   const usage = await UsageAggregator.open(config.dataDir, {
     retentionDays: settings.current.retentionDays,
     onFlushError: (error) => logger.warn({ err: error }, 'could not save usage'),
@@ -137,6 +140,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const tracker = new PromptTracker();
   const owners = new PromptOwners();
   const comfyUsers = new ComfyUsers(upstream);
+  const files = new FileAccess(fileOwners, upstream, settings);
   let openSockets = (): number => 0;
   let queuedShown = new Set<string>();
   const metrics = new GateMetrics({ openWebSockets: () => openSockets() });
@@ -209,7 +213,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       createAuthStep(authenticator, settings, keys),
       createAuthorizeStep(settings, () => settings.current.isolation && comfyUsers.multiUser(Date.now()) === true),
       createLimitStep(limiter, settings),
-      createIsolationStep(settings, owners, comfyUsers),
+      createIsolationStep(settings, owners, comfyUsers, files, fileOwners),
     ],
     inspectBody: createBodyStage({
       limiter,
@@ -223,8 +227,14 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     forward: createForwarder({
       upstream,
       timeoutMs: config.upstreamTimeoutMs,
-      onResponse: (exchange, status) => accountPrompts(exchange, status, limiter, tracker),
+      onResponse: (exchange, status) => {
+        accountPrompts(exchange, status, limiter, tracker);
+        if (status === 200 && exchange.isolatedAs !== null && exchange.promptId !== null) {
+          fileOwners.expectOutputs(exchange.promptId, exchange.isolatedAs, Date.now());
+        }
+      },
       owners,
+      files,
     }),
     relay,
     admin,
@@ -308,7 +318,14 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         logStream.close();
         await shutdown(server, relay, upstream, config.shutdownGraceMs);
         await keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
-        await Promise.all([keys.close(), settings.close(), usage.close(), requestLog.close(), audit.close()]);
+        await Promise.all([
+          keys.close(),
+          settings.close(),
+          usage.close(),
+          requestLog.close(),
+          audit.close(),
+          fileOwners.close(),
+        ]);
       })();
       return stopping;
     },

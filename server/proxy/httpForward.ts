@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import type { Dispatcher } from 'undici';
 import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
+import type { FileAccess } from '../isolation/fileAccess.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';
 import { filterResponse } from '../isolation/responseFilters.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forwardHeaders.js';
@@ -16,6 +17,8 @@ export interface ForwardOptions {
   onResponse: (exchange: Exchange, statusCode: number) => void;
   /** Whose prompts are whose, for the answers rewritten under team isolation. */
   owners: PromptOwners;
+  /** Whose files are whose: learned from the answers rewritten under team isolation. */
+  files: FileAccess;
 }
 
 /** The largest ComfyUI answer the gate rewrites for team isolation (a full /history can be big). */
@@ -33,12 +36,13 @@ export function createForwarder({
   timeoutMs,
   onResponse,
   owners,
+  files,
 }: ForwardOptions): (exchange: Exchange, res: ServerResponse) => void {
   const pool = upstream.pool;
   const upstreamUrl = upstream.url;
   return function forward(exchange, res) {
     const req = exchange.req;
-    const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners);
+    const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners, files);
     let headers: string[];
     try {
       headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, exchange.body?.length);
@@ -57,7 +61,7 @@ export function createForwarder({
         path: withoutTokenParam(req.url ?? '/'),
         method: req.method ?? 'GET',
         headers,
-        body: exchange.body ?? (hasBody(req) ? req : null),
+        body: exchange.body ?? (hasBody(req) ? (exchange.bodyFilter?.(req) ?? req) : null),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       },
@@ -124,7 +128,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly upstream: Upstream,
     private readonly onResponse: (exchange: Exchange, statusCode: number) => void,
-    private readonly owners: PromptOwners
+    private readonly owners: PromptOwners,
+    private readonly files: FileAccess
   ) {}
 
   readonly onClientClose = (): void => {
@@ -199,7 +204,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
             Buffer.concat(held.chunks, held.size).toString('utf8'),
             exchange.isolatedAs!,
             this.owners,
-            exchange.comfyUser
+            exchange.comfyUser,
+            this.files
           )
         : undefined;
     if (text === undefined) {
@@ -229,7 +235,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       req.destroy();
       return;
     }
-    const gateError = classifyUpstreamError(error, this.upstream.url);
+    // A body filter's refusal (see uploadGuard.ts): ComfyUI never got the whole request.
+    const gateError = error instanceof GateError ? error : classifyUpstreamError(error, this.upstream.url);
     if (gateError.code === 'upstream_unreachable') this.upstream.markReachable(false);
     this.exchange.refusal = gateError.code;
     if (this.res.headersSent) this.res.destroy();

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
 import type { IsolatedView } from '../isolation/responseFilters.js';
@@ -30,6 +31,8 @@ export class Exchange {
   /** Work a step started that must finish before forwarding (creating the caller's ComfyUI user). */
   pending: Promise<GateError | undefined> | null = null;
   bodyCheck: BodyCheck | null = null;
+  /** Streams the request body to ComfyUI through a check of its own (team isolation's uploads). */
+  bodyFilter: ((req: IncomingMessage) => Readable) | null = null;
   /** A rewritten request body, when the body stage changed it. */
   body: Buffer | null = null;
   /** The prompt id of a `POST /prompt`, known before forwarding because the gate sets it. */

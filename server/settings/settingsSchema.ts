@@ -55,6 +55,11 @@ export const runtimeSettingsSchema = z.object({
    * history, WebSocket messages) and no server internals. Applies while a mode other than `off` is on.
    */
   isolation: z.boolean(),
+  /**
+   * Under team isolation, whether files of ComfyUI's input, output and temp folders that no teammate
+   * owns (made before the gate, or by operators) are visible to isolated callers.
+   */
+  unownedFiles: z.enum(['visible', 'hidden']),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -68,6 +73,7 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   retentionDays: 90,
   metricsToken: null,
   isolation: true,
+  unownedFiles: 'hidden',
 };
 
 /**
