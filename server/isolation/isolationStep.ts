@@ -6,6 +6,7 @@ import type { ComfyUsers } from './comfyUsers.js';
 import type { FileAccess } from './fileAccess.js';
 import { fileKey, maskOriginalKey, viewedFileKey } from './fileKeys.js';
 import type { FileOwners } from './fileOwners.js';
+import { ownWindowOf } from './ownWindow.js';
 import { guardUpload, overwriteRefusal, type UploadForm } from './uploadGuard.js';
 import type { PromptOwners } from './promptOwners.js';
 
@@ -38,15 +39,20 @@ export function createIsolationStep(
     // ComfyUI reads no user from a WebSocket handshake.
     if (exchange.req.headers.upgrade === undefined) useOwnComfyUser(exchange, subject, users);
 
-    const path = exchange.path;
+    // ComfyUI's jobs routes are registered as `/api/jobs…`, so they also answer at `/api/api/jobs…`.
+    const path = exchange.path.startsWith('/api/jobs') ? exchange.path.slice(4) : exchange.path;
     if (path === '/view' && (method === 'GET' || method === 'HEAD')) return ownFileOnly(exchange, subject, files);
     if (method === 'GET') {
       if (path === '/queue') exchange.isolatedView = 'queue';
       else if (path === '/users') exchange.isolatedView = 'users';
-      else if (path === '/history' || path.startsWith('/history/')) exchange.isolatedView = 'history';
-      else if (path === '/system_stats') exchange.isolatedView = 'system_stats';
-      else if (path === '/jobs') exchange.isolatedView = 'jobs';
-      else if (path.startsWith('/jobs/')) {
+      else if (path === '/history' || path.startsWith('/history/')) {
+        exchange.isolatedView = 'history';
+        if (path === '/history') exchange.ownWindow = ownWindowOf('history', exchange.req.url ?? '');
+      } else if (path === '/system_stats') exchange.isolatedView = 'system_stats';
+      else if (path === '/jobs') {
+        exchange.isolatedView = 'jobs';
+        exchange.ownWindow = ownWindowOf('jobs', exchange.req.url ?? '');
+      } else if (path.startsWith('/jobs/')) {
         exchange.isolatedView = 'job';
         return ownJobOnly(path, JOB_PATH, subject, owners, 'not_found');
       }

@@ -4,6 +4,7 @@ import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
 import type { FileAccess } from '../isolation/fileAccess.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';
+import { ASK_WIDER, ownPage, windowPath } from '../isolation/ownWindow.js';
 import { filterResponse } from '../isolation/responseFilters.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forwardHeaders.js';
 import type { Exchange } from './pipeline.js';
@@ -42,7 +43,6 @@ export function createForwarder({
   const upstreamUrl = upstream.url;
   return function forward(exchange, res) {
     const req = exchange.req;
-    const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners, files);
     let headers: string[];
     try {
       headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, exchange.body?.length);
@@ -54,19 +54,27 @@ export function createForwarder({
       sendError(res, new GateError('bad_request', 'The request headers could not be read'));
       return;
     }
-    res.once('close', handler.onClientClose);
-    pool.dispatch(
-      {
-        origin: upstreamUrl,
-        path: withoutTokenParam(req.url ?? '/'),
-        method: req.method ?? 'GET',
-        headers,
-        body: exchange.body ?? (hasBody(req) ? (exchange.bodyFilter?.(req) ?? req) : null),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      },
-      handler
-    );
+    const path = withoutTokenParam(req.url ?? '/');
+    const body = exchange.body ?? (hasBody(req) ? (exchange.bodyFilter?.(req) ?? req) : null);
+    const dispatch = (): void => {
+      const window = exchange.ownWindow;
+      // Asked again, wider, when ComfyUI's page held too few of the caller's own history entries.
+      const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners, files, dispatch);
+      res.once('close', handler.onClientClose);
+      pool.dispatch(
+        {
+          origin: upstreamUrl,
+          path: window === null ? path : windowPath(path, window),
+          method: req.method ?? 'GET',
+          headers,
+          body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        handler
+      );
+    };
+    dispatch();
   };
 }
 
@@ -129,7 +137,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly upstream: Upstream,
     private readonly onResponse: (exchange: Exchange, statusCode: number) => void,
     private readonly owners: PromptOwners,
-    private readonly files: FileAccess
+    private readonly files: FileAccess,
+    private readonly askAgain: () => void
   ) {}
 
   readonly onClientClose = (): void => {
@@ -197,17 +206,19 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   #sendFiltered(held: HeldResponse): void {
     const exchange = this.exchange;
     const encoding = held.headers['content-encoding'];
-    const text =
+    const all =
+      encoding === undefined || encoding === 'identity' ? Buffer.concat(held.chunks, held.size).toString('utf8') : '';
+    const own =
       encoding === undefined || encoding === 'identity'
-        ? filterResponse(
-            exchange.isolatedView!,
-            Buffer.concat(held.chunks, held.size).toString('utf8'),
-            exchange.isolatedAs!,
-            this.owners,
-            exchange.comfyUser,
-            this.files
-          )
+        ? filterResponse(exchange.isolatedView!, all, exchange.isolatedAs!, this.owners, exchange.comfyUser, this.files)
         : undefined;
+    const window = exchange.ownWindow;
+    const text = own !== undefined && window !== null ? ownPage(window, all, own) : own;
+    if (text === ASK_WIDER) {
+      this.res.off('close', this.onClientClose);
+      this.askAgain();
+      return;
+    }
     if (text === undefined) {
       this.#refuseHeld(
         `ComfyUI's answer to ${exchange.path} was not in a shape the gate can filter for team isolation`

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
+import type { OwnWindow } from '../isolation/ownWindow.js';
 import type { IsolatedView } from '../isolation/responseFilters.js';
 import type { RouteClass } from '../policy/routeClasses.js';
 
@@ -26,6 +27,8 @@ export class Exchange {
   isolatedAs: string | null = null;
   /** The ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
   isolatedView: IsolatedView | null = null;
+  /** The page of their own entries an isolated caller asked `/history` or `/jobs` for. */
+  ownWindow: OwnWindow | null = null;
   /** The ComfyUI user (`Comfy-User`) the gate sends for this caller under `--multi-user`, or null. */
   comfyUser: string | null = null;
   /** Work a step started that must finish before forwarding (creating the caller's ComfyUI user). */
