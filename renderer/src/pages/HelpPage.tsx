@@ -338,6 +338,19 @@ const SECTIONS: Section[] = [
             with an idle queue.
           </li>
           <li>
+            Images and uploads are private: {admin ? 'a teammate' : 'you'} can open only{' '}
+            {admin ? 'their own' : 'your own'} uploads and the outputs of {admin ? 'their' : 'your'} own prompts;
+            another’s file answers “not found”, and an upload cannot replace another’s file (the same name is saved as{' '}
+            <code>name (1).png</code>, as ComfyUI does).
+            {admin ? (
+              <>
+                {' '}
+                Files of no known owner (made before the gate or by operators) are hidden unless{' '}
+                <code>PATCH /gate/api/settings {'{"unownedFiles":"visible"}'}</code> shows them.
+              </>
+            ) : null}
+          </li>
+          <li>
             <code>/system_stats</code> shows only the flag names of ComfyUI’s command line, and error messages leave out
             tracebacks and server paths.
           </li>
