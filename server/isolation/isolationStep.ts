@@ -60,7 +60,8 @@ export function createIsolationStep(
       if (path === '/interrupt') exchange.bodyCheck = 'interrupt';
       else if (path === '/upload/image' || path === '/upload/mask') {
         exchange.isolatedView = 'upload';
-        exchange.bodyFilter = (req) => guardUpload(req, (form) => checkUpload(form, subject, files, fileOwners));
+        exchange.bodyFilter = (req) =>
+          guardUpload(req, req.headers['content-type'], (form) => checkUpload(form, subject, files, fileOwners));
       } else if (path === '/jobs/cancel') exchange.bodyCheck = 'job_cancel';
       else if (path.startsWith('/jobs/')) return ownJobOnly(path, JOB_CANCEL_PATH, subject, owners, 'not_your_prompt');
     }

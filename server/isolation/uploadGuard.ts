@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { GateError } from '../errors.js';
 
@@ -25,11 +24,11 @@ export type UploadDecision = (form: UploadForm) => GateError | undefined | Promi
  * answered: ComfyUI's `request.post()` saves nothing before the form is complete, so a refused
  * upload never reaches its disk. Nothing else of the body is kept.
  */
-export function guardUpload(req: IncomingMessage, decide: UploadDecision): Readable {
-  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(req.headers['content-type'] ?? '');
+export function guardUpload(body: Readable, contentType: string | undefined, decide: UploadDecision): Readable {
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
   const guard = new UploadGuard(boundary ? (boundary[1] ?? boundary[2]!) : undefined, decide);
-  req.on('error', (error) => guard.destroy(error));
-  return req.pipe(guard);
+  body.on('error', (error) => guard.destroy(error));
+  return body.pipe(guard);
 }
 
 class UploadGuard extends Transform {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
@@ -55,27 +56,34 @@ export function createForwarder({
       return;
     }
     const path = withoutTokenParam(req.url ?? '/');
-    const body = exchange.body ?? (hasBody(req) ? (exchange.bodyFilter?.(req) ?? req) : null);
-    const dispatch = (): void => {
-      const window = exchange.ownWindow;
-      // Asked again, wider, when ComfyUI's page held too few of the caller's own history entries.
-      const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners, files, dispatch);
-      res.once('close', handler.onClientClose);
-      pool.dispatch(
-        {
-          origin: upstreamUrl,
-          path: window === null ? path : windowPath(path, window),
-          method: req.method ?? 'GET',
-          headers,
-          body,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        },
-        handler
-      );
-    };
-    dispatch();
+    send(exchange, res, headers, path, exchange.body ?? (hasBody(req) ? (exchange.bodyFilter?.(req) ?? req) : null));
   };
+
+  function send(
+    exchange: Exchange,
+    res: ServerResponse,
+    headers: string[],
+    path: string,
+    body: Buffer | Readable | null
+  ): void {
+    const window = exchange.ownWindow;
+    // Asked again, wider, when ComfyUI's page held too few of the caller's own history entries.
+    const askAgain = window === null ? null : () => send(exchange, res, headers, path, body);
+    const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners, files, askAgain);
+    res.once('close', handler.onClientClose);
+    pool.dispatch(
+      {
+        origin: upstreamUrl,
+        path: window === null ? path : windowPath(path, window),
+        method: exchange.req.method ?? 'GET',
+        headers,
+        body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      handler
+    );
+  }
 }
 
 /** `headers` ([name, value, …], names lower case) with every `name` header replaced by one `value`. */
@@ -138,7 +146,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly onResponse: (exchange: Exchange, statusCode: number) => void,
     private readonly owners: PromptOwners,
     private readonly files: FileAccess,
-    private readonly askAgain: () => void
+    private readonly askAgain: (() => void) | null
   ) {}
 
   readonly onClientClose = (): void => {
@@ -214,12 +222,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
         : undefined;
     const window = exchange.ownWindow;
     const text = own !== undefined && window !== null ? ownPage(window, all, own) : own;
-    if (text === ASK_WIDER) {
+    if (text === ASK_WIDER && this.askAgain) {
       this.res.off('close', this.onClientClose);
       this.askAgain();
       return;
     }
-    if (text === undefined) {
+    if (text === undefined || text === ASK_WIDER) {
       this.#refuseHeld(
         `ComfyUI's answer to ${exchange.path} was not in a shape the gate can filter for team isolation`
       );
