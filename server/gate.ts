@@ -164,13 +164,17 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     });
     logger.warn({ ip, until: new Date(until).toISOString() }, 'locked out an address after repeated wrong keys');
   });
+  const watchFinished = watchForFinishedPrompts(tracker);
   const relay = new WsRelay({
     upstreamUrl,
     handshakeTimeoutMs: config.upstreamTimeoutMs,
     pingIntervalMs: config.wsPingIntervalMs,
     logger,
     observe,
-    onUpstreamText: watchForFinishedPrompts(tracker),
+    onUpstreamText: (frame) => {
+      watchFinished(frame);
+      files.onUpstreamText(frame);
+    },
     owners,
   });
   openSockets = () => relay.openCount;

@@ -8,6 +8,7 @@ import type { FileOwners } from './fileOwners.js';
 /** How many of a caller's unfinished-looking prompts one lookup asks ComfyUI about. */
 const HARVESTED_PER_LOOKUP = 8;
 const REQUEST_TIMEOUT_MS = 5_000;
+const EXECUTED = Buffer.from('"executed"');
 
 /**
  * Whether an isolated caller may read a file of ComfyUI's input, output or temp folder: their own
@@ -49,6 +50,25 @@ export class FileAccess {
     for (const key of outputFileKeys(outputs)) this.#files.record(key, subject);
     this.#files.settle(promptId);
   }
+
+  /**
+   * Watches ComfyUI's WebSocket messages for `executed`: the web UI shows an output as soon as it
+   * arrives, before the prompt ends and has a history entry.
+   */
+  readonly onUpstreamText = (frame: Buffer): void => {
+    if (!this.#files.hasPending || frame.indexOf(EXECUTED) === -1) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(frame.toString('utf8'));
+    } catch {
+      return;
+    }
+    if (!isJsonObject(message) || message['type'] !== 'executed' || !isJsonObject(message['data'])) return;
+    const { prompt_id: promptId, output } = message['data'];
+    const owner = typeof promptId === 'string' ? this.#files.pendingOwner(promptId) : undefined;
+    // More outputs of the prompt may follow: it stays pending until its history entry is seen.
+    if (owner !== undefined) for (const key of outputFileKeys({ node: output })) this.#files.record(key, owner);
+  };
 
   #decide(subject: string, key: string): GateError | undefined | null {
     const owners = this.#files.ownersOf(key);

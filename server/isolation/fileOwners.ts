@@ -79,6 +79,15 @@ export class FileOwners {
     this.#changed();
   }
 
+  /** Whose prompt it is, while its outputs are still to be learned. */
+  pendingOwner(promptId: string): string | undefined {
+    return this.#pending.get(promptId)?.[0];
+  }
+
+  get hasPending(): boolean {
+    return this.#pending.size > 0;
+  }
+
   /** The outputs of a prompt were recorded (or never will be). */
   settle(promptId: string): void {
     if (this.#pending.delete(promptId)) this.#changed();

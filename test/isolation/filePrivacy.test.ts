@@ -11,7 +11,8 @@ import { startGate, type GateHandle } from '../../server/gate.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { RecordingSocket } from '../helpers/wsClient.js';
 
 interface Upload {
   name: string;
@@ -210,6 +211,54 @@ describe('a restart of the gate', () => {
     } finally {
       await restarted?.stop();
       gate = await startTestGate({ upstream: fake.url, mode: 'required' });
+    }
+  });
+});
+
+describe('the web UI', () => {
+  it('shows an output as soon as its executed message arrives, before the prompt ends', async () => {
+    // Slow nodes: the prompt's second output is still being made when the first one is shown.
+    const slow = await startFakeComfy({ nodeDelayMs: 1_500 });
+    const web = await startTestGate({ upstream: slow.url, mode: 'required' });
+    const socketOf = (key: string) =>
+      RecordingSocket.open(`${web.url.replace('http', 'ws')}/ws?clientId=carol-tab`, { headers: { 'x-api-key': key } });
+    try {
+      const key = async (name: string) =>
+        (
+          await call<{ key: string }>(`${web.url}/gate/api/keys`, {
+            headers: { 'x-api-key': web.adminKey },
+            json: { name, role: 'creator' },
+          })
+        ).body.key;
+      const carol = await key('carol');
+      const dave = await key('dave');
+      const socket = await socketOf(carol);
+      const prompt = {
+        '1': SMALL_PROMPT['1'],
+        '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'carol_first' } },
+        '3': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'carol_second' } },
+      };
+      const queued = await call<{ prompt_id: string }>(`${web.url}/api/prompt`, {
+        headers: { 'x-api-key': carol },
+        json: { prompt, client_id: 'carol-tab' },
+      });
+      expect(queued.status).toBe(200);
+      const executed = (): { data: { output: { images: Array<{ filename: string }> } } } | undefined =>
+        socket.json().find((m) => (m as { type?: string }).type === 'executed') as
+          { data: { output: { images: Array<{ filename: string }> } } } | undefined;
+      await eventually(() => executed() !== undefined, 'the first executed message', 10_000);
+      const filename = executed()!.data.output.images[0]!.filename;
+      const viewAs = async (who: string) =>
+        (await request(`${web.url}/api/view?filename=${filename}&type=output`, { headers: { 'x-api-key': who } }))
+          .statusCode;
+      expect(await viewAs(carol)).toBe(200);
+      expect(await viewAs(dave)).toBe(404);
+      const history = await call<Record<string, unknown>>(`${slow.url}/history/${queued.body.prompt_id}`);
+      expect(history.body).toEqual({});
+      await socket.close();
+    } finally {
+      await web.stop();
+      await slow.close();
     }
   });
 });
