@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'forbidden_origin'
   | 'forbidden_scope'
   | 'not_your_prompt'
+  | 'not_your_file'
   | 'conflict'
   | 'payload_too_large'
   | 'rate_limit_minute'
@@ -39,6 +40,7 @@ export function statusFor(code: ErrorCode): number {
     case 'forbidden_origin':
     case 'forbidden_scope':
     case 'not_your_prompt':
+    case 'not_your_file':
       return 403;
     case 'conflict':
       return 409;

@@ -33,6 +33,8 @@ import { createIsolationStep } from './isolation/isolationStep.js';
 import { ComfyUsers } from './isolation/comfyUsers.js';
 import { createOwnSpaceAnswers } from './isolation/ownSpaceAnswers.js';
 import { TeammateSpaces } from './isolation/teammateSpaces.js';
+import { FileAccess } from './isolation/fileAccess.js';
+import { FileOwners } from './isolation/fileOwners.js';
 import { PromptOwners } from './isolation/promptOwners.js';
 import type { Exchange } from './proxy/pipeline.js';
 import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
@@ -140,6 +142,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     AuditLog.open({ dataDir: config.dataDir, logger }),
   ]);
   const logStream = new LogStream({ recent: () => requestLog.recent() });
+  const fileOwners = await FileOwners.open(config.dataDir, logger);
   const usage = await UsageAggregator.open(config.dataDir, {
     retentionDays: settings.current.retentionDays,
     onFlushError: (error) => logger.warn({ err: error }, 'could not save usage'),
@@ -155,6 +158,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const tracker = new PromptTracker();
   const owners = new PromptOwners();
   const comfyUsers = new ComfyUsers(upstream);
+  const files = new FileAccess(fileOwners, upstream, settings);
   let openSockets = (): number => 0;
   let queuedShown = new Set<string>();
   const metrics = new GateMetrics({ openWebSockets: () => openSockets() });
@@ -178,13 +182,17 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     });
     logger.warn({ ip, until: new Date(until).toISOString() }, 'locked out an address after repeated wrong keys');
   });
+  const watchFinished = watchForFinishedPrompts(tracker);
   const relay = new WsRelay({
     upstreamUrl,
     handshakeTimeoutMs: config.upstreamTimeoutMs,
     pingIntervalMs: config.wsPingIntervalMs,
     logger,
     observe,
-    onUpstreamText: watchForFinishedPrompts(tracker),
+    onUpstreamText: (frame) => {
+      watchFinished(frame);
+      files.onUpstreamText(frame);
+    },
     owners,
   });
   openSockets = () => relay.openCount;
@@ -239,8 +247,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       onResponse: (exchange, status) => {
         accountPrompts(exchange, status, limiter, tracker);
         ownSpace.onResponse(exchange, status);
+        if (status === 200 && exchange.isolatedAs !== null && exchange.promptId !== null) {
+          fileOwners.expectOutputs(exchange.promptId, exchange.isolatedAs, Date.now());
+        }
       },
       owners,
+      files,
     }),
   });
   const server = createGateServer({
@@ -250,7 +262,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       createAuthStep(authenticator, settings, keys),
       createAuthorizeStep(settings),
       createLimitStep(limiter, settings),
-      createIsolationStep(settings, owners, comfyUsers),
+      createIsolationStep(settings, owners, comfyUsers, files, fileOwners),
     ],
     inspectBody: createBodyStage({
       limiter,
@@ -399,6 +411,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
           usage.close(),
           requestLog.close(),
           audit.close(),
+          fileOwners.close(),
         ]);
       })();
       return stopping;

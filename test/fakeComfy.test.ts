@@ -724,3 +724,35 @@ describe('frame helpers (§7.7)', () => {
     expect(frame.subarray(8 + len).equals(img)).toBe(true);
   });
 });
+
+describe('the jobs API of later builds (§12, option jobsApi)', () => {
+  it('exists only at /api/jobs and /api/api/jobs, pages with pagination.total, and is off by default', async () => {
+    const plain = await startFakeComfy({ nodeDelayMs: 1 });
+    const later = await startFakeComfy({ nodeDelayMs: 1, jobsApi: true });
+    try {
+      expect((await http(plain, '/api/jobs')).status).toBe(404);
+      expect((await http(later, '/jobs')).status).toBe(404);
+      const prompt = { '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } } };
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const queued = await postJson(later, '/prompt', {
+          prompt: { ...prompt, '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'j' } } },
+        });
+        ids.push((JSON.parse(queued.text) as { prompt_id: string }).prompt_id);
+      }
+      // Finished jobs come in history order.
+      while (Object.keys((await getJson(later, `/history/${ids[2]}`)) as object).length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const page = (await getJson(later, '/api/api/jobs?limit=2&offset=1')) as {
+        jobs: Array<{ id: string }>;
+        pagination: unknown;
+      };
+      expect(page.jobs.map((job) => job.id)).toEqual(ids.slice(1));
+      expect(page.pagination).toEqual({ offset: 1, limit: 2, total: 3, has_more: false });
+      expect((await http(later, '/api/jobs?limit=0')).status).toBe(400);
+    } finally {
+      await Promise.all([plain.close(), later.close()]);
+    }
+  });
+});

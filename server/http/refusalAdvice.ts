@@ -57,6 +57,12 @@ const ADVICE: Readonly<Record<ErrorCode, RefusalAdvice>> = {
     signIn: false,
     retry: false,
   },
+  not_your_file: {
+    title: "That file is another teammate's",
+    todo: 'Upload under another file name (or leave "overwrite" off and ComfyUI picks a free name); only its owner or an operator can replace it.',
+    signIn: false,
+    retry: false,
+  },
   conflict: {
     title: 'That belongs to another teammate',
     todo: 'Leave out the prompt_id or client_id you sent, or use one of your own, and try again.',

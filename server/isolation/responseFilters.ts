@@ -7,12 +7,14 @@ import {
   type JsonMember,
 } from '../proxy/jsonMembers.js';
 import { filterUsers } from './comfyUsers.js';
+import type { FileAccess } from './fileAccess.js';
+import { uploadedFileKey } from './fileKeys.js';
 import { ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
 import type { PromptOwners } from './promptOwners.js';
 import { redactArgv, redactExecutionError } from './redactErrors.js';
 
 /** Which ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
-export type IsolatedView = 'queue' | 'history' | 'system_stats' | 'jobs' | 'job' | 'users';
+export type IsolatedView = 'queue' | 'history' | 'system_stats' | 'jobs' | 'job' | 'users' | 'upload';
 
 /**
  * Rewrites one JSON answer of ComfyUI for `subject`, or answers undefined when the text is not the
@@ -23,14 +25,16 @@ export function filterResponse(
   json: string,
   subject: string,
   owners: PromptOwners,
-  comfyUser: string | null
+  comfyUser: string | null,
+  /** Learns the files the answer shows to be the caller's (their uploads, their prompts' outputs). */
+  files?: FileAccess
 ): string | undefined {
   try {
     switch (view) {
       case 'queue':
         return filterQueue(json, subject, owners);
       case 'history':
-        return filterHistory(json, subject, owners);
+        return filterHistory(json, subject, owners, files);
       case 'system_stats':
         return filterSystemStats(json);
       case 'jobs':
@@ -39,6 +43,8 @@ export function filterResponse(
         return redactedJob(json, 0, json.length);
       case 'users':
         return filterUsers(json, comfyUser);
+      case 'upload':
+        return recordUpload(json, subject, files);
     }
   } catch {
     // A value the text locator accepted but JSON.parse does not: not a shape the gate knows.
@@ -86,7 +92,12 @@ function filterQueue(json: string, subject: string, owners: PromptOwners): strin
 }
 
 /** `/history` and `/history/{id}`: only the caller's own entries, their errors without server paths. */
-function filterHistory(json: string, subject: string, owners: PromptOwners): string | undefined {
+function filterHistory(
+  json: string,
+  subject: string,
+  owners: PromptOwners,
+  files: FileAccess | undefined
+): string | undefined {
   const entries = objectMembers(json);
   if (!entries) return undefined;
   const out: string[] = [];
@@ -96,10 +107,25 @@ function filterHistory(json: string, subject: string, owners: PromptOwners): str
     const prompt = fields.find((f) => f.key === 'prompt');
     const owner = prompt ? tupleOwner(json, prompt.valueStart, prompt.valueEnd, owners) : owners.ownerOf(entry.key);
     if (owner !== subject) continue;
+    const outputs = fields.find((f) => f.key === 'outputs');
+    if (files && outputs) {
+      files.recordOutputs(subject, entry.key, JSON.parse(json.slice(outputs.valueStart, outputs.valueEnd)));
+    }
     const parts = fields.map((f) => (f.key === 'status' ? redactedStatus(json, f) : memberText(json, f)));
     out.push(`${JSON.stringify(entry.key)}:{${parts.join(',')}}`);
   }
   return `{${out.join(',')}}`;
+}
+
+/**
+ * `/upload/image` and `/upload/mask`: ComfyUI's answer names the file the upload became, which is
+ * the caller's from now on. Passed on unchanged: the upload already happened.
+ */
+function recordUpload(json: string, subject: string, files: FileAccess | undefined): string {
+  if (!files) return json;
+  const key = uploadedFileKey(JSON.parse(json), 'input');
+  if (key !== undefined) files.recordFile(subject, key);
+  return json;
 }
 
 /** A history entry's `status` member with each `execution_error` message redacted. */

@@ -158,8 +158,9 @@ export function createBodyStage({
 
 /**
  * Under team isolation a caller interrupts only their own prompt. A global interrupt (no prompt_id)
- * is turned into a targeted one for the prompt running now, so a prompt of someone else that starts
- * in between is never hit.
+ * is turned into a targeted one for the caller's prompt running now, so a prompt of someone else
+ * that starts in between is never hit. When the caller has nothing running it targets an id no
+ * prompt has: ComfyUI's own 200 no-op, which is what clients expect of an idle queue.
  */
 async function checkInterrupt(
   exchange: Exchange,
@@ -181,14 +182,9 @@ async function checkInterrupt(
     return new GateError('upstream_unreachable', `ComfyUI at ${upstream.url} did not say which prompt is running`);
   }
   const running = queue.running[0];
-  // Nothing runs: a targeted interrupt of no prompt is ComfyUI's own no-op ("not currently running").
-  const target = running?.id ?? 'none';
-  if (running && (running.owner ?? owners.ownerOf(running.id)) !== subject) {
-    return new GateError(
-      'not_your_prompt',
-      'The prompt running now belongs to another teammate; you can only interrupt your own prompts'
-    );
-  }
+  const own = running !== undefined && (running.owner ?? owners.ownerOf(running.id)) === subject;
+  // A fresh UUID: newer ComfyUI builds accept only UUIDs as prompt ids.
+  const target = own ? running.id : randomUUID();
   exchange.body = Buffer.from(JSON.stringify({ prompt_id: target }), 'utf8');
   return undefined;
 }

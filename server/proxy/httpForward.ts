@@ -1,9 +1,12 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
 import { sendRefusal } from '../http/proxiedRefusal.js';
+import type { FileAccess } from '../isolation/fileAccess.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';
+import { ASK_WIDER, ownPage, windowPath } from '../isolation/ownWindow.js';
 import { filterResponse } from '../isolation/responseFilters.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forwardHeaders.js';
 import type { Exchange } from './pipeline.js';
@@ -17,6 +20,8 @@ export interface ForwardOptions {
   onResponse: (exchange: Exchange, statusCode: number) => void;
   /** Whose prompts are whose, for the answers rewritten under team isolation. */
   owners: PromptOwners;
+  /** Whose files are whose: learned from the answers rewritten under team isolation. */
+  files: FileAccess;
 }
 
 /** The largest ComfyUI answer the gate rewrites for team isolation (a full /history can be big). */
@@ -34,12 +39,12 @@ export function createForwarder({
   timeoutMs,
   onResponse,
   owners,
+  files,
 }: ForwardOptions): (exchange: Exchange, res: ServerResponse) => void {
   const pool = upstream.pool;
   const upstreamUrl = upstream.url;
   return function forward(exchange, res) {
     const req = exchange.req;
-    const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners);
     let headers: string[];
     try {
       headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, exchange.body?.length);
@@ -51,20 +56,35 @@ export function createForwarder({
       sendError(res, new GateError('bad_request', 'The request headers could not be read'));
       return;
     }
+    const path = withoutTokenParam(req.url ?? '/');
+    send(exchange, res, headers, path, exchange.body ?? (hasBody(req) ? (exchange.bodyFilter?.(req) ?? req) : null));
+  };
+
+  function send(
+    exchange: Exchange,
+    res: ServerResponse,
+    headers: string[],
+    path: string,
+    body: Buffer | Readable | null
+  ): void {
+    const window = exchange.ownWindow;
+    // Asked again, wider, when ComfyUI's page held too few of the caller's own history entries.
+    const askAgain = window === null ? null : () => send(exchange, res, headers, path, body);
+    const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners, files, askAgain);
     res.once('close', handler.onClientClose);
     pool.dispatch(
       {
         origin: upstreamUrl,
-        path: withoutTokenParam(req.url ?? '/'),
-        method: req.method ?? 'GET',
+        path: window === null ? path : windowPath(path, window),
+        method: exchange.req.method ?? 'GET',
         headers,
-        body: exchange.body ?? (hasBody(req) ? req : null),
+        body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       },
       handler
     );
-  };
+  }
 }
 
 /** `headers` ([name, value, …], names lower case) with every `name` header replaced by one `value`. */
@@ -125,7 +145,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly upstream: Upstream,
     private readonly onResponse: (exchange: Exchange, statusCode: number) => void,
-    private readonly owners: PromptOwners
+    private readonly owners: PromptOwners,
+    private readonly files: FileAccess,
+    private readonly askAgain: (() => void) | null
   ) {}
 
   readonly onClientClose = (): void => {
@@ -193,17 +215,20 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   #sendFiltered(held: HeldResponse): void {
     const exchange = this.exchange;
     const encoding = held.headers['content-encoding'];
-    const text =
+    const all =
+      encoding === undefined || encoding === 'identity' ? Buffer.concat(held.chunks, held.size).toString('utf8') : '';
+    const own =
       encoding === undefined || encoding === 'identity'
-        ? filterResponse(
-            exchange.isolatedView!,
-            Buffer.concat(held.chunks, held.size).toString('utf8'),
-            exchange.isolatedAs!,
-            this.owners,
-            exchange.comfyUser
-          )
+        ? filterResponse(exchange.isolatedView!, all, exchange.isolatedAs!, this.owners, exchange.comfyUser, this.files)
         : undefined;
-    if (text === undefined) {
+    const window = exchange.ownWindow;
+    const text = own !== undefined && window !== null ? ownPage(window, all, own) : own;
+    if (text === ASK_WIDER && this.askAgain) {
+      this.res.off('close', this.onClientClose);
+      this.askAgain();
+      return;
+    }
+    if (text === undefined || text === ASK_WIDER) {
       this.#refuseHeld(
         `ComfyUI's answer to ${exchange.path} was not in a shape the gate can filter for team isolation`
       );
@@ -230,7 +255,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       req.destroy();
       return;
     }
-    const gateError = classifyUpstreamError(error, this.upstream.url);
+    // A body filter's refusal (see uploadGuard.ts): ComfyUI never got the whole request.
+    const gateError = error instanceof GateError ? error : classifyUpstreamError(error, this.upstream.url);
     if (gateError.code === 'upstream_unreachable') this.upstream.markReachable(false);
     this.exchange.refusal = gateError.code;
     if (this.res.headersSent) this.res.destroy();

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
 import type { OwnSpaceRoute } from '../isolation/ownSpaceRoutes.js';
+import type { OwnWindow } from '../isolation/ownWindow.js';
 import type { IsolatedView } from '../isolation/responseFilters.js';
 import type { StandIn } from '../policy/standIns.js';
 import type { RouteClass } from '../policy/routeClasses.js';
@@ -31,6 +33,8 @@ export class Exchange {
   isolatedView: IsolatedView | null = null;
   /** An isolated caller's own settings or per-user file, answered from their own space (ownSpaceAnswers.ts). */
   ownSpace: OwnSpaceRoute | null = null;
+  /** The page of their own entries an isolated caller asked `/history` or `/jobs` for. */
+  ownWindow: OwnWindow | null = null;
   /** The ComfyUI user (`Comfy-User`) the gate sends for this caller under `--multi-user`, or null. */
   comfyUser: string | null = null;
   /** Work a step started that must finish before forwarding (creating the caller's ComfyUI user). */
@@ -38,6 +42,8 @@ export class Exchange {
   bodyCheck: BodyCheck | null = null;
   /** What the gate answers itself in ComfyUI's place (a feature the caller may not see), or null. */
   standIn: StandIn | null = null;
+  /** Streams the request body to ComfyUI through a check of its own (team isolation's uploads). */
+  bodyFilter: ((req: IncomingMessage) => Readable) | null = null;
   /** A rewritten request body, when the body stage changed it. */
   body: Buffer | null = null;
   /** The prompt id of a `POST /prompt`, known before forwarding because the gate sets it. */

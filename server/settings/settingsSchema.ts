@@ -68,6 +68,11 @@ export const runtimeSettingsSchema = z.object({
    */
   trustProxy: z.array(trustedProxySchema).max(64),
   logRetention: logRetentionSchema,
+  /**
+   * Under team isolation, whether files of ComfyUI's input, output and temp folders that no teammate
+   * owns (made before the gate, or by operators) are visible to isolated callers.
+   */
+  unownedFiles: z.enum(['visible', 'hidden']),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -83,6 +88,7 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   isolation: true,
   trustProxy: [],
   logRetention: { days: 7, maxMegabytes: 500 },
+  unownedFiles: 'hidden',
 };
 
 /**

@@ -66,6 +66,7 @@ export class SettingsStore {
       if (patch.metricsToken !== undefined) draft.metricsToken = patch.metricsToken;
       if (patch.isolation !== undefined) draft.isolation = patch.isolation;
       if (patch.trustProxy !== undefined) draft.trustProxy = patch.trustProxy;
+      if (patch.unownedFiles !== undefined) draft.unownedFiles = patch.unownedFiles;
       if (patch.defaultLimits) draft.defaultLimits = { ...now.defaultLimits, ...patch.defaultLimits };
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
       if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
@@ -124,5 +125,6 @@ function effective(file: SettingsFile): RuntimeSettings {
     isolation: file.isolation ?? DEFAULT_SETTINGS.isolation,
     trustProxy: file.trustProxy ?? DEFAULT_SETTINGS.trustProxy,
     logRetention: file.logRetention ?? DEFAULT_SETTINGS.logRetention,
+    unownedFiles: file.unownedFiles ?? DEFAULT_SETTINGS.unownedFiles,
   });
 }

@@ -11,6 +11,14 @@ beforeAll(async () => {
   fake = await startFakeComfy();
   gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   fake.addFile('output', 'token.png', Buffer.from('png bytes'));
+  // A file put into ComfyUI's folder by hand has no owner; team isolation's file privacy is
+  // tested in test/isolation/filePrivacy.test.ts.
+  const shown = await call(`${gate.url}/gate/api/settings`, {
+    method: 'PATCH',
+    headers: { 'x-api-key': gate.adminKey },
+    json: { unownedFiles: 'visible' },
+  });
+  expect(shown.status).toBe(200);
 });
 
 afterAll(async () => {

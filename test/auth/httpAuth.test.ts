@@ -67,7 +67,8 @@ describe('mode required', () => {
 
   it('keeps other query parameters byte for byte when removing ?token=', async () => {
     fake.addFile('output', 'a b.png', Buffer.from('png'));
-    const res = await call(`${gate.url}/api/view?filename=a%20b.png&token=${creatorKey}&type=output&rand=0.5`);
+    // The admin's key: under team isolation a creator sees only files of their own.
+    const res = await call(`${gate.url}/api/view?filename=a%20b.png&token=${gate.adminKey}&type=output&rand=0.5`);
     expect(res.status).toBe(200);
     expect(fake.requests.at(-1)!.rawUrl).toBe('/api/view?filename=a%20b.png&type=output&rand=0.5');
   });

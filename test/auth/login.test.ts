@@ -1,3 +1,4 @@
+import { FormData, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { call, sessionCookieOf } from '../helpers/http.js';
@@ -142,8 +143,17 @@ describe('the ComfyUI web UI rides on the session cookie', () => {
     expect(queued.status).toBe(200);
     expect(fake.requests.at(-1)!.headers['cookie']).toBe('comfy_theme=dark');
 
-    fake.addFile('output', 'cookie.png', Buffer.from('img'));
-    const image = await call(`${gate.url}/api/view?filename=cookie.png&type=output`, { headers: { cookie } });
+    // An image of the teammate's own (team isolation shows a creator no other files).
+    const form = new FormData();
+    form.append('image', new Blob([Buffer.from('img')], { type: 'image/png' }), 'cookie.png');
+    const uploaded = await request(`${gate.url}/api/upload/image`, {
+      method: 'POST',
+      body: form,
+      headers: { cookie, origin: gate.url },
+    });
+    expect(uploaded.statusCode).toBe(200);
+    await uploaded.body.dump();
+    const image = await call(`${gate.url}/api/view?filename=cookie.png&type=input`, { headers: { cookie } });
     expect(image.status).toBe(200);
 
     const socket = await RecordingSocket.open(`${gate.url.replace('http', 'ws')}/ws?clientId=tab`, {

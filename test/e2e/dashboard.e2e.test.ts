@@ -331,6 +331,18 @@ describe('the dashboard in a real browser', () => {
     await expect.poll(isolation).toBe(true);
     await expect.poll(() => saveButton.isDisabled()).toBe(true);
     expect(await toggle.isChecked()).toBe(true);
+
+    // Files of no known owner: hidden by default, shown once ticked and saved.
+    const unowned = section.getByLabel('Show files of no known owner');
+    const unownedFiles = async (): Promise<string> =>
+      (await asAdmin<RuntimeSettings>('GET', '/gate/api/settings')).body.unownedFiles;
+    expect(await unowned.isChecked()).toBe(false);
+    await unowned.check();
+    await saveButton.click();
+    await expect.poll(unownedFiles).toBe('visible');
+    await unowned.uncheck();
+    await saveButton.click();
+    await expect.poll(unownedFiles).toBe('hidden');
     await harness.shot(page, 'settings-isolation', true);
   });
 

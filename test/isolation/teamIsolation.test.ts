@@ -148,9 +148,6 @@ describe('interrupt and deletion', () => {
     const targeted = await as<ErrorAnswer>(bob, '/api/interrupt', { prompt_id: running });
     expect(targeted.status).toBe(403);
     expect(targeted.body.error.code).toBe('not_your_prompt');
-    const global = await as<ErrorAnswer>(bob, '/api/interrupt', {});
-    expect(global.status).toBe(403);
-    expect(global.body.error.message).toContain('another teammate');
     const deleted = await as<ErrorAnswer>(bob, '/api/queue', { delete: [pending] });
     expect(deleted.status).toBe(403);
     expect(deleted.body.error.code).toBe('not_your_prompt');
@@ -163,6 +160,19 @@ describe('interrupt and deletion', () => {
     const olgas = await as<QueueAnswer>(olga, '/api/queue');
     expect([...ids(olgas.body.queue_running), ...ids(olgas.body.queue_pending)]).toEqual([running, pending]);
     expect((await finished(running)).status.status_str).toBe('success');
+  });
+
+  it("answers a creator's global interrupt with ComfyUI's 200 and leaves another's running prompt alone", async () => {
+    expect((await as(bob, '/api/interrupt', {})).status).toBe(200);
+    const running = await queuePrompt(alice);
+    const bobsPending = await queuePrompt(bob);
+    await runningNow(running);
+    // Clients send an empty body, or none at all.
+    const empty = await call(`${gate.url}/api/interrupt`, { method: 'POST', headers: { 'x-api-key': bob } });
+    expect([empty.status, empty.text]).toEqual([200, '']);
+    expect((await as(bob, '/interrupt', {})).status).toBe(200);
+    expect((await finished(running)).status.status_str).toBe('success');
+    expect((await finished(bobsPending)).status.status_str).toBe('success');
   });
 
   it("turns a creator's global interrupt into one of their own running prompt", async () => {

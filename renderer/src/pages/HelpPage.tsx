@@ -367,7 +367,21 @@ const SECTIONS: Section[] = [
           <li>Live progress and preview images of other teammates’ prompts are not sent over the WebSocket.</li>
           <li>
             Interrupt and deleting from the queue or history act only on {admin ? 'the caller’s own' : 'your own'}{' '}
-            prompts.
+            prompts. Pressing Cancel with nothing of {admin ? 'theirs' : 'yours'} running does nothing, as in ComfyUI
+            with an idle queue.
+          </li>
+          <li>
+            Images and uploads are private: {admin ? 'a teammate' : 'you'} can open only{' '}
+            {admin ? 'their own' : 'your own'} uploads and the outputs of {admin ? 'their' : 'your'} own prompts;
+            another’s file answers “not found”, and an upload cannot replace another’s file (the same name is saved as{' '}
+            <code>name (1).png</code>, as ComfyUI does).
+            {admin ? (
+              <>
+                {' '}
+                Files of no known owner (made before the gate or by operators) are hidden unless{' '}
+                <code>PATCH /gate/api/settings {'{"unownedFiles":"visible"}'}</code> shows them.
+              </>
+            ) : null}
           </li>
           <li>
             <code>/system_stats</code> shows only the flag names of ComfyUI’s command line, and error messages leave out

@@ -51,7 +51,7 @@ export function SettingsPage() {
                 onChanged={(mode) => settings.set({ ...data, mode })}
               />
             </Section>
-            <IsolationSection key={`isolation-${data.isolation}`} settings={data} save={save} />
+            <IsolationSection key={`isolation-${data.isolation}-${data.unownedFiles}`} settings={data} save={save} />
             <PublicPathsSection key={`paths-${data.publicPaths.join('\n')}`} settings={data} save={save} />
             <DefaultLimitsSection key={`limits-${JSON.stringify(data.defaultLimits)}`} settings={data} save={save} />
             <AnonymousSection key={`anon-${JSON.stringify(data.anonymous)}`} settings={data} save={save} />
@@ -294,9 +294,12 @@ function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved
 
 function IsolationSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
   const [isolation, setIsolation] = useState(settings.isolation);
+  const [showUnowned, setShowUnowned] = useState(settings.unownedFiles === 'visible');
+  const unownedFiles = showUnowned ? 'visible' : 'hidden';
   const saver = useSaver();
   const id = useId();
   const error = saver.fields['isolation'];
+  const unownedError = saver.fields['unownedFiles'];
   const { optional, required } = MODE_INFO;
   return (
     <FormSection
@@ -304,14 +307,14 @@ function IsolationSection({ settings, save }: { settings: RuntimeSettings; save:
       description="What teammates who share this gate see of each other’s work."
       onSubmit={() =>
         saver.run(
-          () => save({ isolation }),
-          (f) => f === 'isolation'
+          () => save({ isolation, unownedFiles }),
+          (f) => f === 'isolation' || f === 'unownedFiles'
         )
       }
       busy={saver.busy}
       error={saver.error}
       onEdit={saver.reset}
-      dirty={isolation !== settings.isolation}
+      dirty={isolation !== settings.isolation || unownedFiles !== settings.unownedFiles}
     >
       <div className={error ? 'field field-invalid' : 'field'}>
         <label htmlFor={id}>
@@ -343,6 +346,32 @@ function IsolationSection({ settings, save }: { settings: RuntimeSettings; save:
         {error && (
           <p id={`${id}-error`} className="field-error">
             {error}
+          </p>
+        )}
+      </div>
+      <div className={unownedError ? 'field field-invalid' : 'field'}>
+        <label htmlFor={`${id}-unowned`}>
+          <input
+            id={`${id}-unowned`}
+            type="checkbox"
+            checked={showUnowned}
+            disabled={!isolation}
+            style={{ accentColor: 'var(--accent)' }}
+            aria-describedby={[`${id}-unowned-hint`, unownedError ? `${id}-unowned-error` : '']
+              .filter(Boolean)
+              .join(' ')}
+            aria-invalid={unownedError ? true : undefined}
+            onChange={(event) => setShowUnowned(event.target.checked)}
+          />{' '}
+          Show files of no known owner
+        </label>
+        <p id={`${id}-unowned-hint`} className="field-hint">
+          Teammates always see their own uploads and outputs, never another’s. Files the gate knows no owner of (made
+          before it, or by operators) are hidden unless you tick this, e.g. to share example inputs.
+        </p>
+        {unownedError && (
+          <p id={`${id}-unowned-error`} className="field-error">
+            {unownedError}
           </p>
         )}
       </div>
