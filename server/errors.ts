@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'upstream_timeout'
   | 'shutting_down'
   | 'paused'
+  | 'server_busy'
   | 'internal';
 
 export function statusFor(code: ErrorCode): number {
@@ -57,6 +58,7 @@ export function statusFor(code: ErrorCode): number {
       return 502;
     case 'shutting_down':
     case 'paused':
+    case 'server_busy':
       return 503;
     case 'upstream_timeout':
       return 504;

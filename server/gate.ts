@@ -16,6 +16,7 @@ import { PromptTracker, watchForFinishedPrompts } from './limits/promptTracker.j
 import { RateLimiter } from './limits/rateLimiter.js';
 import type { FinishedRequest } from './observe/finishedRequest.js';
 import { createAuthorizeStep } from './policy/authorizeStep.js';
+import { BodyBudget } from './proxy/bodyBudget.js';
 import { createBodyStage } from './proxy/bodyStage.js';
 import { createIsolationStep } from './isolation/isolationStep.js';
 import { ComfyUsers } from './isolation/comfyUsers.js';
@@ -139,7 +140,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const comfyUsers = new ComfyUsers(upstream);
   let openSockets = (): number => 0;
   let queuedShown = new Set<string>();
-  const metrics = new GateMetrics({ openWebSockets: () => openSockets() });
+  const bodyBudget = new BodyBudget(config.bodyBudgetMb * 1024 * 1024);
+  const metrics = new GateMetrics({ openWebSockets: () => openSockets(), bodyBudget });
   const observers: Array<(finished: FinishedRequest) => void> = [
     usage.observe,
     metrics.observe,
@@ -219,6 +221,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       settings,
       mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
+      budget: bodyBudget,
     }),
     forward: createForwarder({
       upstream,

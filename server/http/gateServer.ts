@@ -13,7 +13,7 @@ import { clientIpOf } from './clientIp.js';
 export interface GateServerParts {
   steps: readonly RequestStep[];
   /** Reads and checks the body of the few requests that need it (see bodyStage.ts). */
-  inspectBody: (exchange: Exchange) => Promise<GateError | undefined>;
+  inspectBody: (exchange: Exchange, res: ServerResponse) => Promise<GateError | undefined>;
   forward: (exchange: Exchange, res: ServerResponse) => void;
   relay: WsRelay;
   admin: (req: IncomingMessage, res: ServerResponse) => void;
@@ -47,10 +47,10 @@ export function createGateServer({
   }
 
   /** What steps started and the body check, before forwarding. */
-  async function prepare(exchange: Exchange): Promise<GateError | undefined> {
+  async function prepare(exchange: Exchange, res: ServerResponse): Promise<GateError | undefined> {
     const refusal = exchange.pending ? await exchange.pending : undefined;
     if (refusal || exchange.bodyCheck === null) return refusal;
-    return inspectBody(exchange);
+    return inspectBody(exchange, res);
   }
 
   function proxy(req: IncomingMessage, res: ServerResponse): void {
@@ -74,7 +74,7 @@ export function createGateServer({
     const refusal = runSteps(steps, exchange);
     if (refusal) return refuse(exchange, res, refusal);
     if (exchange.bodyCheck === null && exchange.pending === null) return forward(exchange, res);
-    prepare(exchange).then(
+    prepare(exchange, res).then(
       (lateRefusal) => (lateRefusal ? refuse(exchange, res, lateRefusal) : forward(exchange, res)),
       () => res.destroy()
     );

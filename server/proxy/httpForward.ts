@@ -39,9 +39,10 @@ export function createForwarder({
   return function forward(exchange, res) {
     const req = exchange.req;
     const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners);
+    const body = exchange.body;
     let headers: string[];
     try {
-      headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, exchange.body?.length);
+      headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, body ? byteLength(body) : undefined);
       // An answer the gate rewrites must come as plain text, not compressed.
       if (exchange.isolatedView !== null) headers = replaceHeader(headers, 'accept-encoding', 'identity');
       // The caller's own ComfyUI user, whatever Comfy-User they sent.
@@ -57,7 +58,8 @@ export function createForwarder({
         path: withoutTokenParam(req.url ?? '/'),
         method: req.method ?? 'GET',
         headers,
-        body: exchange.body ?? (hasBody(req) ? req : null),
+        // One piece goes out as one write; pieces (an edited prompt) one after the other, never joined.
+        body: body ? (body.length === 1 ? body[0]! : body) : hasBody(req) ? req : null,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       },
@@ -74,6 +76,12 @@ function replaceHeader(headers: string[], name: string, value: string): string[]
   }
   out.push(name, value);
   return out;
+}
+
+function byteLength(pieces: readonly Buffer[]): number {
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  return length;
 }
 
 function hasBody(req: IncomingMessage): boolean {

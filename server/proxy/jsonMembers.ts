@@ -85,6 +85,61 @@ export function arrayItems(json: string, from = 0, to = json.length): Array<[num
   }
 }
 
+/** Part of an edited JSON text: new text, or the range of the source text kept as it is. */
+export type JsonPiece = string | JsonRange;
+
+/** `[start, end)` of the source text. */
+export interface JsonRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * The object `members` were read from, as pieces: members named in `remove`, `add` or `addRaw` are
+ * left out, `add` and `addRaw` members come first. Kept members are ranges of the source, so a
+ * caller holding the source as bytes forwards them without copying. `add` values are strings;
+ * `addRaw` values are JSON text or pieces, put in as they are.
+ */
+export function editedMembers(
+  members: readonly JsonMember[],
+  remove: ReadonlySet<string>,
+  add: Readonly<Record<string, string>>,
+  addRaw: Readonly<Record<string, string | readonly JsonPiece[]>> = {}
+): JsonPiece[] {
+  const pieces: JsonPiece[] = [];
+  let text = '{';
+  for (const [key, value] of Object.entries(add)) {
+    text += `${text === '{' ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  }
+  for (const [key, value] of Object.entries(addRaw)) {
+    text += `${text === '{' ? '' : ','}${JSON.stringify(key)}:`;
+    if (typeof value === 'string') {
+      text += value;
+      continue;
+    }
+    pieces.push(text, ...value);
+    text = '';
+  }
+  let first = pieces.length === 0 && text === '{';
+  for (const member of members) {
+    if (remove.has(member.key) || member.key in add || member.key in addRaw) continue;
+    if (!first) text += ',';
+    first = false;
+    if (text !== '') pieces.push(text);
+    text = '';
+    pieces.push({ start: member.start, end: member.valueEnd });
+  }
+  pieces.push(text + '}');
+  return pieces;
+}
+
+/** The pieces as one text, ranges taken from `json`. */
+export function joinPieces(json: string, pieces: readonly JsonPiece[]): string {
+  let out = '';
+  for (const piece of pieces) out += typeof piece === 'string' ? piece : json.slice(piece.start, piece.end);
+  return out;
+}
+
 /**
  * Removes and adds top-level members of a JSON object as text, leaving every other byte alone.
  * `add` values are strings; `addRaw` values are JSON text put in as they are.
@@ -96,15 +151,7 @@ export function editTopLevelMembers(
   addRaw: Readonly<Record<string, string>> = {}
 ): string | undefined {
   const members = objectMembers(json);
-  if (!members) return undefined;
-  const out: string[] = [];
-  for (const [key, value] of Object.entries(add)) out.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
-  for (const [key, value] of Object.entries(addRaw)) out.push(`${JSON.stringify(key)}:${value}`);
-  for (const member of members) {
-    if (!remove.has(member.key) && !(member.key in add) && !(member.key in addRaw))
-      out.push(json.slice(member.start, member.valueEnd));
-  }
-  return `{${out.join(',')}}`;
+  return members && joinPieces(json, editedMembers(members, remove, add, addRaw));
 }
 
 function skipSpace(text: string, i: number): number {

@@ -30,8 +30,8 @@ export class Exchange {
   /** Work a step started that must finish before forwarding (creating the caller's ComfyUI user). */
   pending: Promise<GateError | undefined> | null = null;
   bodyCheck: BodyCheck | null = null;
-  /** A rewritten request body, when the body stage changed it. */
-  body: Buffer | null = null;
+  /** The body the body stage read, as the pieces to forward (slices of the bytes read, new text where it edited). */
+  body: readonly Buffer[] | null = null;
   /** The prompt id of a `POST /prompt`, known before forwarding because the gate sets it. */
   promptId: string | null = null;
   /** Prompt ids a `POST /queue {delete}` asks to remove: their queue slots free up on success. */
