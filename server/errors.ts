@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'rate_limit_hour'
   | 'rate_limit_prompts_day'
   | 'queue_limit'
+  | 'websocket_limit'
   | 'locked_out'
   | 'not_found'
   | 'method_not_allowed'
@@ -47,6 +48,7 @@ export function statusFor(code: ErrorCode): number {
     case 'rate_limit_hour':
     case 'rate_limit_prompts_day':
     case 'queue_limit':
+    case 'websocket_limit':
     case 'locked_out':
       return 429;
     case 'not_found':

@@ -104,6 +104,7 @@ const LIMIT_REFUSALS = new Set([
   'rate_limit_hour',
   'rate_limit_prompts_day',
   'queue_limit',
+  'websocket_limit',
   'locked_out',
 ]);
 /** Bodies the gate reads (prompts carry whole workflows); ComfyUI's own default limit is 100 MB. */
@@ -170,6 +171,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     observe,
     onUpstreamText: watchForFinishedPrompts(tracker),
     owners,
+    maxPerSubject: () => settings.current.maxWebSocketsPerKey,
   });
   openSockets = () => relay.openCount;
   const listen = { host: config.host, port: config.port };

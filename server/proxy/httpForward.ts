@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
@@ -59,7 +60,7 @@ export function createForwarder({
         method: req.method ?? 'GET',
         headers,
         // One piece goes out as one write; pieces (an edited prompt) one after the other, never joined.
-        body: body ? (body.length === 1 ? body[0]! : body) : hasBody(req) ? req : null,
+        body: body ? (body.length === 1 ? body[0]! : Readable.from(body)) : hasBody(req) ? req : null,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       },

@@ -55,6 +55,11 @@ export const runtimeSettingsSchema = z.object({
    * history, WebSocket messages) and no server internals. Applies while a mode other than `off` is on.
    */
   isolation: z.boolean(),
+  /**
+   * WebSockets one key may have open at once (a browser tab holds one); anonymous callers count per
+   * address. null: no cap.
+   */
+  maxWebSocketsPerKey: z.number().int().min(1).max(10_000).nullable(),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -68,6 +73,7 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   retentionDays: 90,
   metricsToken: null,
   isolation: true,
+  maxWebSocketsPerKey: 20,
 };
 
 /**

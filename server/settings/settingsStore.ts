@@ -57,6 +57,7 @@ export class SettingsStore {
       if (patch.retentionDays !== undefined) draft.retentionDays = patch.retentionDays;
       if (patch.metricsToken !== undefined) draft.metricsToken = patch.metricsToken;
       if (patch.isolation !== undefined) draft.isolation = patch.isolation;
+      if (patch.maxWebSocketsPerKey !== undefined) draft.maxWebSocketsPerKey = patch.maxWebSocketsPerKey;
       if (patch.defaultLimits) draft.defaultLimits = { ...now.defaultLimits, ...patch.defaultLimits };
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
       if (patch.anonymous) {
@@ -112,5 +113,8 @@ function effective(file: SettingsFile): RuntimeSettings {
     retentionDays: file.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
     metricsToken: file.metricsToken ?? DEFAULT_SETTINGS.metricsToken,
     isolation: file.isolation ?? DEFAULT_SETTINGS.isolation,
+    // null is a choice (no cap), not a missing value.
+    maxWebSocketsPerKey:
+      file.maxWebSocketsPerKey === undefined ? DEFAULT_SETTINGS.maxWebSocketsPerKey : file.maxWebSocketsPerKey,
   });
 }
