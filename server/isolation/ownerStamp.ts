@@ -1,4 +1,11 @@
-import { arrayItems, editedMembers, objectMembers, type JsonMember, type JsonPiece } from '../proxy/jsonMembers.js';
+import {
+  arrayItems,
+  editedMembers,
+  objectMembers,
+  type JsonMember,
+  type JsonPiece,
+  type JsonText,
+} from '../proxy/jsonMembers.js';
 
 /**
  * The member the gate writes into every prompt's `extra_data`. ComfyUI keeps `extra_data` in the
@@ -15,7 +22,7 @@ const DROP_OWNER = new Set([OWNER_FIELD]);
  * (ComfyUI refuses such a prompt itself).
  */
 export function stampOwner(
-  body: string,
+  body: JsonText,
   members: readonly JsonMember[],
   subject: string,
   remove: ReadonlySet<string>,

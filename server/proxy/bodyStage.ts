@@ -74,10 +74,7 @@ export function createBodyStage({
     if (read.outcome === 'cut_off') return new GateError('bad_request', 'The request body was cut off');
     const bytes = read.bytes;
     exchange.body = [bytes];
-    // Latin-1 maps each byte to one character, so offsets in the text are offsets in the bytes;
-    // JSON's structure is ASCII, which UTF-8 never uses inside a multi-byte character.
-    const text = bytes.toString('latin1');
-    const members = membersOf(text);
+    const members = membersOf(bytes);
     const value = (key: string): unknown => (members ? memberValue(bytes, members, key) : undefined);
     const isolatedAs = exchange.isolatedAs;
     if (exchange.bodyCheck === 'interrupt' && isolatedAs !== null) {
@@ -170,7 +167,7 @@ export function createBodyStage({
     if (typeof clientId !== 'string' || clientId === '') add['client_id'] = randomUUID().replace(/-/g, '');
     const remove = mayManage ? NOTHING : QUEUE_JUMPING;
     const edited =
-      subject === null ? editedMembers(members, remove, add) : stampOwner(text, members, subject, remove, add);
+      subject === null ? editedMembers(members, remove, add) : stampOwner(bytes, members, subject, remove, add);
     if (edited !== undefined) exchange.body = asBuffers(bytes, edited);
     exchange.promptId = promptId;
     // Before forwarding: ComfyUI may start the prompt, and send its first WebSocket messages,
@@ -181,9 +178,9 @@ export function createBodyStage({
 }
 
 /** The top-level members of a JSON object body, or undefined when it is none. */
-function membersOf(text: string): JsonMember[] | undefined {
+function membersOf(bytes: Buffer): JsonMember[] | undefined {
   try {
-    return objectMembers(text);
+    return objectMembers(bytes);
   } catch {
     // A key that is no valid JSON string: ComfyUI refuses the body itself.
     return undefined;
