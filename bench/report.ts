@@ -423,7 +423,9 @@ function memoryRows(report: BenchReport): string[][] {
       rows.push([
         `${promptMemoryCheck(memoryCase.label)} (${answers})`,
         '—',
-        `+${formatMiB(growth)} (${formatNumber(growth / memoryCase.bodyBytes, 2)}× body)`,
+        memoryCase.bodies === 1
+          ? `+${formatMiB(growth)} (${formatNumber(growth / memoryCase.bodyBytes, 2)}× body)`
+          : `+${formatMiB(growth)} (${formatNumber(growth / memoryCase.budgetBytes, 2)}× budget)`,
         '—',
         memoryCase.bodies === 1
           ? `≤ ${targets.promptPeakGrowthRatio}× body`
