@@ -2,6 +2,7 @@
 import type { MeasuredLoad } from './httpLoad.js';
 import type { KeyVerifyCase, KeyVerifyOptions } from './keyVerify.js';
 import { LAG_SAMPLING_INTERVAL_MS, type EventLoopLag, type RequestLogState } from './metricsScrape.js';
+import type { IdleWsCase, PromptMemoryCase } from './memoryLoad.js';
 import type { CpuWindow, Pinning } from './processes.js';
 import { formatMiB, formatNumber, formatRatio, formatSigned, renderTable, type Column } from './table.js';
 import type { WsLoadResult } from './wsLoad.js';
@@ -13,6 +14,10 @@ export interface BenchConfig {
   /** Limits of the key for the limiter run: high enough that nothing is refused, so only their cost shows. */
   limitedKey: { perMinute: number; perHour: number };
   keyVerify: KeyVerifyOptions;
+  /** Large `POST /prompt` bodies, each case against a fresh gate: how many at once and how large. */
+  promptMemory: { label: string; bodies: number; bodyBytes: number }[];
+  /** Idle WebSockets held open through a fresh gate per variant; `limitMs` bounds each variant. */
+  idleWs: { sockets: number; limitMs: number };
   overallLimitMs: number;
 }
 
@@ -27,6 +32,8 @@ export interface BenchTargets {
   smallJsonRpsRatio: number;
   viewThroughputRatio: number;
   wsMessagesRatio: number;
+  /** Peak RSS growth of the gate over one large prompt body, as a multiple of the body's size. */
+  promptPeakGrowthRatio: number;
 }
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -98,6 +105,8 @@ export interface BenchReport {
   keyVerify: Outcome<KeyVerifyCase[]>;
   view: Outcome<HttpSection & { gateCpuMsPerDownload: number }>;
   ws: Outcome<WsCase[]>;
+  promptMemory: Outcome<PromptMemoryCase[]>;
+  idleWsMemory: Outcome<IdleWsCase[]>;
   gateRss: { http: RssSample | undefined; ws: RssSample | undefined };
   /** Last lines both gates wrote to stderr (warn level and above). */
   gateStderr: string[];
@@ -133,11 +142,16 @@ export function limiterCostOf(report: Pick<BenchReport, 'smallJson' | 'smallJson
 }
 
 const AUTH_COST_CHECK = 'auth + scope + limits: gate CPU over --auth off';
+const MIB = 1024 * 1024;
+const promptMemoryCheck = (label: string): string => `POST /prompt, ${label}: gate peak RSS growth`;
 const keyVerifyCheck = (label: string): string => `KeyStore.verify(), ${label}`;
 
 export function checksOf(
   targets: BenchTargets,
-  report: Pick<BenchReport, 'smallJson' | 'smallJsonAuthOff' | 'smallJsonLimitedKey' | 'keyVerify' | 'view' | 'ws'>
+  report: Pick<
+    BenchReport,
+    'smallJson' | 'smallJsonAuthOff' | 'smallJsonLimitedKey' | 'keyVerify' | 'view' | 'ws' | 'promptMemory'
+  >
 ): Check[] {
   const { smallJson, view, ws } = report;
   const checks: Check[] = [];
@@ -174,6 +188,21 @@ export function checksOf(
     for (const wsCase of ws.value) {
       const ratio = wsCase.gate.messagesPerSec / wsCase.direct.messagesPerSec;
       atLeast(`WebSocket ${wsCase.label}: msg/s`, ratio, targets.wsMessagesRatio);
+    }
+  }
+  if (report.promptMemory.ok) {
+    for (const memoryCase of report.promptMemory.value) {
+      const growth = memoryCase.peakBytes - memoryCase.baselineBytes;
+      const name = promptMemoryCheck(memoryCase.label);
+      if (memoryCase.bodies === 1) {
+        const ratio = growth / memoryCase.bodyBytes;
+        const limit = targets.promptPeakGrowthRatio;
+        checks.push({ name, value: ratio, target: `≤ ${limit}× the body`, passed: ratio <= limit });
+      } else {
+        const mib = growth / MIB;
+        const limit = memoryCase.budgetBytes / MIB;
+        checks.push({ name, value: mib, target: `≤ the ${limit} MiB budget`, passed: mib <= limit });
+      }
     }
   }
   // A run with failed requests did not measure what it claims to, whatever its speed.
@@ -373,9 +402,54 @@ function tableRows(report: BenchReport): string[][] {
     '',
   ];
   rows.push(rssRow('HTTP phase', gateRss.http), rssRow('WebSocket phase', gateRss.ws));
+  rows.push(...memoryRows(report));
 
   for (const check of report.checks.filter((c) => c.name.includes('failed requests'))) {
     rows.push([check.name, '', formatNumber(check.value), '', check.target, 'MISSED']);
+  }
+  return rows;
+}
+
+/** Peak RSS over large prompt bodies, and what idle WebSockets hold, each against a fresh gate. */
+function memoryRows(report: BenchReport): string[][] {
+  const rows: string[][] = [];
+  const { promptMemory, idleWsMemory, targets } = report;
+  if (promptMemory.ok) {
+    for (const memoryCase of promptMemory.value) {
+      const growth = memoryCase.peakBytes - memoryCase.baselineBytes;
+      const answers = Object.entries(memoryCase.statuses)
+        .map(([status, count]) => `${count}× ${status}`)
+        .join(', ');
+      rows.push([
+        `${promptMemoryCheck(memoryCase.label)} (${answers})`,
+        '—',
+        memoryCase.bodies === 1
+          ? `+${formatMiB(growth)} (${formatNumber(growth / memoryCase.bodyBytes, 2)}× body)`
+          : `+${formatMiB(growth)} (${formatNumber(growth / memoryCase.budgetBytes, 2)}× budget)`,
+        '—',
+        memoryCase.bodies === 1
+          ? `≤ ${targets.promptPeakGrowthRatio}× body`
+          : `≤ ${formatMiB(memoryCase.budgetBytes)} budget`,
+        verdict(report, promptMemoryCheck(memoryCase.label)),
+      ]);
+    }
+  } else {
+    rows.push(['POST /prompt, large bodies: gate peak RSS growth', '', '', '', '', errorCell(promptMemory.error)]);
+  }
+  if (idleWsMemory.ok) {
+    for (const wsCase of idleWsMemory.value) {
+      const held = wsCase.afterBytes - wsCase.beforeBytes;
+      rows.push([
+        `${formatNumber(wsCase.sockets)} idle WebSockets, ${wsCase.label}: gate RSS`,
+        '—',
+        `+${formatMiB(held)} (${formatNumber(held / wsCase.sockets / 1024, 1)} KiB each)`,
+        '—',
+        '',
+        '',
+      ]);
+    }
+  } else {
+    rows.push(['idle WebSockets: gate RSS', '', '', '', '', errorCell(idleWsMemory.error)]);
   }
   return rows;
 }
@@ -508,6 +582,28 @@ function costNotes(report: BenchReport): string[] {
   return notes;
 }
 
+function memoryNotes(report: BenchReport): string[] {
+  const notes: string[] = [];
+  if (report.promptMemory.ok) {
+    const sources = new Set(report.promptMemory.value.map((c) => c.peakSource));
+    notes.push(
+      'Large prompts: a fresh gate (--auth required, creator key, team isolation on) per case; growth is its peak ' +
+        `RSS (${[...sources].join(' / ')}) over its RSS right before the bodies were sent. Bodies past the budget ` +
+        'are answered 503 before they are read.'
+    );
+  }
+  if (report.idleWsMemory.ok) {
+    const negotiated = report.idleWsMemory.value
+      .map((c) => `${c.label}: permessage-deflate ${c.compressed ? 'negotiated' : 'not negotiated'}`)
+      .join('; ');
+    notes.push(
+      'Idle WebSockets: a fresh gate per variant; each socket sent its feature flags (2 KB) and got one 4 KB ' +
+        `message, as a ComfyUI tab does, then sat idle; RSS after minus before (${negotiated}).`
+    );
+  }
+  return notes;
+}
+
 export function printReport(report: BenchReport, jsonPath: string): void {
   const notes: string[] = [];
   if (report.ws.ok) {
@@ -517,6 +613,7 @@ export function printReport(report: BenchReport, jsonPath: string): void {
     }
   }
   notes.push('Gate/Direct above 1× on latency rows means the gate adds that much; CPU is utime+stime from /proc.');
+  notes.push(...memoryNotes(report));
   notes.push(...costNotes(report));
   notes.push(...coreShareNotes(report));
   if (report.loadAverageAtStart > NOISY_LOAD_AVERAGE) {
@@ -540,6 +637,8 @@ export function printReport(report: BenchReport, jsonPath: string): void {
     report.keyVerify,
     report.view,
     report.ws,
+    report.promptMemory,
+    report.idleWsMemory,
   ].filter((o) => !o.ok).length;
   const summary =
     missed.length === 0 && failedSections === 0

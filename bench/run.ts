@@ -6,6 +6,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
+import { request } from 'undici';
 import { startFakeComfy } from '../test/fixtures/fakeComfy/index.js';
 import { fetchBody, measureLoad, runDownloadLoad, uploadImage, type MeasuredLoad } from './httpLoad.js';
 import { measureKeyVerify } from './keyVerify.js';
@@ -38,9 +39,12 @@ import {
   type SmallJsonSection,
   type WsCase,
 } from './report.js';
+import { measureIdleWs, measurePromptMemory, type IdleWsCase, type PromptMemoryCase } from './memoryLoad.js';
 import { measureWs } from './wsLoad.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const MIB = 1024 * 1024;
 
 const CONFIG: BenchConfig = {
   smallJson: {
@@ -54,8 +58,13 @@ const CONFIG: BenchConfig = {
   ws: { path: '/ws?clientId=bench', messageBytes: 1024, warmupMs: 500, durationMs: 5_000 },
   limitedKey: { perMinute: 10_000_000, perHour: 10_000_000 },
   keyVerify: { warmupCalls: 50_000, calls: 200_000, rounds: 5 },
-  /** Everything above takes about a minute and a half; this only catches a hang. */
-  overallLimitMs: 5 * 60_000,
+  promptMemory: [
+    { label: 'one 50 MiB body', bodies: 1, bodyBytes: 50 * MIB },
+    { label: 'four 95 MiB bodies at once', bodies: 4, bodyBytes: 95 * MIB },
+  ],
+  idleWs: { sockets: 1_000, limitMs: 60_000 },
+  /** Everything above takes about three minutes; this only catches a hang. */
+  overallLimitMs: 8 * 60_000,
 };
 
 const TARGETS: BenchTargets = {
@@ -65,6 +74,7 @@ const TARGETS: BenchTargets = {
   smallJsonRpsRatio: 0.55,
   viewThroughputRatio: 0.3,
   wsMessagesRatio: 0.6,
+  promptPeakGrowthRatio: 2.5,
 };
 
 /** Async teardown steps, run newest first; a failing step is reported and does not stop the others. */
@@ -390,6 +400,45 @@ async function benchWs(pinning: Pinning, cleanup: Cleanup): Promise<WsPhase> {
   return { cases, rss: { beforeBytes: rssBefore, afterBytes: readRssBytes(gate.pid) }, stderr: gate.stderrTail() };
 }
 
+/** Each large-prompt case against a fresh gate, so one case's garbage is not the next one's baseline. */
+async function benchPromptMemory(pinning: Pinning, cleanup: Cleanup): Promise<PromptMemoryCase[]> {
+  const phase = new Cleanup();
+  cleanup.add('prompt memory phase', () => phase.run());
+  const fake = await startFakeProcess(pinning, phase);
+  const cases: PromptMemoryCase[] = [];
+  for (const { label, bodies, bodyBytes } of CONFIG.promptMemory) {
+    const gate = await startGate(fake.url, 'required', pinning, phase);
+    cases.push(await measurePromptMemory(gate, label, bodies, bodyBytes));
+    await gate.stop();
+  }
+  await phase.run();
+  return cases;
+}
+
+/** Each variant against a fresh gate with the per-key WebSocket cap lifted, since one key opens them all. */
+async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCase[]> {
+  const phase = new Cleanup();
+  cleanup.add('idle WebSocket phase', () => phase.run());
+  const fake = await startFakeComfy();
+  phase.add('in-process fake ComfyUI for idle WebSockets', () => fake.close());
+  const cases: IdleWsCase[] = [];
+  for (const { label, offerCompression } of WS_VARIANTS) {
+    const gate = await startGate(fake.url, 'required', pinning, phase);
+    const lifted = await request(`${gate.url}/gate/api/settings`, {
+      method: 'PATCH',
+      headers: { ...gate.adminAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({ maxWebSocketsPerKey: null }),
+    });
+    await lifted.body.dump();
+    if (lifted.statusCode !== 200) throw new Error(`lifting the WebSocket cap answered ${lifted.statusCode}`);
+    const { sockets, limitMs } = CONFIG.idleWs;
+    cases.push(await measureIdleWs(gate, fake, label, sockets, offerCompression, limitMs));
+    await gate.stop();
+  }
+  await phase.run();
+  return cases;
+}
+
 async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = readLoadAverage();
@@ -429,7 +478,24 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
   const wsPhase = await attempt('WebSocket 1 KB messages', () => benchWs(pinning, cleanup));
   const ws: BenchReport['ws'] = wsPhase.ok ? { ok: true, value: wsPhase.value.cases } : wsPhase;
 
-  const measured = { smallJson, smallJsonAuthOff, smallJsonLimitedKey, smallJsonReferenceProxy, keyVerify, view, ws };
+  const promptMemory = await attempt('POST /prompt memory (50 MiB, 4 × 95 MiB)', () =>
+    benchPromptMemory(pinning, cleanup)
+  );
+  const idleWsMemory = await attempt(`${CONFIG.idleWs.sockets} idle WebSockets memory`, () =>
+    benchIdleWs(pinning, cleanup)
+  );
+
+  const measured = {
+    smallJson,
+    smallJsonAuthOff,
+    smallJsonLimitedKey,
+    smallJsonReferenceProxy,
+    keyVerify,
+    view,
+    ws,
+    promptMemory,
+    idleWsMemory,
+  };
   return {
     startedAt,
     node: process.version,

@@ -164,7 +164,11 @@ async function sizeMessage(
   return sized;
 }
 
-function openClient(url: string, headers: Record<string, string>, offerCompression: boolean): Promise<WebSocket> {
+export function openClient(
+  url: string,
+  headers: Record<string, string>,
+  offerCompression: boolean
+): Promise<WebSocket> {
   return new Promise<WebSocket>((resolve, reject) => {
     const client = new WebSocket(url, { headers, perMessageDeflate: offerCompression, handshakeTimeout: 5_000 });
     client.once('open', () => {
@@ -181,7 +185,7 @@ function openClient(url: string, headers: Record<string, string>, offerCompressi
   });
 }
 
-async function closeClient(client: WebSocket): Promise<void> {
+export async function closeClient(client: WebSocket): Promise<void> {
   if (client.readyState === WebSocket.CLOSED) return;
   await new Promise<void>((resolve) => {
     // A peer that never answers the close frame must not hold the bench: terminate after a bounded wait.
@@ -202,7 +206,7 @@ function asBuffer(data: RawData): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+export async function waitFor(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);

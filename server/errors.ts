@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'rate_limit_hour'
   | 'rate_limit_prompts_day'
   | 'queue_limit'
+  | 'websocket_limit'
   | 'locked_out'
   | 'not_found'
   | 'not_available'
@@ -26,6 +27,7 @@ export type ErrorCode =
   | 'shutting_down'
   | 'paused'
   | 'data_file_corrupt'
+  | 'server_busy'
   | 'internal';
 
 export function statusFor(code: ErrorCode): number {
@@ -50,6 +52,7 @@ export function statusFor(code: ErrorCode): number {
     case 'rate_limit_hour':
     case 'rate_limit_prompts_day':
     case 'queue_limit':
+    case 'websocket_limit':
     case 'locked_out':
       return 429;
     case 'not_found':
@@ -63,6 +66,7 @@ export function statusFor(code: ErrorCode): number {
     case 'shutting_down':
     case 'paused':
     case 'data_file_corrupt':
+    case 'server_busy':
       return 503;
     case 'upstream_timeout':
       return 504;

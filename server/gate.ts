@@ -28,6 +28,7 @@ import { PromptTracker, watchForFinishedPrompts } from './limits/promptTracker.j
 import { RateLimiter } from './limits/rateLimiter.js';
 import type { FinishedRequest } from './observe/finishedRequest.js';
 import { createAuthorizeStep } from './policy/authorizeStep.js';
+import { BodyBudget } from './proxy/bodyBudget.js';
 import { createBodyStage } from './proxy/bodyStage.js';
 import { createIsolationStep } from './isolation/isolationStep.js';
 import { ComfyUsers } from './isolation/comfyUsers.js';
@@ -122,6 +123,7 @@ const LIMIT_REFUSALS = new Set([
   'rate_limit_hour',
   'rate_limit_prompts_day',
   'queue_limit',
+  'websocket_limit',
   'locked_out',
 ]);
 /** Bodies the gate reads (prompts carry whole workflows); ComfyUI's own default limit is 100 MB. */
@@ -161,7 +163,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const files = new FileAccess(fileOwners, upstream, settings);
   let openSockets = (): number => 0;
   let queuedShown = new Set<string>();
-  const metrics = new GateMetrics({ openWebSockets: () => openSockets() });
+  const bodyBudget = new BodyBudget(config.bodyBudgetMb * 1024 * 1024);
+  const metrics = new GateMetrics({ openWebSockets: () => openSockets(), bodyBudget });
   const observers: Array<(finished: FinishedRequest) => void> = [
     usage.observe,
     metrics.observe,
@@ -194,6 +197,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       files.onUpstreamText(frame);
     },
     owners,
+    maxPerSubject: () => settings.current.maxWebSocketsPerKey,
   });
   openSockets = () => relay.openCount;
   const listen = { host: config.host, port: config.port };
@@ -272,6 +276,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       settings,
       mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
+      budget: bodyBudget,
     }),
     forward: ownSpace.forward,
     relay,

@@ -32,6 +32,16 @@ export const gateConfigSchema = z.object({
   /** Idle client WebSockets are pinged this often; one missed pong closes them. */
   wsPingIntervalMs: millis.default(30_000),
   shutdownGraceMs: millis.default(5_000),
+  /**
+   * Memory all request bodies the gate reads to check them (prompts, queue edits) may hold at once;
+   * a body past it is refused with 503 and Retry-After.
+   */
+  bodyBudgetMb: z.coerce
+    .number()
+    .int('expected a whole number of megabytes')
+    .min(1)
+    .max(64 * 1024)
+    .default(256),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

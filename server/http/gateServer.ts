@@ -16,7 +16,7 @@ import type { TrustedProxies } from './trustedProxies.js';
 export interface GateServerParts {
   steps: readonly RequestStep[];
   /** Reads and checks the body of the few requests that need it (see bodyStage.ts). */
-  inspectBody: (exchange: Exchange) => Promise<GateError | undefined>;
+  inspectBody: (exchange: Exchange, res: ServerResponse) => Promise<GateError | undefined>;
   forward: (exchange: Exchange, res: ServerResponse) => void;
   relay: WsRelay;
   admin: (req: IncomingMessage, res: ServerResponse) => void;
@@ -75,10 +75,10 @@ export function createGateServer({
   }
 
   /** What steps started and the body check, before forwarding. */
-  async function prepare(exchange: Exchange): Promise<GateError | undefined> {
+  async function prepare(exchange: Exchange, res: ServerResponse): Promise<GateError | undefined> {
     const refusal = exchange.pending ? await exchange.pending : undefined;
     if (refusal || exchange.bodyCheck === null) return refusal;
-    return inspectBody(exchange);
+    return inspectBody(exchange, res);
   }
 
   function proxy(req: IncomingMessage, res: ServerResponse): void {
@@ -103,7 +103,7 @@ export function createGateServer({
     if (refusal) return refuse(exchange, res, refusal);
     if (exchange.standIn !== null) return standIn(exchange, res);
     if (exchange.bodyCheck === null && exchange.pending === null) return forward(exchange, res);
-    prepare(exchange).then(
+    prepare(exchange, res).then(
       (lateRefusal) => (lateRefusal ? refuse(exchange, res, lateRefusal) : forward(exchange, res)),
       () => res.destroy()
     );

@@ -153,6 +153,18 @@ const ADVICE: Readonly<Record<ErrorCode, RefusalAdvice>> = {
     signIn: false,
     retry: true,
   },
+  websocket_limit: {
+    title: 'Too many ComfyUI windows open with this key',
+    todo: 'Close some ComfyUI tabs or scripts using this key and try again; ask the person who runs this ComfyUI if you need more at once.',
+    signIn: false,
+    retry: true,
+  },
+  server_busy: {
+    title: 'The gate is busy',
+    todo: 'Large prompts are being checked right now; try again in a few seconds.',
+    signIn: false,
+    retry: true,
+  },
   data_file_corrupt: {
     title: 'The gate cannot save changes right now',
     todo: `A data file of the gate is damaged; tell ${ASK}. Everything else keeps working.`,

@@ -1,4 +1,11 @@
-import { arrayItems, editTopLevelMembers, objectMembers } from '../proxy/jsonMembers.js';
+import {
+  arrayItems,
+  editedMembers,
+  objectMembers,
+  type JsonMember,
+  type JsonPiece,
+  type JsonText,
+} from '../proxy/jsonMembers.js';
 
 /**
  * The member the gate writes into every prompt's `extra_data`. ComfyUI keeps `extra_data` in the
@@ -10,27 +17,25 @@ export const OWNER_FIELD = 'comfygate_owner';
 const DROP_OWNER = new Set([OWNER_FIELD]);
 
 /**
- * The `POST /prompt` body with the owner stamped into `extra_data` (created when missing), or
- * undefined when `extra_data` is not an object (ComfyUI refuses such a prompt itself).
+ * The `POST /prompt` body `members` were read from, as pieces (see jsonMembers.ts), with the owner
+ * stamped into `extra_data` (created when missing); undefined when `extra_data` is not an object
+ * (ComfyUI refuses such a prompt itself).
  */
 export function stampOwner(
-  body: string,
+  body: JsonText,
+  members: readonly JsonMember[],
   subject: string,
   remove: ReadonlySet<string>,
   add: Readonly<Record<string, string>>
-): string | undefined {
-  const members = objectMembers(body);
-  if (!members) return undefined;
-  const extra = members.find((m) => m.key === 'extra_data');
-  const stamp = `{${JSON.stringify(OWNER_FIELD)}:${JSON.stringify(subject)}}`;
-  let extraData = stamp;
+): JsonPiece[] | undefined {
+  const extra = members.findLast((m) => m.key === 'extra_data');
+  let extraData: string | JsonPiece[] = `{${JSON.stringify(OWNER_FIELD)}:${JSON.stringify(subject)}}`;
   if (extra) {
-    const extraText = body.slice(extra.valueStart, extra.valueEnd);
-    const edited = editTopLevelMembers(extraText, DROP_OWNER, { [OWNER_FIELD]: subject });
-    if (edited === undefined) return undefined;
-    extraData = edited;
+    const extraMembers = objectMembers(body, extra.valueStart, extra.valueEnd);
+    if (extraMembers === undefined) return undefined;
+    extraData = editedMembers(extraMembers, DROP_OWNER, { [OWNER_FIELD]: subject });
   }
-  return editTopLevelMembers(body, remove, add, { extra_data: extraData });
+  return editedMembers(members, remove, add, { extra_data: extraData });
 }
 
 /**

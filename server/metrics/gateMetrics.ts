@@ -21,6 +21,8 @@ export interface GateMetricsOptions {
    * When given, `setOpenWebSockets` is ignored.
    */
   openWebSockets?: () => number;
+  /** Read at scrape time: what request bodies being checked hold now, and what they may hold. */
+  bodyBudget?: { readonly inUse: number; readonly limitBytes: number };
   /** Node process metrics (CPU, memory, event loop lag, GC) with the `comfygate_` prefix. Default true. */
   defaultMetrics?: boolean;
 }
@@ -95,6 +97,25 @@ export class GateMetrics {
       labelNames: ['code'] as const,
       registers,
     });
+    const bodyBudget = options.bodyBudget;
+    if (bodyBudget) {
+      new Gauge({
+        name: 'comfygate_inspected_body_bytes',
+        help: 'Memory held by request bodies the gate is reading to check them (prompts, queue edits)',
+        registers,
+        collect(this: Gauge) {
+          this.set(bodyBudget.inUse);
+        },
+      });
+      new Gauge({
+        name: 'comfygate_inspected_body_budget_bytes',
+        help: 'What request bodies being checked may hold at once; past it the gate answers 503',
+        registers,
+        collect(this: Gauge) {
+          this.set(bodyBudget.limitBytes);
+        },
+      });
+    }
     this.#lockouts = new Counter({
       name: 'comfygate_lockouts_total',
       help: 'Client addresses locked out after repeated wrong credentials',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { GateError, headerObject } from '../errors.js';
 import { ownerOfTuple, promptIdOfTuple, stampOwner } from '../isolation/ownerStamp.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';
@@ -7,8 +7,10 @@ import type { PromptTracker } from '../limits/promptTracker.js';
 import type { RateLimiter } from '../limits/rateLimiter.js';
 import { forbiddenScopeMessage, hasScope } from '../policy/scopes.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
-import { arrayItems, editTopLevelMembers, isJsonObject, objectMembers } from './jsonMembers.js';
+import type { BodyBudget } from './bodyBudget.js';
+import { arrayItems, editedMembers, objectMembers, type JsonMember, type JsonPiece } from './jsonMembers.js';
 import type { Exchange } from './pipeline.js';
+import { readInspectedBody, type Reservation } from './readInspectedBody.js';
 import type { Upstream } from './upstream.js';
 
 export interface BodyStageDeps {
@@ -21,11 +23,15 @@ export interface BodyStageDeps {
   mayUseClientId: (clientId: string, subject: string | null) => boolean;
   /** Prompts carry whole workflows; anything larger is no prompt. */
   maxBodyBytes: number;
+  /** What all bodies being inspected at once may hold. */
+  budget: BodyBudget;
 }
 
 /** Queue jumping: only roles that may manage the queue keep these. */
 const QUEUE_JUMPING = new Set(['front', 'number']);
 const NOTHING = new Set<string>();
+/** Long enough for a prompt or two ahead to be forwarded and their memory given back. */
+const BUSY_RETRY_AFTER_SECONDS = '5';
 
 /**
  * The few requests whose body the gate reads before forwarding: `POST /prompt` (prompt quotas,
@@ -33,6 +39,11 @@ const NOTHING = new Set<string>();
  * `POST /queue` / `POST /history` (`clear` needs the manage scope; deletions free queue slots and,
  * under team isolation, must name the caller's own prompts) and, under team isolation,
  * `POST /interrupt` and the jobs API's cancel (only the caller's own prompts).
+ *
+ * A prompt can be 100 MB of workflow, so the body is held once, as the bytes that came in: its
+ * top-level members are located in place (never parsed into objects), only the few small members
+ * the checks need are parsed, and an edited body is forwarded as new pieces around slices of the
+ * original bytes.
  */
 export function createBodyStage({
   limiter,
@@ -42,28 +53,39 @@ export function createBodyStage({
   settings,
   mayUseClientId,
   maxBodyBytes,
+  budget,
 }: BodyStageDeps) {
-  return async function inspectBody(exchange: Exchange): Promise<GateError | undefined> {
-    const raw = await readBody(exchange.req, maxBodyBytes);
-    if (raw === undefined) {
-      return new GateError('payload_too_large', `The request body is larger than ${maxBodyBytes} bytes`);
+  const limit = Math.min(maxBodyBytes, budget.limitBytes);
+  return async function inspectBody(exchange: Exchange, res: ServerResponse): Promise<GateError | undefined> {
+    if (res.destroyed) return new GateError('bad_request', 'The client closed the connection');
+    const reservation: Reservation = { bytes: 0 };
+    res.once('close', () => budget.release(reservation.bytes));
+    const read = await readInspectedBody(exchange.req, limit, budget, reservation);
+    if (read.outcome === 'too_large') {
+      return new GateError('payload_too_large', `The request body is larger than ${limit} bytes`);
     }
-    exchange.body = raw;
-    const text = raw.toString('utf8');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // ComfyUI answers broken JSON itself (500); the gate stays out of its way.
-      parsed = undefined;
+    if (read.outcome === 'over_budget') {
+      return new GateError(
+        'server_busy',
+        `The gate is checking ${megabytes(budget.inUse)} of other requests' bodies right now (limit ${megabytes(budget.limitBytes)}); send this request again in a few seconds`,
+        { 'retry-after': BUSY_RETRY_AFTER_SECONDS }
+      );
     }
-    const body = isJsonObject(parsed) ? parsed : undefined;
+    if (read.outcome === 'cut_off') return new GateError('bad_request', 'The request body was cut off');
+    const bytes = read.bytes;
+    exchange.body = [bytes];
+    const members = membersOf(bytes);
+    const value = (key: string): unknown => (members ? memberValue(bytes, members, key) : undefined);
     const isolatedAs = exchange.isolatedAs;
     if (exchange.bodyCheck === 'interrupt' && isolatedAs !== null) {
-      return checkInterrupt(exchange, body, isolatedAs, owners, upstream);
+      return checkInterrupt(exchange, value('prompt_id'), isolatedAs, owners, upstream);
     }
-    if (exchange.bodyCheck === 'job_cancel' && isolatedAs !== null) return checkJobCancel(body, isolatedAs, owners);
-    if (body === undefined) return undefined;
+    if (exchange.bodyCheck === 'job_cancel' && isolatedAs !== null) {
+      const values = members ? members.map((m) => memberValue(bytes, [m], m.key)) : [];
+      return checkJobCancel(values, isolatedAs, owners);
+    }
+    // ComfyUI answers what is not a JSON object itself; the gate stays out of its way.
+    if (members === undefined) return undefined;
     const principal = exchange.principal;
     const { anonymous } = settings.current;
     const role = principal ? principal.role : anonymous.role;
@@ -71,13 +93,13 @@ export function createBodyStage({
     const mayManage = hasScope(role, scopes, 'manage');
 
     if (exchange.bodyCheck === 'queue_or_history') {
-      if (body['clear'] && !mayManage) {
+      if (value('clear') && !mayManage) {
         return new GateError(
           'forbidden_scope',
           forbiddenScopeMessage('manage', 'POST', exchange.path + ' {clear}', role, scopes)
         );
       }
-      const deleted = body['delete'];
+      const deleted = value('delete');
       if (!Array.isArray(deleted)) return undefined;
       const ids = deleted.filter((id): id is string => typeof id === 'string');
       if (isolatedAs === null) {
@@ -98,18 +120,17 @@ export function createBodyStage({
       // out, which is what ComfyUI does with an id it does not know.
       const own = ids.filter((id) => owners.owns(isolatedAs, id));
       if (own.length !== deleted.length) {
-        exchange.body = Buffer.from(
-          editTopLevelMembers(text, NOTHING, {}, { delete: JSON.stringify(own) }) ?? JSON.stringify({ delete: own }),
-          'utf8'
-        );
+        exchange.body = asBuffers(bytes, editedMembers(members, NOTHING, {}, { delete: JSON.stringify(own) }));
       }
       exchange.deletedPrompts = own;
       return undefined;
     }
 
     const subject = exchange.limitSubject;
-    const given = body['prompt_id'];
-    if (given !== undefined && typeof given !== 'string') return undefined;
+    const given = value('prompt_id');
+    // ComfyUI takes str() of anything, so a number would pass as an id the gate never checked.
+    if (given !== undefined && typeof given !== 'string')
+      return new GateError('bad_request', 'prompt_id must be a string');
     if (typeof given === 'string' && subject !== null) {
       // A reused prompt_id would overwrite the other caller's history entry.
       const owner = owners.ownerOf(given) ?? tracker.ownerOf(given);
@@ -117,7 +138,7 @@ export function createBodyStage({
         return new GateError('conflict', `prompt_id ${given} belongs to another caller's prompt`);
       }
     }
-    const clientId = body['client_id'];
+    const clientId = value('client_id');
     if (subject !== null && typeof clientId === 'string' && clientId !== '' && !mayUseClientId(clientId, subject)) {
       // ComfyUI would send this prompt's progress and results to the other caller's socket.
       return new GateError('conflict', `client_id ${clientId} belongs to another caller's open WebSocket`);
@@ -143,17 +164,49 @@ export function createBodyStage({
     const promptId = typeof given === 'string' ? given : randomUUID();
     const add: Record<string, string> = {};
     if (given === undefined) add['prompt_id'] = promptId;
-    if (typeof body['client_id'] !== 'string' || body['client_id'] === '')
-      add['client_id'] = randomUUID().replace(/-/g, '');
+    if (typeof clientId !== 'string' || clientId === '') add['client_id'] = randomUUID().replace(/-/g, '');
     const remove = mayManage ? NOTHING : QUEUE_JUMPING;
-    const edited = subject === null ? editTopLevelMembers(text, remove, add) : stampOwner(text, subject, remove, add);
-    if (edited !== undefined) exchange.body = Buffer.from(edited, 'utf8');
+    const edited =
+      subject === null ? editedMembers(members, remove, add) : stampOwner(bytes, members, subject, remove, add);
+    if (edited !== undefined) exchange.body = asBuffers(bytes, edited);
     exchange.promptId = promptId;
     // Before forwarding: ComfyUI may start the prompt, and send its first WebSocket messages,
     // before its answer to this request reaches the gate.
     if (subject !== null) owners.record(promptId, subject);
     return undefined;
   };
+}
+
+/** The top-level members of a JSON object body, or undefined when it is none. */
+function membersOf(bytes: Buffer): JsonMember[] | undefined {
+  try {
+    return objectMembers(bytes);
+  } catch {
+    // A key that is no valid JSON string: ComfyUI refuses the body itself.
+    return undefined;
+  }
+}
+
+/** The value of the last member named `key` (JSON's last one wins, in Python as in JavaScript). */
+function memberValue(bytes: Buffer, members: readonly JsonMember[], key: string): unknown {
+  const member = members.findLast((m) => m.key === key);
+  if (member === undefined) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8', member.valueStart, member.valueEnd)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Edited body pieces as bytes: new text encoded, kept ranges sliced (not copied) from the original. */
+function asBuffers(bytes: Buffer, pieces: readonly JsonPiece[]): Buffer[] {
+  return pieces.map((piece) =>
+    typeof piece === 'string' ? Buffer.from(piece, 'utf8') : bytes.subarray(piece.start, piece.end)
+  );
+}
+
+function megabytes(bytes: number): string {
+  return `${Math.ceil(bytes / (1 << 20))} MB`;
 }
 
 /**
@@ -164,12 +217,11 @@ export function createBodyStage({
  */
 async function checkInterrupt(
   exchange: Exchange,
-  body: Record<string, unknown> | undefined,
+  given: unknown,
   subject: string,
   owners: PromptOwners,
   upstream: Upstream
 ): Promise<GateError | undefined> {
-  const given = body?.['prompt_id'];
   if (typeof given === 'string' && given !== '') {
     if (owners.owns(subject, given)) return undefined;
     return new GateError(
@@ -185,18 +237,14 @@ async function checkInterrupt(
   const own = running !== undefined && (running.owner ?? owners.ownerOf(running.id)) === subject;
   // A fresh UUID: newer ComfyUI builds accept only UUIDs as prompt ids.
   const target = own ? running.id : randomUUID();
-  exchange.body = Buffer.from(JSON.stringify({ prompt_id: target }), 'utf8');
+  exchange.body = [Buffer.from(JSON.stringify({ prompt_id: target }), 'utf8')];
   return undefined;
 }
 
 /** The jobs API's bulk cancel: every id it names (in any top-level list or field) must be the caller's. */
-function checkJobCancel(
-  body: Record<string, unknown> | undefined,
-  subject: string,
-  owners: PromptOwners
-): GateError | undefined {
+function checkJobCancel(values: readonly unknown[], subject: string, owners: PromptOwners): GateError | undefined {
   const ids: string[] = [];
-  for (const value of Object.values(body ?? {})) {
+  for (const value of values) {
     if (typeof value === 'string') ids.push(value);
     else if (Array.isArray(value)) for (const item of value) if (typeof item === 'string') ids.push(item);
   }
@@ -204,31 +252,6 @@ function checkJobCancel(
   const others = ids.filter((id) => !owners.owns(subject, id));
   if (others.length === 0) return undefined;
   return new GateError('not_your_prompt', `Job ${others[0]} is not one of your prompts; you can only cancel your own`);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      req.resume();
-      resolve(undefined);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
-  });
 }
 
 interface QueuedPrompt {

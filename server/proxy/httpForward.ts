@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { withoutTokenParam } from '../auth/credentials.js';
 import { GateError, sendError } from '../errors.js';
@@ -45,9 +45,10 @@ export function createForwarder({
   const upstreamUrl = upstream.url;
   return function forward(exchange, res) {
     const req = exchange.req;
+    const body = exchange.body;
     let headers: string[];
     try {
-      headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, exchange.body?.length);
+      headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, body ? byteLength(body) : undefined);
       // An answer the gate rewrites must come as plain text, not compressed.
       if (exchange.isolatedView !== null) headers = replaceHeader(headers, 'accept-encoding', 'identity');
       // The caller's own ComfyUI user, whatever Comfy-User they sent.
@@ -57,7 +58,15 @@ export function createForwarder({
       return;
     }
     const path = withoutTokenParam(req.url ?? '/');
-    send(exchange, res, headers, path, exchange.body ?? (hasBody(req) ? (exchange.bodyFilter?.(req) ?? req) : null));
+    // One piece goes out as one write; pieces (an edited prompt) one after the other, never joined.
+    const outgoing = body
+      ? body.length === 1
+        ? body[0]!
+        : Readable.from(body)
+      : hasBody(req)
+        ? (exchange.bodyFilter?.(req) ?? req)
+        : null;
+    send(exchange, res, headers, path, outgoing);
   };
 
   function send(
@@ -95,6 +104,12 @@ function replaceHeader(headers: string[], name: string, value: string): string[]
   }
   out.push(name, value);
   return out;
+}
+
+function byteLength(pieces: readonly Buffer[]): number {
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  return length;
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -2,6 +2,12 @@
 // prompt, a queue or a history through JSON.parse/stringify: ComfyUI seeds are 64-bit integers that
 // JavaScript numbers would silently round.
 
+/**
+ * JSON as a string, or as the UTF-8 bytes it arrived in (a request body, never decoded whole): its
+ * structure is ASCII in both, and UTF-8 never uses an ASCII byte inside a multi-byte character.
+ */
+export type JsonText = string | Buffer;
+
 /** One member of a JSON object as text: its key and where its value lies, `[valueStart, valueEnd)`. */
 export interface JsonMember {
   key: string;
@@ -15,30 +21,30 @@ export interface JsonMember {
  * The members of the JSON object whose `{` is the first non-space character at or after `from`, or
  * undefined when the text there is no well-formed object. Values are located, never parsed.
  */
-export function objectMembers(json: string, from = 0, to = json.length): JsonMember[] | undefined {
+export function objectMembers(json: JsonText, from = 0, to = json.length): JsonMember[] | undefined {
   const open = skipSpace(json, from);
-  if (json[open] !== '{') return undefined;
+  if (codeAt(json, open) !== OPEN_BRACE) return undefined;
   const members: JsonMember[] = [];
   let i = skipSpace(json, open + 1);
-  if (json[i] === '}') return skipSpace(json, i + 1) === to ? members : undefined;
+  if (codeAt(json, i) === CLOSE_BRACE) return skipSpace(json, i + 1) === to ? members : undefined;
   for (;;) {
     const start = i;
-    if (json[i] !== '"') return undefined;
+    if (codeAt(json, i) !== QUOTE) return undefined;
     const keyEnd = skipString(json, i);
     if (keyEnd === -1) return undefined;
-    const key = JSON.parse(json.slice(i, keyEnd)) as string;
+    const key = JSON.parse(textOf(json, i, keyEnd)) as string;
     i = skipSpace(json, keyEnd);
-    if (json[i] !== ':') return undefined;
+    if (codeAt(json, i) !== COLON) return undefined;
     const valueStart = skipSpace(json, i + 1);
     const valueEnd = skipValue(json, valueStart);
     if (valueEnd === -1) return undefined;
     members.push({ key, valueStart, valueEnd, start });
     i = skipSpace(json, valueEnd);
-    if (json[i] === ',') {
+    if (codeAt(json, i) === COMMA) {
       i = skipSpace(json, i + 1);
       continue;
     }
-    if (json[i] === '}') return skipSpace(json, i + 1) === to ? members : undefined;
+    if (codeAt(json, i) === CLOSE_BRACE) return skipSpace(json, i + 1) === to ? members : undefined;
     return undefined;
   }
 }
@@ -65,24 +71,79 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The `[start, end)` ranges of the items of the JSON array between `from` and `to`, or undefined. */
-export function arrayItems(json: string, from = 0, to = json.length): Array<[number, number]> | undefined {
+export function arrayItems(json: JsonText, from = 0, to = json.length): Array<[number, number]> | undefined {
   const open = skipSpace(json, from);
-  if (json[open] !== '[') return undefined;
+  if (codeAt(json, open) !== OPEN_BRACKET) return undefined;
   const items: Array<[number, number]> = [];
   let i = skipSpace(json, open + 1);
-  if (json[i] === ']') return skipSpace(json, i + 1) === to ? items : undefined;
+  if (codeAt(json, i) === CLOSE_BRACKET) return skipSpace(json, i + 1) === to ? items : undefined;
   for (;;) {
     const end = skipValue(json, i);
     if (end === -1) return undefined;
     items.push([i, end]);
     i = skipSpace(json, end);
-    if (json[i] === ',') {
+    if (codeAt(json, i) === COMMA) {
       i = skipSpace(json, i + 1);
       continue;
     }
-    if (json[i] === ']') return skipSpace(json, i + 1) === to ? items : undefined;
+    if (codeAt(json, i) === CLOSE_BRACKET) return skipSpace(json, i + 1) === to ? items : undefined;
     return undefined;
   }
+}
+
+/** Part of an edited JSON text: new text, or the range of the source text kept as it is. */
+export type JsonPiece = string | JsonRange;
+
+/** `[start, end)` of the source text. */
+export interface JsonRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * The object `members` were read from, as pieces: members named in `remove`, `add` or `addRaw` are
+ * left out, `add` and `addRaw` members come first. Kept members are ranges of the source, so a
+ * caller holding the source as bytes forwards them without copying. `add` values are strings;
+ * `addRaw` values are JSON text or pieces, put in as they are.
+ */
+export function editedMembers(
+  members: readonly JsonMember[],
+  remove: ReadonlySet<string>,
+  add: Readonly<Record<string, string>>,
+  addRaw: Readonly<Record<string, string | readonly JsonPiece[]>> = {}
+): JsonPiece[] {
+  const pieces: JsonPiece[] = [];
+  let text = '{';
+  for (const [key, value] of Object.entries(add)) {
+    text += `${text === '{' ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  }
+  for (const [key, value] of Object.entries(addRaw)) {
+    text += `${text === '{' ? '' : ','}${JSON.stringify(key)}:`;
+    if (typeof value === 'string') {
+      text += value;
+      continue;
+    }
+    pieces.push(text, ...value);
+    text = '';
+  }
+  let first = pieces.length === 0 && text === '{';
+  for (const member of members) {
+    if (remove.has(member.key) || member.key in add || member.key in addRaw) continue;
+    if (!first) text += ',';
+    first = false;
+    if (text !== '') pieces.push(text);
+    text = '';
+    pieces.push({ start: member.start, end: member.valueEnd });
+  }
+  pieces.push(text + '}');
+  return pieces;
+}
+
+/** The pieces as one text, ranges taken from `json`. */
+export function joinPieces(json: string, pieces: readonly JsonPiece[]): string {
+  let out = '';
+  for (const piece of pieces) out += typeof piece === 'string' ? piece : json.slice(piece.start, piece.end);
+  return out;
 }
 
 /**
@@ -96,46 +157,61 @@ export function editTopLevelMembers(
   addRaw: Readonly<Record<string, string>> = {}
 ): string | undefined {
   const members = objectMembers(json);
-  if (!members) return undefined;
-  const out: string[] = [];
-  for (const [key, value] of Object.entries(add)) out.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
-  for (const [key, value] of Object.entries(addRaw)) out.push(`${JSON.stringify(key)}:${value}`);
-  for (const member of members) {
-    if (!remove.has(member.key) && !(member.key in add) && !(member.key in addRaw))
-      out.push(json.slice(member.start, member.valueEnd));
-  }
-  return `{${out.join(',')}}`;
+  return members && joinPieces(json, editedMembers(members, remove, add, addRaw));
 }
 
-function skipSpace(text: string, i: number): number {
-  while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/** The character code (a byte, for bytes) at `i`; NaN past the end, as charCodeAt answers. */
+function codeAt(text: JsonText, i: number): number {
+  return typeof text === 'string' ? text.charCodeAt(i) : (text[i] ?? Number.NaN);
+}
+
+/** The text between `start` and `end`, decoded when `text` is bytes. */
+function textOf(text: JsonText, start: number, end: number): string {
+  return typeof text === 'string' ? text.slice(start, end) : text.toString('utf8', start, end);
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+function skipSpace(text: JsonText, i: number): number {
+  while (i < text.length && isSpace(codeAt(text, i))) i++;
   return i;
 }
 
 /** Index just past the string starting at `i` (which is a quote), or -1. */
-function skipString(text: string, i: number): number {
+function skipString(text: JsonText, i: number): number {
   for (let j = i + 1; j < text.length; j++) {
-    const ch = text[j];
-    if (ch === '\\') j++;
-    else if (ch === '"') return j + 1;
+    const code = codeAt(text, j);
+    if (code === BACKSLASH) j++;
+    else if (code === QUOTE) return j + 1;
   }
   return -1;
 }
 
 /** Index just past the value starting at `i`: strings, nested containers and bare literals. */
-function skipValue(text: string, i: number): number {
-  const first = text[i];
-  if (first === '"') return skipString(text, i);
-  if (first === '{' || first === '[') {
+function skipValue(text: JsonText, i: number): number {
+  const first = codeAt(text, i);
+  if (first === QUOTE) return skipString(text, i);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     let depth = 0;
     for (let j = i; j < text.length; j++) {
-      const ch = text[j];
-      if (ch === '"') {
+      const code = codeAt(text, j);
+      if (code === QUOTE) {
         j = skipString(text, j) - 1;
         if (j < 0) return -1;
-      } else if (ch === '{' || ch === '[') {
+      } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
         depth++;
-      } else if (ch === '}' || ch === ']') {
+      } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
         depth--;
         if (depth === 0) return j + 1;
       }
@@ -143,6 +219,10 @@ function skipValue(text: string, i: number): number {
     return -1;
   }
   let j = i;
-  while (j < text.length && !',}] \n\r\t'.includes(text[j]!)) j++;
+  while (j < text.length && !endsLiteral(codeAt(text, j))) j++;
   return j === i ? -1 : j;
+}
+
+function endsLiteral(code: number): boolean {
+  return code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || isSpace(code);
 }

@@ -44,8 +44,8 @@ export class Exchange {
   standIn: StandIn | null = null;
   /** Streams the request body to ComfyUI through a check of its own (team isolation's uploads). */
   bodyFilter: ((req: IncomingMessage) => Readable) | null = null;
-  /** A rewritten request body, when the body stage changed it. */
-  body: Buffer | null = null;
+  /** The body the body stage read, as the pieces to forward (slices of the bytes read, new text where it edited). */
+  body: readonly Buffer[] | null = null;
   /** The prompt id of a `POST /prompt`, known before forwarding because the gate sets it. */
   promptId: string | null = null;
   /** Prompt ids a `POST /queue {delete}` asks to remove: their queue slots free up on success. */

@@ -73,6 +73,11 @@ export const runtimeSettingsSchema = z.object({
    * owns (made before the gate, or by operators) are visible to isolated callers.
    */
   unownedFiles: z.enum(['visible', 'hidden']),
+  /**
+   * WebSockets one key may have open at once (a browser tab holds one); anonymous callers count per
+   * address. null: no cap.
+   */
+  maxWebSocketsPerKey: z.number().int().min(1).max(10_000).nullable(),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -89,6 +94,7 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   trustProxy: [],
   logRetention: { days: 7, maxMegabytes: 500 },
   unownedFiles: 'hidden',
+  maxWebSocketsPerKey: 20,
 };
 
 /**

@@ -67,6 +67,7 @@ export class SettingsStore {
       if (patch.isolation !== undefined) draft.isolation = patch.isolation;
       if (patch.trustProxy !== undefined) draft.trustProxy = patch.trustProxy;
       if (patch.unownedFiles !== undefined) draft.unownedFiles = patch.unownedFiles;
+      if (patch.maxWebSocketsPerKey !== undefined) draft.maxWebSocketsPerKey = patch.maxWebSocketsPerKey;
       if (patch.defaultLimits) draft.defaultLimits = { ...now.defaultLimits, ...patch.defaultLimits };
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
       if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
@@ -126,5 +127,8 @@ function effective(file: SettingsFile): RuntimeSettings {
     trustProxy: file.trustProxy ?? DEFAULT_SETTINGS.trustProxy,
     logRetention: file.logRetention ?? DEFAULT_SETTINGS.logRetention,
     unownedFiles: file.unownedFiles ?? DEFAULT_SETTINGS.unownedFiles,
+    // null is a choice (no cap), not a missing value.
+    maxWebSocketsPerKey:
+      file.maxWebSocketsPerKey === undefined ? DEFAULT_SETTINGS.maxWebSocketsPerKey : file.maxWebSocketsPerKey,
   });
 }

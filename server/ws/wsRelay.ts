@@ -25,6 +25,8 @@ export interface WsRelayOptions {
   onUpstreamText: (frame: Buffer) => void;
   /** Whose prompts are whose: an isolated socket gets only its caller's prompts' messages. */
   owners: PromptOwners;
+  /** Open sockets one limits subject (a key, or an anonymous address) may hold; null for no cap. */
+  maxPerSubject: () => number | null;
 }
 
 /** One client socket and the upstream socket that serves only it. */
@@ -52,6 +54,25 @@ const HIGH_WATER_BYTES = 1 << 20;
 const MAX_FROM_UPSTREAM = 256 << 20;
 const MAX_FROM_CLIENT = 16 << 20;
 const UPSTREAM_RESPONSE_LIMIT = 64 << 10;
+/**
+ * Compression towards clients with zlib's memory bounded: with windowBits 15, memLevel 8 and 16 KB
+ * output buffers (the defaults) an idle socket that ever compressed a message held about 280 KB of
+ * the gate's memory, with these about 140 KB, against about 35 KB uncompressed (bench). ComfyUI's
+ * messages are small JSON, which a 1 KB window compresses nearly as well. The client's own window
+ * (what the gate inflates with) stays the client's choice: insisting on a smaller one would refuse
+ * clients that do not offer to shrink it.
+ */
+const CLIENT_DEFLATE = {
+  serverMaxWindowBits: 10,
+  zlibDeflateOptions: { memLevel: 4, chunkSize: 4096 },
+  zlibInflateOptions: { chunkSize: 4096 },
+  /** zlib work runs on libuv's four threads; more at once only queues. */
+  concurrencyLimit: 4,
+  /** Status and progress messages stay uncompressed: zlib costs more than it saves on them. */
+  threshold: 1024,
+} as const;
+/** What a refused upgrade over the cap tells a client; the ComfyUI frontend retries every 300 ms anyway. */
+const CAP_RETRY_AFTER_SECONDS = '5';
 
 /**
  * Relays WebSockets message by message with the `ws` library on both sides. Parsing frames costs a
@@ -67,6 +88,8 @@ export class WsRelay {
   readonly #chosenProtocol = new WeakMap<IncomingMessage, string>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #claims = new ClientIdClaims();
+  /** Open and pending sockets per limits subject, for the per-key cap. */
+  readonly #perSubject = new Map<string, number>();
 
   constructor(options: WsRelayOptions) {
     this.#options = options;
@@ -74,7 +97,7 @@ export class WsRelay {
     this.#server = new WebSocketServer({
       noServer: true,
       clientTracking: false,
-      perMessageDeflate: true,
+      perMessageDeflate: CLIENT_DEFLATE,
       maxPayload: MAX_FROM_CLIENT,
       skipUTF8Validation: true,
       handleProtocols: (_offered, req) => this.#chosenProtocol.get(req) ?? false,
@@ -94,12 +117,23 @@ export class WsRelay {
 
   /**
    * Opens the upstream socket first, so a refusal by ComfyUI reaches the client as ComfyUI said it.
-   * Answers the gate's own refusal instead when the clientId is another caller's.
+   * Answers the gate's own refusal instead when the caller holds as many sockets as the cap allows
+   * or the clientId is another caller's.
    */
   open(exchange: Exchange, socket: Duplex, head: Buffer, headers: Record<string, string>): GateError | undefined {
     const req = exchange.req;
+    const subject = exchange.limitSubject;
+    const cap = subject === null ? null : this.#options.maxPerSubject();
+    const held = subject === null ? 0 : (this.#perSubject.get(subject) ?? 0);
+    if (cap !== null && held >= cap) {
+      return new GateError(
+        'websocket_limit',
+        `${held} WebSockets are open for ${exchange.principal ? 'this key' : 'this address'} (limit ${cap}); close a ComfyUI tab to open another`,
+        { 'retry-after': CAP_RETRY_AFTER_SECONDS }
+      );
+    }
     const clientId = clientIdOf(req.url ?? '/');
-    if (clientId !== null && !this.#claims.mayUse(clientId, exchange.limitSubject, Date.now())) {
+    if (clientId !== null && !this.#claims.mayUse(clientId, subject, Date.now())) {
       // ComfyUI would hand this socket the other caller's messages and cut theirs off.
       return new GateError('conflict', `clientId ${clientId} belongs to another caller's open WebSocket`);
     }
@@ -112,7 +146,7 @@ export class WsRelay {
       : [];
     const upstream = new WebSocket(this.#upstreamWsOrigin + withoutTokenParam(req.url ?? '/'), protocols, {
       headers,
-      // Over loopback compression only costs CPU; the client's side is compressed when it asks.
+      // Over loopback compression only costs CPU and zlib memory; the client's side is compressed when it asks.
       perMessageDeflate: false,
       maxPayload: MAX_FROM_UPSTREAM,
       skipUTF8Validation: true,
@@ -120,23 +154,34 @@ export class WsRelay {
       handshakeTimeout: this.#options.handshakeTimeoutMs,
     });
     this.#pending.add(upstream);
+    if (subject !== null) this.#perSubject.set(subject, held + 1);
 
-    const abandon = (): void => {
+    let settled = false;
+    /** The handshake is over: the socket became a session (`paired`) or never will. */
+    const settle = (paired: boolean): void => {
+      if (settled) return;
+      settled = true;
       this.#pending.delete(upstream);
+      socket.off('close', abandon);
+      if (!paired) this.#release(subject);
+    };
+    // Also where a client handshake that `ws` refuses (a bad Sec-WebSocket-Key) ends.
+    const abandon = (): void => {
+      settle(false);
       upstream.terminate();
     };
     socket.once('close', abandon);
 
     upstream.once('unexpected-response', (_request, response) => {
-      this.#pending.delete(upstream);
-      socket.off('close', abandon);
+      settle(false);
       relayRefusal(response, socket);
       upstream.terminate();
     });
 
     upstream.once('error', (error) => {
-      if (!this.#pending.delete(upstream)) return;
-      socket.off('close', abandon);
+      // Not pending any more: handled, or the gate is shutting down.
+      if (settled || !this.#pending.has(upstream)) return;
+      settle(false);
       const timedOut = /timed out/i.test(error.message);
       const refusal = timedOut
         ? new GateError(
@@ -148,16 +193,24 @@ export class WsRelay {
     });
 
     upstream.once('open', () => {
-      this.#pending.delete(upstream);
-      socket.off('close', abandon);
       if (socket.destroyed) {
-        upstream.terminate();
+        abandon();
         return;
       }
       if (upstream.protocol) this.#chosenProtocol.set(req, upstream.protocol);
-      this.#server.handleUpgrade(req, socket, head, (client) => this.#pair(client, upstream, exchange, clientId));
+      this.#server.handleUpgrade(req, socket, head, (client) => {
+        settle(true);
+        this.#pair(client, upstream, exchange, clientId);
+      });
     });
     return undefined;
+  }
+
+  #release(subject: string | null): void {
+    if (subject === null) return;
+    const held = (this.#perSubject.get(subject) ?? 1) - 1;
+    if (held > 0) this.#perSubject.set(subject, held);
+    else this.#perSubject.delete(subject);
   }
 
   #pair(client: WebSocket, upstream: WebSocket, exchange: Exchange, clientId: string | null): void {
@@ -199,6 +252,7 @@ export class WsRelay {
 
   #end(session: RelaySession): void {
     if (!this.#sessions.delete(session)) return;
+    this.#release(session.exchange.limitSubject);
     if (session.clientId !== null) this.#claims.close(session.clientId, Date.now());
     this.#options.observe(finishedRequest(session.exchange, 'ws', 101, session.bytesIn, session.bytesOut));
   }

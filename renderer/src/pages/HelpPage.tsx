@@ -452,6 +452,11 @@ const SECTIONS: Section[] = [
           <code>rate_limit_prompts_day</code> and <code>queue_limit</code> (queue more when one of your prompts
           finishes).
         </p>
+        <p>
+          A key may also hold only so many WebSockets at once (20 unless the gate’s owner changed it); each open ComfyUI
+          tab holds one. One more is refused with <code>429 websocket_limit</code>, and the ComfyUI page keeps retrying
+          on its own: close a tab you no longer use and it connects.
+        </p>
         {admin && (
           <>
             <p>
@@ -461,6 +466,11 @@ const SECTIONS: Section[] = [
               </a>{' '}
               unless you give them their own. In mode optional, callers without a key share the anonymous tier’s role
               and limits, counted per client address.
+            </p>
+            <p>
+              <strong>Open WebSockets per key</strong> (Settings → Open WebSockets, default 20, empty for no cap) bounds
+              the sockets one key, or one address without a key, holds; past it the upgrade gets a cheap{' '}
+              <code>429 websocket_limit</code>, counted in the metrics’ limit refusals.
             </p>
             <p>
               <strong>The guest preset</strong> makes a shareable demo key in one step: a viewer that may also generate,
@@ -840,6 +850,22 @@ const TROUBLE: TroubleRow[] = [
   },
   {
     status: 429,
+    codes: ['websocket_limit'],
+    meaning: (
+      <>
+        The key already has as many WebSockets open as it may (one per ComfyUI tab). Close a tab you no longer use; the
+        ComfyUI page connects again by itself.
+      </>
+    ),
+    admin: (
+      <>
+        The key (or, without a key, the address) already has as many WebSockets open as Settings → Open WebSockets
+        allows. Raise the cap there if one person really needs more tabs.
+      </>
+    ),
+  },
+  {
+    status: 429,
     codes: ['locked_out'],
     meaning: (
       <>
@@ -880,6 +906,23 @@ const TROUBLE: TroubleRow[] = [
         and the problem). The gate keeps working with the last good version but saves no change to it, and keeps a copy
         of the broken file next to it as <code>….corrupt-&lt;time&gt;</code>. Fix the file (the gate picks the fix up
         within a second), or move it away to start with a new, empty one.
+      </>
+    ),
+  },
+  {
+    status: 503,
+    codes: ['server_busy'],
+    meaning: (
+      <>
+        The gate is checking other large prompts right now and has no memory to spare for this one. Send it again after
+        the <code>Retry-After</code> seconds.
+      </>
+    ),
+    admin: (
+      <>
+        The prompt, queue and history bodies the gate is checking at once fill its memory budget (256 MB by default,{' '}
+        <code>bodyBudgetMb</code> in settings.json or <code>COMFYGATE_BODY_BUDGET_MB</code>, applied at the next start).
+        The caller is told to retry after <code>Retry-After</code> seconds.
       </>
     ),
   },

@@ -57,6 +57,7 @@ export function SettingsPage() {
             <AnonymousSection key={`anon-${JSON.stringify(data.anonymous)}`} settings={data} save={save} />
             <LockoutSection key={`lockout-${JSON.stringify(data.lockout)}`} settings={data} save={save} />
             <TrustProxySection key={`proxies-${data.trustProxy.join('\n')}`} settings={data} save={save} />
+            <WebSocketsSection key={`websockets-${data.maxWebSocketsPerKey ?? ''}`} settings={data} save={save} />
             <RetentionSection key={`retention-${data.retentionDays}`} settings={data} save={save} />
             <LogRetentionSection key={`log-${JSON.stringify(data.logRetention)}`} settings={data} save={save} />
             <MetricsSection key={`metrics-${data.metricsToken ?? ''}`} settings={data} save={save} />
@@ -651,6 +652,40 @@ function TrustProxySection({ settings, save }: { settings: RuntimeSettings; save
           onChange={(event) => setText(event.target.value)}
         />
       </Field>
+    </FormSection>
+  );
+}
+
+function WebSocketsSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const [cap, setCap] = useState(settings.maxWebSocketsPerKey === null ? '' : String(settings.maxWebSocketsPerKey));
+  const [local, setLocal] = useState<string>();
+  const saver = useSaver();
+  return (
+    <FormSection
+      title="Open WebSockets"
+      description="Each ComfyUI tab keeps one WebSocket open. Past this many for one key (or, anonymously, one address), the next tab gets 429 until another closes; the ComfyUI page keeps retrying on its own."
+      onSubmit={() => {
+        const value = cap.trim() === '' ? null : wholeNumber(cap);
+        const invalid = value === undefined || (value !== null && value < 1);
+        setLocal(invalid ? 'A whole number of 1 or more, or empty for no cap' : undefined);
+        if (invalid) return;
+        saver.run(
+          () => save({ maxWebSocketsPerKey: value }),
+          (f) => f === 'maxWebSocketsPerKey'
+        );
+      }}
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={cap !== (settings.maxWebSocketsPerKey === null ? '' : String(settings.maxWebSocketsPerKey))}
+    >
+      <NumberField
+        label="Open WebSockets per key"
+        hint="Empty: no cap. Default 20."
+        value={cap}
+        onChange={setCap}
+        error={local ?? saver.fields['maxWebSocketsPerKey']}
+      />
     </FormSection>
   );
 }
