@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GateError } from '../errors.js';
+import { GatePageError, type GateError } from '../errors.js';
 import { refusalAdvice } from './refusalAdvice.js';
 import { REFUSAL_PAGE_CSP, renderRefusalPage } from './refusalPage.js';
 
@@ -45,7 +45,12 @@ export function sendRefusal(
     return;
   }
   const page = isPageNavigation(req);
-  const body = page ? renderRefusalPage(error, req.url ?? '/') : comfyShapedErrorBody(error);
+  // A refusal that brings its own page (the locked-out sign-in page, which says until when) keeps it.
+  const body = page
+    ? error instanceof GatePageError
+      ? error.html
+      : renderRefusalPage(error, req.url ?? '/')
+    : comfyShapedErrorBody(error);
   res.writeHead(error.status, {
     ...error.headers,
     ...extraHeaders,
