@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { GateError, sendError } from '../errors.js';
+import { GateError } from '../errors.js';
+import { sendRefusal } from '../http/proxiedRefusal.js';
 import { isJsonObject } from '../proxy/jsonMembers.js';
 import { classifyUpstreamError } from '../proxy/httpForward.js';
 import type { Exchange } from '../proxy/pipeline.js';
@@ -215,7 +216,8 @@ function refuse(exchange: Exchange, res: ServerResponse, error: GateError): void
   exchange.refusal = error.code;
   // An unread body is discarded, not buffered.
   exchange.req.resume();
-  sendError(res, error, headersOf(exchange));
+  // ComfyUI's error shape, as every refusal of a ComfyUI route (proxiedRefusal.ts).
+  sendRefusal(exchange.req, res, error, headersOf(exchange));
 }
 
 /** ComfyUI's own settings of its one user, which every teammate shares. */
