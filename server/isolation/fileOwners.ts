@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
+import { writeAtomically } from '../store/atomicWrite.js';
 
 const FILE_NAME = 'file-owners.json';
 /** Changes are written at most this often (and on close), never once per request. */
@@ -129,10 +130,8 @@ export class FileOwners {
     const text = JSON.stringify(index);
     this.#writing = this.#writing
       .then(async () => {
-        const temp = `${this.#file}.${process.pid}.tmp`;
         await mkdir(join(this.#file, '..'), { recursive: true, mode: 0o700 });
-        await writeFile(temp, text, { mode: 0o600 });
-        await rename(temp, this.#file);
+        await writeAtomically(this.#file, text);
       })
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'could not save the file owner index'));
   }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeAtomically } from '../store/atomicWrite.js';
 
 /**
  * The per-user files of ComfyUI's user folder that both frontends write on a first visit and in
@@ -15,7 +15,6 @@ export const MAX_SETTING_ID = 256;
 /** Anonymous callers (mode `optional`) share one space, as they share one ComfyUI user under --multi-user. */
 const ANONYMOUS_TAG = 'anonymous';
 const SAFE_TAG = /^(?:key_[0-9A-Za-z]+|anonymous)$/;
-const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 const isWindows = process.platform === 'win32';
 
@@ -137,23 +136,7 @@ export class TeammateSpaces {
   async #write(tag: string, text: string): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: DIR_MODE });
     if (!isWindows) await chmod(this.#dir, DIR_MODE);
-    const file = this.#file(tag);
-    const temp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    try {
-      const handle = await open(temp, 'wx', FILE_MODE);
-      try {
-        // The umask can only narrow the mode given to open(); this pins it to exactly 0600.
-        if (!isWindows) await handle.chmod(FILE_MODE);
-        await handle.writeFile(text, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, file);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
+    await writeAtomically(this.#file(tag), text);
   }
 }
 

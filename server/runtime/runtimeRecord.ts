@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeAtomically } from '../store/atomicWrite.js';
 
 /** Left in the data dir while a gate runs, so the CLI knows which gate serves that data dir. */
 export const RUNTIME_FILE = 'gate.runtime.json';
@@ -29,10 +30,7 @@ export function newControlToken(): string {
 
 /** Written atomically, 0600: a reader sees the whole record or none. */
 export async function writeRuntimeRecord(dataDir: string, record: RuntimeRecord): Promise<void> {
-  const file = join(dataDir, RUNTIME_FILE);
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  await writeFile(temp, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
-  await rename(temp, file);
+  await writeAtomically(join(dataDir, RUNTIME_FILE), JSON.stringify(record, null, 2) + '\n');
 }
 
 /** Removes the record only while it is still this process's: a newer gate may have replaced it. */
