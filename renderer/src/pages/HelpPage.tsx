@@ -606,6 +606,16 @@ const SECTIONS: Section[] = [
             <code>127.0.0.1:8000</code> (ComfyUI Desktop). <code>auth</code> without a mode prints the current one.
           </li>
           <li>
+            <code>KEY</code> is the key’s id (<code>key_…</code>) or its name; a name several keys share is refused with
+            their ids. <code>update</code> changes only what you give; <code>none</code> lifts a limit.{' '}
+            <code>delete</code> asks on a terminal and, in a script, needs <code>--yes</code>.
+          </li>
+          <li>
+            A change is in force in the running gate before the command returns, and the command says which gate applied
+            it, or that none runs for this data dir. <code>--json</code> prints one JSON value on stdout (that sentence
+            then goes to stderr).
+          </li>
+          <li>
             Exit codes: <code>0</code> done, <code>1</code> failed (one line on stderr), <code>2</code> usage error.
           </li>
         </ul>
@@ -700,14 +710,20 @@ comfygate keys create --name N [--role viewer|creator|operator|admin]
                 [--preset guest|creator|operator|admin]
                 [--per-minute N] [--per-hour N] [--prompts-per-day N]
                 [--max-queued N] [--expires 30d|ISO-date] [--note TEXT] [--json]
+comfygate keys update KEY [--name N] [--role R] [--note TEXT]
+                [--per-minute N|none] [--per-hour N|none]
+                [--prompts-per-day N|none] [--max-queued N|none]
+                [--expires 30d|ISO-date | --no-expiry] [--json]
 comfygate keys list [--json]
-comfygate keys show ID [--json]
-comfygate keys revoke ID        # deactivate at once
-comfygate keys activate ID
-comfygate keys rotate ID [--json]
-comfygate keys sign-out ID      # end its sessions and access tokens
-comfygate keys delete ID
-comfygate auth [off|optional|required]`;
+comfygate keys show KEY [--json]
+comfygate keys revoke KEY [--json]    # deactivate at once
+comfygate keys activate KEY [--json]
+comfygate keys rotate KEY [--json]
+comfygate keys sign-out KEY [--json]  # end its sessions and access tokens
+comfygate keys delete KEY [--yes] [--json]
+comfygate auth [off|optional|required] [--json]
+comfygate status [--json]             # the gate running for this data dir
+comfygate --version`;
 
 interface TroubleRow {
   status: number;
