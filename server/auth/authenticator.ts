@@ -12,7 +12,7 @@ export type AuthOutcome =
   /** `reason` when a key or session that once worked stopped working: the teammate is told why. */
   | { ok: false; message: string; retryAfterSeconds?: undefined; reason?: SignInReason }
   /** The client address is locked out after too many wrong credentials; nothing was checked. */
-  | { ok: false; message: string; retryAfterSeconds: number };
+  | { ok: false; message: string; retryAfterSeconds: number; reason?: undefined };
 
 export interface Lock {
   /** When the address may try again, ms since the epoch. */

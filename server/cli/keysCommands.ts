@@ -66,7 +66,7 @@ export function registerKeysCommands(program: Command): void {
     .requiredOption('--name <name>', 'who or what the key is for')
     .addOption(new Option('--role <role>', 'what the key may do (default: creator)').choices(roleSchema.options))
     .addOption(
-      new Option('--preset <preset>', 'guest: a viewer that may generate, tight limits, 7 days').choices(
+      new Option('--preset <preset>', 'guest: a viewer that may also generate, within tight limits, for 7 days').choices(
         presetSchema.options
       )
     )

@@ -450,8 +450,8 @@ const SECTIONS: Section[] = [
             </p>
             <p>
               <strong>The guest preset</strong> makes a shareable demo key in one step: a viewer that may also generate,
-              120 requests a minute, 1200 an hour, 20 prompts a day, one queued at a time, expiring in 7 days. Choose{' '}
-              <strong>Guest</strong> under{' '}
+              within tight limits — 120 requests a minute, 1200 an hour, 20 prompts a day, one queued at a time —
+              expiring in 7 days. Choose <strong>Guest</strong> under{' '}
               <a className="link" href={hrefOf('keys')}>
                 Keys
               </a>{' '}
