@@ -21,6 +21,11 @@ export const GUEST_INFO = {
   summary: 'A viewer that may also generate, within tight limits: see your limits.',
 };
 
+/** How a key is named to people: a guest by that name, every other key by its role. */
+export function accessInfo(role: Role, scopes: readonly Scope[] | null | undefined): { label: string; summary: string } {
+  return role === 'viewer' && scopes?.includes('generate') ? GUEST_INFO : ROLE_INFO[role];
+}
+
 /** Whether a key may queue prompts: its own classes when it has them (a guest), else its role's. */
 export function mayGenerate(role: Role, scopes: readonly Scope[] | null | undefined): boolean {
   return scopes ? scopes.includes('generate') : role !== 'viewer';

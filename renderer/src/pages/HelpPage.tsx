@@ -3,7 +3,7 @@ import type { ErrorCode, Role, Scope, Whoami } from '../api/types.js';
 import { CopyButton, CopyField } from '../components/CopyButton.js';
 import { Card, PageHeader } from '../components/PageHeader.js';
 import { hrefOf } from '../lib/router.js';
-import { MODE_INFO, MODES, ROLE_INFO, ROLES } from '../lib/roles.js';
+import { accessInfo, MODE_INFO, MODES, ROLE_INFO, ROLES } from '../lib/roles.js';
 import { scriptLines } from '../lib/share.js';
 
 /** What the examples say instead of a real key: the help page never knows one. */
@@ -271,7 +271,7 @@ const SECTIONS: Section[] = [
           {!admin && (
             <>
               {' '}
-              Your key is <strong>{ROLE_INFO[who.role].label}</strong>
+              Your key is <strong>{accessInfo(who.role, who.legacy ? null : who.scopes).label}</strong>
               {!who.legacy && who.scopes ? `, with the classes ${who.scopes.join(', ')}` : ''}.
             </>
           )}

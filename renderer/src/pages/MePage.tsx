@@ -17,7 +17,7 @@ import {
   LIMIT_LABELS,
   localDay,
 } from '../lib/format.js';
-import { GUEST_INFO, mayGenerate, ROLE_INFO } from '../lib/roles.js';
+import { accessInfo, mayGenerate } from '../lib/roles.js';
 import { useResource } from '../lib/useResource.js';
 
 /** From this close to its expiry the teammate is told, so a new key can be asked for in time. */
@@ -36,7 +36,7 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
   const usage = useResource((signal) => gate.usage.mine({ from: today, to: today }, signal), [today], 10_000);
   const limits: Limits | undefined = who.legacy ? undefined : who.limits;
   const scopes = who.legacy ? null : who.scopes;
-  const access = who.role === 'viewer' && scopes?.includes('generate') ? GUEST_INFO : ROLE_INFO[who.role];
+  const access = accessInfo(who.role, scopes);
   // A key that cannot queue prompts is not shown prompt quotas: they would read as a promise.
   const generates = mayGenerate(who.role, scopes);
   const shownLimits = generates
