@@ -65,7 +65,9 @@ ${notice(error, reason)}
 function notice(error: string | undefined, reason: SignInReason | undefined): string {
   if (error === undefined && reason === undefined) return '';
   const advice = reason === undefined ? undefined : SIGN_IN_REASONS[reason];
-  const lines = [error === undefined ? advice?.what : withStop(error), advice?.todo].filter((line) => line !== undefined);
+  const lines = [error === undefined ? advice?.what : withStop(error), advice?.todo].filter(
+    (line) => line !== undefined
+  );
   return `<p class="error" role="alert">${lines.map((line) => escapeHtml(line)).join('<br>')}</p>`;
 }
 

@@ -66,9 +66,10 @@ export function registerKeysCommands(program: Command): void {
     .requiredOption('--name <name>', 'who or what the key is for')
     .addOption(new Option('--role <role>', 'what the key may do (default: creator)').choices(roleSchema.options))
     .addOption(
-      new Option('--preset <preset>', 'guest: a viewer that may also generate, within tight limits, for 7 days').choices(
-        presetSchema.options
-      )
+      new Option(
+        '--preset <preset>',
+        'guest: a viewer that may also generate, within tight limits, for 7 days'
+      ).choices(presetSchema.options)
     )
     .option('--per-minute <n>', 'requests per minute (default: unlimited)', positiveInteger)
     .option('--per-hour <n>', 'requests per hour (default: unlimited)', positiveInteger)
@@ -155,7 +156,8 @@ export function registerKeysCommands(program: Command): void {
       return withKeyStore(command, async (store, dataDir) => {
         const found = findKey(store, reference);
         // A guest's own scopes would outlive a new role; the role's scopes take over, as in the dashboard.
-        const scopes = patch.role !== undefined && patch.role !== found.role && found.scopes !== null ? null : undefined;
+        const scopes =
+          patch.role !== undefined && patch.role !== found.role && found.scopes !== null ? null : undefined;
         const record = await store.update(found.id, scopes === null ? { ...patch, scopes } : patch);
         const fields = Object.keys(patch).map((field) => (field === 'expiresAt' ? 'expiry' : field));
         await recordCliAudit(dataDir, { action: 'key.updated', target: record.id, details: { fields } });
@@ -283,7 +285,8 @@ function limitOrNone(value: string): LimitFlag {
   }
 }
 
-const UPDATE_FLAGS = '--name, --role, --per-minute, --per-hour, --prompts-per-day, --max-queued, --expires, --no-expiry, --note';
+const UPDATE_FLAGS =
+  '--name, --role, --per-minute, --per-hour, --prompts-per-day, --max-queued, --expires, --no-expiry, --note';
 
 /** The fields the operator gave, as the store's patch; giving none is a usage error, not a silent no-op. */
 function updatePatch(flags: UpdateFlags): UpdateKeyInput {
@@ -301,7 +304,8 @@ function updatePatch(flags: UpdateFlags): UpdateKeyInput {
     limits: Object.keys(limits).length > 0 ? limits : undefined,
     expiresAt: flags.expiry === false ? null : flags.expires,
   });
-  if (Object.keys(patch).length === 0) throw new CliError(`nothing to change: give at least one of ${UPDATE_FLAGS}`, EXIT_USAGE);
+  if (Object.keys(patch).length === 0)
+    throw new CliError(`nothing to change: give at least one of ${UPDATE_FLAGS}`, EXIT_USAGE);
   return patch;
 }
 

@@ -13,4 +13,3 @@ export function textTable(rows: readonly (readonly string[])[]): string {
     )
     .join('\n');
 }
-

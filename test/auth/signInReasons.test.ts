@@ -100,7 +100,9 @@ describe('the sign-in page says why a key stopped working', () => {
 
   it('a wrong key gets no advice about a key it does not name', async () => {
     const res = await postLogin('cgk_nope');
-    expect(alertOf(res.text)).toBe('The API key is malformed (its checksum does not match): check for a copy-paste typo.');
+    expect(alertOf(res.text)).toBe(
+      'The API key is malformed (its checksum does not match): check for a copy-paste typo.'
+    );
   });
 });
 
@@ -108,9 +110,20 @@ describe('a browser whose session stopped working is sent to the sign-in page wi
   it.each([
     ['revoked', (id: string) => admin(id, 'PATCH', { active: false })],
     ['expired', (id: string) => admin(id, 'PATCH', { expiresAt: '2024-03-01T09:30:00Z' })],
-    ['rotated', (id: string) => call(`${gate.url}/gate/api/keys/${id}/rotate`, { method: 'POST', headers: { 'x-api-key': gate.adminKey } })],
+    [
+      'rotated',
+      (id: string) =>
+        call(`${gate.url}/gate/api/keys/${id}/rotate`, { method: 'POST', headers: { 'x-api-key': gate.adminKey } }),
+    ],
     ['deleted', (id: string) => admin(id, 'DELETE')],
-    ['signed_out', (id: string) => call(`${gate.url}/gate/api/keys/${id}/sessions/revoke`, { method: 'POST', headers: { 'x-api-key': gate.adminKey } })],
+    [
+      'signed_out',
+      (id: string) =>
+        call(`${gate.url}/gate/api/keys/${id}/sessions/revoke`, {
+          method: 'POST',
+          headers: { 'x-api-key': gate.adminKey },
+        }),
+    ],
   ])('%s: a page load redirects there; the dashboard API says it in X-ComfyGate-Reason', async (reason, change) => {
     const { id, key } = await createKey(`session ${reason}`);
     const cookie = await signIn(key);

@@ -43,7 +43,10 @@ describe('the teammate’s view of their key', { timeout: 60_000 }, () => {
     expect(await keyCard.getByText('Guest', { exact: true }).count()).toBe(1);
     await keyCard.getByText('A viewer that may also generate, within tight limits').waitFor();
     // The guest expires in 7 days: the page says so, and what to do before then.
-    await keyCard.getByRole('status').getByText(/^Your key expires in \d days? .*Ask the person who runs/).waitFor();
+    await keyCard
+      .getByRole('status')
+      .getByText(/^Your key expires in \d days? .*Ask the person who runs/)
+      .waitFor();
     const limits = await page.getByRole('region', { name: 'Your limits' }).innerText();
     expect(limits).toMatch(/Prompts per day\s+20/i);
     expect(await page.locator('body').innerText()).not.toMatch(/cannot queue prompts/i);

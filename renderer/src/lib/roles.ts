@@ -22,7 +22,10 @@ export const GUEST_INFO = {
 };
 
 /** How a key is named to people: a guest by that name, every other key by its role. */
-export function accessInfo(role: Role, scopes: readonly Scope[] | null | undefined): { label: string; summary: string } {
+export function accessInfo(
+  role: Role,
+  scopes: readonly Scope[] | null | undefined
+): { label: string; summary: string } {
   return role === 'viewer' && scopes?.includes('generate') ? GUEST_INFO : ROLE_INFO[role];
 }
 

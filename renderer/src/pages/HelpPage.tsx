@@ -148,6 +148,12 @@ const SECTIONS: Section[] = [
             ends every session and access token of your key on all devices (your key keeps working). Signed-out sessions
             stay ended, also after the gate restarts.
           </p>
+          <p>
+            If your key stops working, the sign-in page says why and what to do: revoked (ask the person who runs this
+            ComfyUI to activate it again or for a new key), expired (ask for a new key or a later expiry), rotated (ask
+            for the new key), or signed out (sign in again). <strong>My access</strong> warns a week before your key
+            expires.
+          </p>
           <CopyField value={lines.gateUrl} what="gate address" />
           {admin && (
             <p className="muted small">
@@ -751,7 +757,9 @@ const TROUBLE: TroubleRow[] = [
       <>
         No key where one is required, or a wrong, expired, deactivated or rotated one (a wrong key is refused even when
         protection is optional), or a session that was signed out. Check the key, or sign in again at{' '}
-        <code>/gate/login</code>; ask for a new key if it was rotated.
+        <code>/gate/login</code>; ask for a new key if it was rotated. <code>X-ComfyGate-Reason</code> says which case (
+        <code>revoked</code>, <code>expired</code>, <code>rotated</code>, <code>deleted</code>, <code>signed_out</code>,{' '}
+        <code>session_expired</code>); a browser is sent to the sign-in page, which explains it.
       </>
     ),
   },
