@@ -6,7 +6,7 @@ import { Icon, type IconName } from './components/Icon.js';
 import { ErrorState, Loading } from './components/States.js';
 import { ToastProvider } from './components/Toast.js';
 import { hrefOf, navigate, useRoute, type RouteName } from './lib/router.js';
-import { ROLE_INFO } from './lib/roles.js';
+import { accessInfo } from './lib/roles.js';
 import { useResource } from './lib/useResource.js';
 import { AuditPage } from './pages/AuditPage.js';
 import { HelpPage } from './pages/HelpPage.js';
@@ -189,7 +189,7 @@ function Shell({ who }: { who: Whoami }) {
               <span className="user-name" title={who.name}>
                 {who.name}
               </span>
-              <span className="user-role">{ROLE_INFO[who.role].label}</span>
+              <span className="user-role">{accessInfo(who.role, who.legacy ? null : who.scopes).label}</span>
             </span>
             <button type="button" className="icon-button" onClick={signOut} aria-label="Sign out" title="Sign out">
               <Icon name="logout" size={16} />

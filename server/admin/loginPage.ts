@@ -1,7 +1,11 @@
+import { SIGN_IN_REASONS, type SignInReason } from '../auth/signInReasons.js';
+
 /** The teammate's sign-in page: plain HTML, no script, works on a bare http://LAN-IP:port. */
 export interface LoginPageOptions {
   next: string;
   error?: string;
+  /** Why the key or session in use stopped working: the page says so, and what to do. */
+  reason?: SignInReason;
 }
 
 /** The dashboard's look for the gate's own plain pages (sign-in, refusals). */
@@ -37,7 +41,7 @@ export const MARK =
   'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M12 3 5 6v5c0 4.5 3 8.2 7 10 ' +
   '4-1.8 7-5.5 7-10V6zM9 12l2 2 4-4"/></svg>';
 
-export function renderLoginPage({ next, error }: LoginPageOptions): string {
+export function renderLoginPage({ next, error, reason }: LoginPageOptions): string {
   const dashboard = next.startsWith('/gate/');
   const heading = dashboard ? 'Sign in to ComfyGate' : 'Sign in to ComfyUI';
   const intro = dashboard
@@ -46,7 +50,7 @@ export function renderLoginPage({ next, error }: LoginPageOptions): string {
   return page(
     `<h1>${heading}</h1>
 <p>${intro}</p>
-${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+${notice(error, reason)}
 <form method="post" action="/gate/login">
 <label for="key">API key</label>
 <input id="key" name="key" type="password" autocomplete="off" spellcheck="false" placeholder="cgk_…" required autofocus>
@@ -55,6 +59,20 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 </form>`,
     'Keys start with <code>cgk_</code>. Ask the person who runs this machine for one.'
   );
+}
+
+/** The failed attempt's message and, when a key or session stopped working, why and what to do. */
+function notice(error: string | undefined, reason: SignInReason | undefined): string {
+  if (error === undefined && reason === undefined) return '';
+  const advice = reason === undefined ? undefined : SIGN_IN_REASONS[reason];
+  const lines = [error === undefined ? advice?.what : withStop(error), advice?.todo].filter(
+    (line) => line !== undefined
+  );
+  return `<p class="error" role="alert">${lines.map((line) => escapeHtml(line)).join('<br>')}</p>`;
+}
+
+function withStop(sentence: string): string {
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
 /**

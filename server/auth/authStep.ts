@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { GateError } from '../errors.js';
 import { matchesPublicPath, normalizePath } from '../proxy/normalizePath.js';
 import type { Exchange, RequestStep } from '../proxy/pipeline.js';
@@ -7,6 +8,7 @@ import type { Authenticator } from './authenticator.js';
 import { findCredential, withoutTokenParam } from './credentials.js';
 import { lockedOutRefusal } from './lockedOut.js';
 import { authRefusal } from './refusals.js';
+import type { SignInReason } from './signInReasons.js';
 
 const CHALLENGE = 'Bearer realm="ComfyGate"';
 
@@ -32,7 +34,12 @@ export function createAuthStep(authenticator: Authenticator, settings: SettingsS
         keys.recordUse(outcome.principal.keyId);
         return undefined;
       }
-      return mode === 'off' ? undefined : authRefusal(outcome);
+      if (mode === 'off') return undefined;
+      // A browser whose session stopped working lands on the sign-in page, which says why and what to do.
+      if (credential.source === 'cookie' && outcome.reason !== undefined && isNavigation(exchange.req)) {
+        return signInAgain(exchange.req, outcome.message, outcome.reason);
+      }
+      return authRefusal(outcome);
     }
     if (mode !== 'required') return undefined;
     if (publicPaths.length > 0) {
@@ -43,15 +50,20 @@ export function createAuthStep(authenticator: Authenticator, settings: SettingsS
   };
 }
 
+function isNavigation(req: IncomingMessage): boolean {
+  return req.method === 'GET' && !req.headers.upgrade && (req.headers.accept ?? '').includes('text/html');
+}
+
+function signInAgain(req: IncomingMessage, message: string, reason?: SignInReason): GateError {
+  const next = encodeURIComponent(withoutTokenParam(req.url ?? '/'));
+  return new GateError('login_required', message, {
+    location: `/gate/login?next=${next}${reason === undefined ? '' : `&reason=${reason}`}`,
+  });
+}
+
 function refuseAnonymous(exchange: Exchange): GateError {
   const req = exchange.req;
-  const isNavigation = req.method === 'GET' && !req.headers.upgrade && (req.headers.accept ?? '').includes('text/html');
-  if (isNavigation) {
-    const next = encodeURIComponent(withoutTokenParam(req.url ?? '/'));
-    return new GateError('login_required', 'Sign in to use ComfyUI through this gate', {
-      location: `/gate/login?next=${next}`,
-    });
-  }
+  if (isNavigation(req)) return signInAgain(req, 'Sign in to use ComfyUI through this gate');
   return new GateError('unauthorized', 'An API key is required: send it as X-API-Key or Authorization: Bearer', {
     'www-authenticate': CHALLENGE,
   });

@@ -5,12 +5,14 @@ import type { BruteForceLockout } from '../limits/lockout.js';
 import type { Credential } from './credentials.js';
 import { LEGACY_KEY_ID, UNLIMITED, type Principal } from './principal.js';
 import { looksLikeJwt, type SessionTokens } from './sessionTokens.js';
+import type { SignInReason } from './signInReasons.js';
 
 export type AuthOutcome =
   | { ok: true; principal: Principal }
-  | { ok: false; message: string; retryAfterSeconds?: undefined }
+  /** `reason` when a key or session that once worked stopped working: the teammate is told why. */
+  | { ok: false; message: string; retryAfterSeconds?: undefined; reason?: SignInReason }
   /** The client address is locked out after too many wrong credentials; nothing was checked. */
-  | { ok: false; message: string; retryAfterSeconds: number };
+  | { ok: false; message: string; retryAfterSeconds: number; reason?: undefined };
 
 export interface Lock {
   /** When the address may try again, ms since the epoch. */
@@ -83,10 +85,9 @@ export class Authenticator {
         },
       };
     }
-    return {
-      ok: false,
-      message: credential.source === 'cookie' ? 'Your session has ended; sign in again' : 'The API key is not valid',
-    };
+    return credential.source === 'cookie'
+      ? { ok: false, message: 'Your session has ended; sign in again', reason: 'session_expired' }
+      : { ok: false, message: 'The API key is not valid' };
   }
 
   #fromKey(result: VerifyResult, credential: Credential, token?: Principal['token']): AuthOutcome {
@@ -101,24 +102,26 @@ export class Authenticator {
           message: 'The API key is malformed (its checksum does not match): check for a copy-paste typo',
         };
       case 'unknown':
-        return { ok: false, message: 'The API key is not valid' };
+        // A token naming a key that is gone: the key was deleted. A plain unknown key says nothing more.
+        return token
+          ? { ok: false, message: 'The key behind this session was deleted', reason: 'deleted' }
+          : { ok: false, message: 'The API key is not valid' };
       case 'inactive':
-        return { ok: false, message: 'This API key has been deactivated' };
-      case 'expired':
-        return { ok: false, message: 'This API key has expired' };
+        return { ok: false, message: 'This API key has been deactivated', reason: 'revoked' };
+      case 'expired': {
+        const expiresAt = this.keys.get(result.keyId)?.expiresAt;
+        const when = expiresAt ? ` on ${expiresAt.slice(0, 16).replace('T', ' ')} UTC` : '';
+        return { ok: false, message: `This API key expired${when}`, reason: 'expired' };
+      }
     }
   }
 
   #fromToken(value: string, credential: Credential, now: number): AuthOutcome {
     const claims = this.tokens.verify(value, now);
     if (!claims) {
-      return {
-        ok: false,
-        message:
-          credential.source === 'cookie'
-            ? 'Your session has ended; sign in again'
-            : 'The access token is not valid or has expired',
-      };
+      return credential.source === 'cookie'
+        ? { ok: false, message: 'Your session has ended; sign in again', reason: 'session_expired' }
+        : { ok: false, message: 'The access token is not valid or has expired' };
     }
     // An access token is a short stand-in for URLs, a session lives only in the HttpOnly cookie: neither may take
     // the other's place, so a leaked `?token=` never becomes a browser session and a 7-day session never sits in a URL.
@@ -133,11 +136,16 @@ export class Authenticator {
     }
     const result = this.keys.verifyId(claims.keyId, now);
     if (result.ok && keyVersion(result.record) !== claims.keyVersion) {
-      return { ok: false, message: 'The key behind this session was rotated; sign in with the new key' };
+      return {
+        ok: false,
+        message: 'The key behind this session was rotated; sign in with the new key',
+        reason: 'rotated',
+      };
     }
     if (result.ok && claims.issuedAtMs <= this.keys.sessionsEndedAt(claims.keyId)) {
       return {
         ok: false,
+        reason: 'signed_out',
         message:
           credential.source === 'cookie'
             ? 'This session was ended (signed out everywhere, or the key was revoked); sign in again'

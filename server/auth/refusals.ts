@@ -1,5 +1,6 @@
 import { GateError } from '../errors.js';
 import type { AuthOutcome } from './authenticator.js';
+import { REASON_HEADER } from './signInReasons.js';
 
 const INVALID_CHALLENGE = 'Bearer realm="ComfyGate", error="invalid_token"';
 
@@ -8,5 +9,8 @@ export function authRefusal(outcome: Extract<AuthOutcome, { ok: false }>): GateE
   if (outcome.retryAfterSeconds !== undefined) {
     return new GateError('locked_out', outcome.message, { 'retry-after': String(outcome.retryAfterSeconds) });
   }
-  return new GateError('unauthorized', outcome.message, { 'www-authenticate': INVALID_CHALLENGE });
+  // The reason lets the dashboard send a teammate to the sign-in page saying why, without reading the message.
+  const headers: Record<string, string> = { 'www-authenticate': INVALID_CHALLENGE };
+  if (outcome.reason !== undefined) headers[REASON_HEADER] = outcome.reason;
+  return new GateError('unauthorized', outcome.message, headers);
 }

@@ -17,12 +17,14 @@ export function registerAuthCommand(program: Command): void {
     .addArgument(
       new Argument('[mode]', 'the new mode; without it, the current one is printed').choices(authModeSchema.options)
     )
-    .action(async (mode: AuthMode | undefined, _flags: unknown, command: Command) => {
+    .option('--json', 'print {"mode": …} as JSON')
+    .action(async (mode: AuthMode | undefined, flags: { json?: boolean }, command: Command) => {
       const dataDir = await resolveDataDir(dataDirFlag(command));
       const settings = await SettingsStore.open(dataDir);
       try {
         if (mode === undefined) {
           const current = settings.current.mode;
+          if (flags.json) return printMode(current);
           process.stdout.write(`Protection is ${current}: ${MEANING[current]}.\n`);
           return;
         }
@@ -30,10 +32,21 @@ export function registerAuthCommand(program: Command): void {
         const before = settings.current.mode;
         await settings.update({ mode });
         await recordCliAudit(dataDir, { action: 'mode.changed', details: { from: before, to: mode } });
-        process.stdout.write(`Protection is now ${mode}. ${await applyToRunningGate(dataDir)}\n`);
+        const applied = await applyToRunningGate(dataDir);
+        if (flags.json) {
+          printMode(mode);
+          // stdout stays one JSON value for scripts; which gate applied it is for the person watching.
+          process.stderr.write(applied + '\n');
+          return;
+        }
+        process.stdout.write(`Protection is now ${mode}. ${applied}\n`);
         if (mode === 'off') process.stdout.write(`With protection off, ${MEANING.off}.\n`);
       } finally {
         await settings.close();
       }
     });
+}
+
+function printMode(mode: AuthMode): void {
+  process.stdout.write(JSON.stringify({ mode }) + '\n');
 }

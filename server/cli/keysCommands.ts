@@ -4,7 +4,7 @@ import { loadConfig } from '../config/loadConfig.js';
 import { GateError } from '../errors.js';
 import { parseExpiry, roleSchema, type Limits, type PublicKeyRecord, type Role } from '../keys/keySchema.js';
 import { applyKeyDefaults, presetSchema, type Preset } from '../keys/keyPresets.js';
-import type { CreateKeyInput } from '../keys/keySchema.js';
+import type { CreateKeyInput, UpdateKeyInput } from '../keys/keySchema.js';
 import { KeyNotFoundError, KeyStore } from '../keys/keyStore.js';
 import { shareAddress } from '../net/shareAddress.js';
 import { SettingsStore } from '../settings/settingsStore.js';
@@ -12,6 +12,9 @@ import { recordCliAudit } from './cliAudit.js';
 import { applyToRunningGate, findRunningGate } from './runningGate.js';
 import { addDataDirOption, dataDirFlag, resolveDataDir } from './dataDirOption.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exitCodes.js';
+import { confirmOrRefuse } from './confirm.js';
+import { findKey } from './keyLookup.js';
+import { textTable } from './textTable.js';
 
 interface OutputFlags {
   json?: boolean;
@@ -29,6 +32,28 @@ interface CreateFlags extends OutputFlags {
   preset?: Preset;
 }
 
+interface UpdateFlags extends OutputFlags {
+  name?: string;
+  role?: Role;
+  perMinute?: LimitFlag;
+  perHour?: LimitFlag;
+  promptsPerDay?: LimitFlag;
+  maxQueued?: LimitFlag;
+  expires?: string;
+  /** false when --no-expiry was given. */
+  expiry?: boolean;
+  note?: string;
+}
+
+/** 'none' lifts the limit; commander turns a null from a parser into '', so the word itself travels. */
+type LimitFlag = number | 'none';
+
+interface DeleteFlags extends OutputFlags {
+  yes?: boolean;
+}
+
+const KEY_ARGUMENT = 'the key id (key_…) or its name, as shown by keys list';
+
 const DEFAULT_GATE_URL = 'http://127.0.0.1:8189';
 
 export function registerKeysCommands(program: Command): void {
@@ -41,9 +66,10 @@ export function registerKeysCommands(program: Command): void {
     .requiredOption('--name <name>', 'who or what the key is for')
     .addOption(new Option('--role <role>', 'what the key may do (default: creator)').choices(roleSchema.options))
     .addOption(
-      new Option('--preset <preset>', 'guest: a viewer that may generate, tight limits, 7 days').choices(
-        presetSchema.options
-      )
+      new Option(
+        '--preset <preset>',
+        'guest: a viewer that may also generate, within tight limits, for 7 days'
+      ).choices(presetSchema.options)
     )
     .option('--per-minute <n>', 'requests per minute (default: unlimited)', positiveInteger)
     .option('--per-hour <n>', 'requests per hour (default: unlimited)', positiveInteger)
@@ -78,7 +104,7 @@ export function registerKeysCommands(program: Command): void {
           details: { name: record.name, role: record.role },
         });
         const applied = await applyToRunningGate(dataDir);
-        if (flags.json) return printJson(withKey(key, record));
+        if (flags.json) return printJsonAndNote(withKey(key, record), applied);
         print(`Created key "${record.name}" (${record.id}), role ${record.role}. ${applied}`);
         print(await secretBlock(key, record, dataDir));
       })
@@ -98,78 +124,128 @@ export function registerKeysCommands(program: Command): void {
 
   addDataDirOption(keys.command('show'))
     .description('show one key')
-    .argument('<id>', 'the key id (key_…), as shown by keys list')
+    .argument('<key>', KEY_ARGUMENT)
     .option('--json', 'print the key record as JSON')
-    .action((id: string, flags: OutputFlags, command: Command) =>
+    .action((reference: string, flags: OutputFlags, command: Command) =>
       withKeyStore(command, (store) => {
-        const record = store.get(id);
-        if (record === undefined) throw new KeyNotFoundError(id);
+        const record = findKey(store, reference);
         if (flags.json) return printJson(record);
         print(describeKey(record, Date.now()));
       })
     );
 
+  addDataDirOption(keys.command('update'))
+    .description('change the name, role, limits, expiry or note of a key; what is not given stays')
+    .argument('<key>', KEY_ARGUMENT)
+    .option('--name <name>', 'a new name')
+    .addOption(new Option('--role <role>', 'a new role').choices(roleSchema.options))
+    .option('--per-minute <n>', 'requests per minute, or none for unlimited', limitOrNone)
+    .option('--per-hour <n>', 'requests per hour, or none for unlimited', limitOrNone)
+    .option('--prompts-per-day <n>', 'prompts queued per day, or none for unlimited', limitOrNone)
+    .option('--max-queued <n>', 'prompts waiting in the queue at once, or none for unlimited', limitOrNone)
+    .addOption(
+      new Option('--expires <when>', 'a duration such as 30d, 12h, 2w, or a date such as 2026-01-31')
+        .argParser(futureExpiry)
+        .conflicts('expiry')
+    )
+    .option('--no-expiry', 'the key never expires')
+    .option('--note <text>', 'a note for yourself ("" clears it)')
+    .option('--json', 'print the updated key record as JSON')
+    .action((reference: string, flags: UpdateFlags, command: Command) => {
+      const patch = updatePatch(flags);
+      return withKeyStore(command, async (store, dataDir) => {
+        const found = findKey(store, reference);
+        // A guest's own scopes would outlive a new role; the role's scopes take over, as in the dashboard.
+        const scopes =
+          patch.role !== undefined && patch.role !== found.role && found.scopes !== null ? null : undefined;
+        const record = await store.update(found.id, scopes === null ? { ...patch, scopes } : patch);
+        const fields = Object.keys(patch).map((field) => (field === 'expiresAt' ? 'expiry' : field));
+        await recordCliAudit(dataDir, { action: 'key.updated', target: record.id, details: { fields } });
+        const applied = await applyToRunningGate(dataDir);
+        if (flags.json) return printJsonAndNote(record, applied);
+        print(`Updated key "${record.name}" (${record.id}): ${fields.join(', ')}. ${applied}`);
+        print(describeKey(record, Date.now()));
+      });
+    });
+
   addDataDirOption(keys.command('revoke'))
     .description('deactivate a key at once (activate brings it back)')
-    .argument('<id>', 'the key id')
-    .action((id: string, _flags: unknown, command: Command) =>
+    .argument('<key>', KEY_ARGUMENT)
+    .option('--json', 'print the key record as JSON')
+    .action((reference: string, flags: OutputFlags, command: Command) =>
       withKeyStore(command, async (store, dataDir) => {
-        const record = await store.setActive(id, false);
+        const record = await store.setActive(findKey(store, reference).id, false);
         await recordCliAudit(dataDir, { action: 'key.deactivated', target: record.id });
-        print(
-          `Revoked key "${record.name}" (${record.id}): it and its sessions stop working. ${await applyToRunningGate(dataDir)}`
-        );
+        const applied = await applyToRunningGate(dataDir);
+        if (flags.json) return printJsonAndNote(record, applied);
+        print(`Revoked key "${record.name}" (${record.id}): it and its sessions stop working. ${applied}`);
       })
     );
 
   addDataDirOption(keys.command('activate'))
     .description('re-activate a revoked key')
-    .argument('<id>', 'the key id')
-    .action((id: string, _flags: unknown, command: Command) =>
+    .argument('<key>', KEY_ARGUMENT)
+    .option('--json', 'print the key record as JSON')
+    .action((reference: string, flags: OutputFlags, command: Command) =>
       withKeyStore(command, async (store, dataDir) => {
-        const record = await store.setActive(id, true);
+        const record = await store.setActive(findKey(store, reference).id, true);
         await recordCliAudit(dataDir, { action: 'key.activated', target: record.id });
-        const expired = isExpired(record, Date.now()) ? ', but it has expired: set a new expiry in the dashboard' : '';
-        print(`Activated key "${record.name}" (${record.id})${expired}. ${await applyToRunningGate(dataDir)}`);
+        const applied = await applyToRunningGate(dataDir);
+        if (flags.json) return printJsonAndNote(record, applied);
+        const expired = isExpired(record, Date.now())
+          ? `, but it has expired: give it a new expiry (comfygate keys update ${record.id} --expires 30d)`
+          : '';
+        print(`Activated key "${record.name}" (${record.id})${expired}. ${applied}`);
       })
     );
 
   addDataDirOption(keys.command('sign-out'))
     .description('end every browser session and access token of a key, also after restarts; the key keeps working')
-    .argument('<id>', 'the key id')
-    .action((id: string, _flags: unknown, command: Command) =>
+    .argument('<key>', KEY_ARGUMENT)
+    .option('--json', 'print the key record as JSON')
+    .action((reference: string, flags: OutputFlags, command: Command) =>
       withKeyStore(command, async (store, dataDir) => {
-        const record = await store.endSessions(id);
+        const record = await store.endSessions(findKey(store, reference).id);
         await recordCliAudit(dataDir, { action: 'key.sessions_ended', target: record.id });
-        print(
-          `Signed key "${record.name}" (${record.id}) out everywhere; a running gate ends its sessions within a second.`
-        );
+        const applied = await applyToRunningGate(dataDir);
+        if (flags.json) return printJsonAndNote(record, applied);
+        print(`Signed key "${record.name}" (${record.id}) out everywhere. ${applied}`);
       })
     );
 
   addDataDirOption(keys.command('rotate'))
     .description('replace the secret of a key: same id, limits and history; the old secret stops working')
-    .argument('<id>', 'the key id')
+    .argument('<key>', KEY_ARGUMENT)
     .option('--json', 'print the new key and its record as one JSON object')
-    .action((id: string, flags: OutputFlags, command: Command) =>
+    .action((reference: string, flags: OutputFlags, command: Command) =>
       withKeyStore(command, async (store, dataDir) => {
-        const { key, record } = await store.rotate(id);
+        const { key, record } = await store.rotate(findKey(store, reference).id);
         await recordCliAudit(dataDir, { action: 'key.rotated', target: record.id });
         const applied = await applyToRunningGate(dataDir);
-        if (flags.json) return printJson(withKey(key, record));
+        if (flags.json) return printJsonAndNote(withKey(key, record), applied);
         print(`Rotated key "${record.name}" (${record.id}); the old key no longer works. ${applied}`);
         print(await secretBlock(key, record, dataDir));
       })
     );
 
   addDataDirOption(keys.command('delete'))
-    .description('delete a key for good (revoke keeps it and its history)')
-    .argument('<id>', 'the key id')
-    .action((id: string, _flags: unknown, command: Command) =>
+    .description('delete a key for good (revoke keeps it and its history); asks first unless --yes')
+    .argument('<key>', KEY_ARGUMENT)
+    .option('--yes', 'do not ask for confirmation (needed without a terminal)')
+    .option('--json', 'print the deleted key record as JSON')
+    .action((reference: string, flags: DeleteFlags, command: Command) =>
       withKeyStore(command, async (store, dataDir) => {
-        const record = await store.delete(id);
+        const found = findKey(store, reference);
+        await confirmOrRefuse(
+          `Delete key "${found.name}" (${found.id}) for good? It stops working at once.`,
+          `key "${found.name}" (${found.id}) was not deleted`,
+          flags.yes
+        );
+        const record = await store.delete(found.id);
         await recordCliAudit(dataDir, { action: 'key.deleted', target: record.id });
-        print(`Deleted key "${record.name}" (${record.id}). ${await applyToRunningGate(dataDir)}`);
+        const applied = await applyToRunningGate(dataDir);
+        if (flags.json) return printJsonAndNote(record, applied);
+        print(`Deleted key "${record.name}" (${record.id}). ${applied}`);
       })
     );
 }
@@ -181,6 +257,7 @@ async function withKeyStore(command: Command, run: (store: KeyStore, dataDir: st
   try {
     await run(store, dataDir);
   } catch (error) {
+    // The key went away between finding it and changing it (another command or the dashboard deleted it).
     if (error instanceof KeyNotFoundError) throw new CliError(`no key with id ${error.id}`, EXIT_FAILURE);
     // The store validates every field again; what it refuses is the caller's input, so it is a usage error.
     if (error instanceof GateError && error.code === 'bad_request') throw new CliError(error.message, EXIT_USAGE);
@@ -196,6 +273,40 @@ function positiveInteger(value: string): number {
     throw new InvalidArgumentError('Expected a positive whole number such as 60.');
   }
   return number;
+}
+
+/** A limit for `keys update`: a positive whole number, or none to lift it. */
+function limitOrNone(value: string): LimitFlag {
+  if (/^\s*(none|unlimited)\s*$/i.test(value)) return 'none';
+  try {
+    return positiveInteger(value);
+  } catch {
+    throw new InvalidArgumentError('Expected a positive whole number such as 60, or none for unlimited.');
+  }
+}
+
+const UPDATE_FLAGS =
+  '--name, --role, --per-minute, --per-hour, --prompts-per-day, --max-queued, --expires, --no-expiry, --note';
+
+/** The fields the operator gave, as the store's patch; giving none is a usage error, not a silent no-op. */
+function updatePatch(flags: UpdateFlags): UpdateKeyInput {
+  const limit = (value: LimitFlag | undefined): number | null | undefined => (value === 'none' ? null : value);
+  const limits = definedOnly({
+    perMinute: limit(flags.perMinute),
+    perHour: limit(flags.perHour),
+    promptsPerDay: limit(flags.promptsPerDay),
+    maxQueued: limit(flags.maxQueued),
+  });
+  const patch: UpdateKeyInput = definedOnly({
+    name: flags.name,
+    role: flags.role,
+    note: flags.note,
+    limits: Object.keys(limits).length > 0 ? limits : undefined,
+    expiresAt: flags.expiry === false ? null : flags.expires,
+  });
+  if (Object.keys(patch).length === 0)
+    throw new CliError(`nothing to change: give at least one of ${UPDATE_FLAGS}`, EXIT_USAGE);
+  return patch;
 }
 
 function futureExpiry(value: string): string {
@@ -226,6 +337,12 @@ function print(text: string): void {
 
 function printJson(value: unknown): void {
   print(JSON.stringify(value, null, 2));
+}
+
+/** stdout stays one JSON value for scripts; which gate applied the change is for the person watching, on stderr. */
+function printJsonAndNote(value: unknown, applied: string): void {
+  printJson(value);
+  process.stderr.write(applied + '\n');
 }
 
 async function secretBlock(key: string, record: PublicKeyRecord, dataDir: string): Promise<string> {
@@ -291,7 +408,7 @@ function formatTime(iso: string | null): string {
 }
 
 function keyTable(records: readonly PublicKeyRecord[], now: number): string {
-  const rows = [
+  return textTable([
     ['ID', 'NAME', 'ROLE', 'STATE', 'HINT', 'LAST USED', 'EXPIRES'],
     ...records.map((record) => [
       record.id,
@@ -302,13 +419,7 @@ function keyTable(records: readonly PublicKeyRecord[], now: number): string {
       formatTime(record.lastUsedAt),
       formatTime(record.expiresAt),
     ]),
-  ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows
-    .map((row) =>
-      row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')
-    )
-    .join('\n');
+  ]);
 }
 
 function describeKey(record: PublicKeyRecord, now: number): string {
@@ -324,8 +435,9 @@ function describeKey(record: PublicKeyRecord, now: number): string {
     ['rotated', formatTime(record.rotatedAt)],
     ['last used', formatTime(record.lastUsedAt)],
   ];
+  if (record.scopes !== null) fields.splice(3, 0, ['may', record.scopes.join(', ')]);
   if (record.note !== '') fields.push(['note', record.note]);
-  return fields.map(([label, value]) => `${label.padEnd(11)}${value}`).join('\n');
+  return textTable(fields);
 }
 
 /** Flags left out stay out, so presets and the operator's default limits can fill them. */

@@ -6,7 +6,7 @@ export const presetSchema = z.enum(['guest', 'creator', 'operator', 'admin']);
 export type Preset = z.infer<typeof presetSchema>;
 
 /**
- * A demo key to share in one step: it may look and generate, slowly, and for a week. The prompt
+ * A demo key to share in one step: a viewer that may also generate, within tight limits, for 7 days. The prompt
  * limits hold the GPU; requests per minute and hour stop scripts, and leave room for a person
  * reloading the web UI and opening its sidebars (about 25 API calls a load; its files are free).
  */

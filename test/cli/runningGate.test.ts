@@ -84,6 +84,46 @@ describe('the CLI talks to the gate that runs', { timeout: 120_000 }, () => {
     }
   });
 
+  it('update, revoke and delete by name are in force on the very next request, each saying which gate applied it', async () => {
+    const dataDir = await freshDir();
+    const { child, url } = await startServe(dataDir);
+    const applied = `Applied by the gate running at ${url} (pid ${child.pid}).`;
+    const queue = async (key: string): Promise<number> => {
+      const res = await fetch(`${url}/api/queue`, { headers: { 'x-api-key': key } });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    try {
+      const created = await runCli(['keys', 'create', '--name', 'dana', '--json', '--data-dir', dataDir]);
+      expect(created.stderr).toContain(applied);
+      const { key } = JSON.parse(created.stdout) as { key: string };
+      expect(await queue(key)).toBe(200);
+
+      const updated = await runCli(['keys', 'update', 'dana', '--per-minute', '1', '--data-dir', dataDir]);
+      expect(updated.stdout).toContain(applied);
+      // The limit counts from the update on: one request passes, the next is over it.
+      expect(await queue(key)).toBe(200);
+      expect(await queue(key)).toBe(429);
+      const lifted = await runCli(['keys', 'update', 'dana', '--per-minute', 'none', '--data-dir', dataDir]);
+      expect(lifted.stdout).toContain(applied);
+      expect(await queue(key)).toBe(200);
+
+      const revoked = await runCli(['keys', 'revoke', 'dana', '--data-dir', dataDir]);
+      expect(revoked.stdout).toContain(applied);
+      expect(await queue(key)).toBe(401);
+      const activated = await runCli(['keys', 'activate', 'dana', '--data-dir', dataDir]);
+      expect(activated.stdout).toContain(applied);
+      expect(await queue(key)).toBe(200);
+      const signedOut = await runCli(['keys', 'sign-out', 'dana', '--data-dir', dataDir]);
+      expect(signedOut.stdout).toContain(applied);
+      const deleted = await runCli(['keys', 'delete', 'dana', '--yes', '--data-dir', dataDir]);
+      expect(deleted.stdout).toContain(applied);
+      expect(await queue(key)).toBe(401);
+    } finally {
+      await stopProcess(child);
+    }
+  });
+
   it('without a running gate the CLI says so, and the control route refuses callers without the token', async () => {
     const dataDir = await freshDir();
     const created = await runCli(['keys', 'create', '--name', 'early', '--data-dir', dataDir]);

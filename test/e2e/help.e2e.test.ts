@@ -102,7 +102,14 @@ describe('the help page in a real browser', () => {
     expect(limits).toContain('RateLimit-Policy');
     expect(limits).toContain('--preset guest');
     const cli = await section(page, 'Command line').innerText();
-    for (const command of ['comfygate serve', 'keys create', 'keys rotate ID', 'auth [off|optional|required]']) {
+    for (const command of [
+      'comfygate serve',
+      'keys create',
+      'keys update KEY',
+      'keys rotate KEY',
+      'comfygate status',
+      'auth [off|optional|required]',
+    ]) {
       expect(cli).toContain(command);
     }
     const errors = section(page, 'When something goes wrong');

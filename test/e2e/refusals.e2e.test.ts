@@ -114,7 +114,7 @@ describe('refusal pages in a browser', () => {
     expect(problems).toEqual([]);
   });
 
-  it('401: a revoked key’s session ends in a page that leads back to signing in', async () => {
+  it('a revoked key’s session lands on the sign-in page, which says why and what to do', async () => {
     const { page, problems } = await open();
     const { key, id } = await createKey({});
     await signedIn(page, key);
@@ -123,13 +123,12 @@ describe('refusal pages in a browser', () => {
       headers: { 'x-api-key': gate.adminKey },
       json: { active: false },
     });
-    const res = await page.reload();
-    expect(res?.status()).toBe(401);
-    await page.getByRole('heading', { name: 'Your key or session is no longer valid' }).waitFor();
-    expect(await page.getByRole('alert').innerText()).toBe('This API key has been deactivated');
-    await shot(page, 'refusal-401');
-    await page.getByRole('link', { name: 'Sign in again' }).click();
-    await page.waitForURL(`${gate.url}/gate/login?next=%2F`);
+    await page.reload();
+    await page.waitForURL(`${gate.url}/gate/login?next=%2F&reason=revoked`);
+    expect(await page.getByRole('alert').innerText()).toBe(
+      'Your key was revoked (deactivated).\nAsk the person who runs this ComfyUI to activate it again or for a new key.'
+    );
+    await shot(page, 'refusal-401-sign-in');
     expect(problems).toEqual([]);
   });
 

@@ -97,7 +97,7 @@ describe("refusals in ComfyUI's error shape", () => {
 });
 
 describe('refused browser navigations', () => {
-  it('401 for a revoked key’s session: a page that says so and links to signing in again', async () => {
+  it('a revoked key’s session is sent to the sign-in page, which says why (revoked)', async () => {
     const { key, id } = await createKey({});
     const cookie = await sessionOf(key);
     await call(`${gate.url}/gate/api/keys/${id}`, {
@@ -106,16 +106,29 @@ describe('refused browser navigations', () => {
       json: { active: false },
     });
     const res = await navigate(`${gate.url}/`, { cookie });
-    expectPage(res, 401, 'This API key has been deactivated', 'Sign in again', 'href="/gate/login?next=%2F"');
-    expect(res.headers['www-authenticate']).toContain('Bearer');
+    expect(res.status).toBe(302);
+    expect(res.headers['location']).toBe('/gate/login?next=%2F&reason=revoked');
   });
 
-  it('401 for a rotated key’s session, keeping where the browser wanted to go', async () => {
+  it('a rotated key’s session is sent to the sign-in page, keeping where the browser wanted to go', async () => {
     const { key, id } = await createKey({});
     const cookie = await sessionOf(key);
     await call(`${gate.url}/gate/api/keys/${id}/rotate`, { method: 'POST', headers: { 'x-api-key': gate.adminKey } });
     const res = await navigate(`${gate.url}/api/history?max_items=5`, { cookie });
-    expectPage(res, 401, 'rotated', 'href="/gate/login?next=%2Fapi%2Fhistory%3Fmax_items%3D5"');
+    expect(res.status).toBe(302);
+    expect(res.headers['location']).toBe('/gate/login?next=%2Fapi%2Fhistory%3Fmax_items%3D5&reason=rotated');
+  });
+
+  it('401 for a revoked key sent as a header by a browser: a page that says so and links to signing in', async () => {
+    const { key, id } = await createKey({});
+    await call(`${gate.url}/gate/api/keys/${id}`, {
+      method: 'PATCH',
+      headers: { 'x-api-key': gate.adminKey },
+      json: { active: false },
+    });
+    const res = await navigate(`${gate.url}/`, { 'x-api-key': key });
+    expectPage(res, 401, 'This API key has been deactivated', 'Sign in again', 'href="/gate/login?next=%2F"');
+    expect(res.headers['www-authenticate']).toContain('Bearer');
   });
 
   it('403 for a route the role may not use, naming whom to ask', async () => {

@@ -37,18 +37,22 @@ export class NetworkError extends ApiError {
 
 export const LOGIN_PATH = '/gate/login';
 
-/** Where the login page sends the browser back to: this dashboard, on the page it was on. */
-export function loginUrl(hash: string = window.location.hash): string {
+/**
+ * Where the login page sends the browser back to: this dashboard, on the page it was on. `reason` is the gate's
+ * short code for why the session stopped working (X-ComfyGate-Reason): the sign-in page explains it.
+ */
+export function loginUrl(hash: string = window.location.hash, reason?: string): string {
   const back = `/gate/${hash.startsWith('#/') ? hash : ''}`;
-  return `${LOGIN_PATH}?next=${encodeURIComponent(back)}`;
+  const why = reason ? `&reason=${encodeURIComponent(reason)}` : '';
+  return `${LOGIN_PATH}?next=${encodeURIComponent(back)}${why}`;
 }
 
 let redirecting = false;
 
-function redirectToLogin(): void {
+function redirectToLogin(reason: string | null): void {
   if (redirecting) return;
   redirecting = true;
-  window.location.assign(loginUrl());
+  window.location.assign(loginUrl(window.location.hash, reason ?? undefined));
 }
 
 export type Query = Record<string, string | number | undefined | null>;
@@ -95,7 +99,7 @@ export async function request<T>(method: string, path: string, options: RequestO
   if (res.ok) return data as T;
   const { code, message } = errorOf(data, res);
   if (res.status === 401) {
-    redirectToLogin();
+    redirectToLogin(res.headers.get('x-comfygate-reason'));
     throw new UnauthorizedError(401, code, message);
   }
   throw new ApiError(res.status, code, message);

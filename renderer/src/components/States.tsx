@@ -30,7 +30,7 @@ export function ErrorState({
   onRetry?: () => void;
   title?: string;
 }) {
-  if (error instanceof UnauthorizedError) return <Loading label="Your session ended; taking you to sign in…" />;
+  if (error instanceof UnauthorizedError) return <Loading label={`${error.message}; taking you to sign in…`} />;
   return (
     <div className="error-state" role="alert">
       <Icon name="alert" size={20} />

@@ -1,4 +1,4 @@
-import type { AuthMode, Role } from '../api/types.js';
+import type { AuthMode, Role, Scope } from '../api/types.js';
 
 export const ROLES: Role[] = ['viewer', 'creator', 'operator', 'admin'];
 
@@ -11,6 +11,28 @@ export const ROLE_INFO: Record<Role, { label: string; summary: string }> = {
   },
   admin: { label: 'Admin', summary: 'Everything an operator may, plus this dashboard: keys, settings, logs.' },
 };
+
+/**
+ * The guest preset (server/keys/keyPresets.ts): a viewer whose own classes add generate. Described the same way
+ * wherever it appears: it may generate, within tight limits.
+ */
+export const GUEST_INFO = {
+  label: 'Guest',
+  summary: 'A viewer that may also generate, within tight limits: see your limits.',
+};
+
+/** How a key is named to people: a guest by that name, every other key by its role. */
+export function accessInfo(
+  role: Role,
+  scopes: readonly Scope[] | null | undefined
+): { label: string; summary: string } {
+  return role === 'viewer' && scopes?.includes('generate') ? GUEST_INFO : ROLE_INFO[role];
+}
+
+/** Whether a key may queue prompts: its own classes when it has them (a guest), else its role's. */
+export function mayGenerate(role: Role, scopes: readonly Scope[] | null | undefined): boolean {
+  return scopes ? scopes.includes('generate') : role !== 'viewer';
+}
 
 export const MODE_INFO: Record<AuthMode, { label: string; summary: string }> = {
   off: {

@@ -3,7 +3,7 @@ import type { ErrorCode, Role, Scope, Whoami } from '../api/types.js';
 import { CopyButton, CopyField } from '../components/CopyButton.js';
 import { Card, PageHeader } from '../components/PageHeader.js';
 import { hrefOf } from '../lib/router.js';
-import { MODE_INFO, MODES, ROLE_INFO, ROLES } from '../lib/roles.js';
+import { accessInfo, MODE_INFO, MODES, ROLE_INFO, ROLES } from '../lib/roles.js';
 import { scriptLines } from '../lib/share.js';
 
 /** What the examples say instead of a real key: the help page never knows one. */
@@ -148,6 +148,12 @@ const SECTIONS: Section[] = [
             ends every session and access token of your key on all devices (your key keeps working). Signed-out sessions
             stay ended, also after the gate restarts.
           </p>
+          <p>
+            If your key stops working, the sign-in page says why and what to do: revoked (ask the person who runs this
+            ComfyUI to activate it again or for a new key), expired (ask for a new key or a later expiry), rotated (ask
+            for the new key), or signed out (sign in again). <strong>My access</strong> warns a week before your key
+            expires.
+          </p>
           <CopyField value={lines.gateUrl} what="gate address" />
           {admin && (
             <p className="muted small">
@@ -271,7 +277,7 @@ const SECTIONS: Section[] = [
           {!admin && (
             <>
               {' '}
-              Your key is <strong>{ROLE_INFO[who.role].label}</strong>
+              Your key is <strong>{accessInfo(who.role, who.legacy ? null : who.scopes).label}</strong>
               {!who.legacy && who.scopes ? `, with the classes ${who.scopes.join(', ')}` : ''}.
             </>
           )}
@@ -474,8 +480,8 @@ const SECTIONS: Section[] = [
             </p>
             <p>
               <strong>The guest preset</strong> makes a shareable demo key in one step: a viewer that may also generate,
-              120 requests a minute, 1200 an hour, 20 prompts a day, one queued at a time, expiring in 7 days. Choose{' '}
-              <strong>Guest</strong> under{' '}
+              within tight limits — 120 requests a minute, 1200 an hour, 20 prompts a day, one queued at a time —
+              expiring in 7 days. Choose <strong>Guest</strong> under{' '}
               <a className="link" href={hrefOf('keys')}>
                 Keys
               </a>{' '}
@@ -630,6 +636,16 @@ const SECTIONS: Section[] = [
             <code>127.0.0.1:8000</code> (ComfyUI Desktop). <code>auth</code> without a mode prints the current one.
           </li>
           <li>
+            <code>KEY</code> is the key’s id (<code>key_…</code>) or its name; a name several keys share is refused with
+            their ids. <code>update</code> changes only what you give; <code>none</code> lifts a limit.{' '}
+            <code>delete</code> asks on a terminal and, in a script, needs <code>--yes</code>.
+          </li>
+          <li>
+            A change is in force in the running gate before the command returns, and the command says which gate applied
+            it, or that none runs for this data dir. <code>--json</code> prints one JSON value on stdout (that sentence
+            then goes to stderr).
+          </li>
+          <li>
             Exit codes: <code>0</code> done, <code>1</code> failed (one line on stderr), <code>2</code> usage error.
           </li>
         </ul>
@@ -724,14 +740,20 @@ comfygate keys create --name N [--role viewer|creator|operator|admin]
                 [--preset guest|creator|operator|admin]
                 [--per-minute N] [--per-hour N] [--prompts-per-day N]
                 [--max-queued N] [--expires 30d|ISO-date] [--note TEXT] [--json]
+comfygate keys update KEY [--name N] [--role R] [--note TEXT]
+                [--per-minute N|none] [--per-hour N|none]
+                [--prompts-per-day N|none] [--max-queued N|none]
+                [--expires 30d|ISO-date | --no-expiry] [--json]
 comfygate keys list [--json]
-comfygate keys show ID [--json]
-comfygate keys revoke ID        # deactivate at once
-comfygate keys activate ID
-comfygate keys rotate ID [--json]
-comfygate keys sign-out ID      # end its sessions and access tokens
-comfygate keys delete ID
-comfygate auth [off|optional|required]`;
+comfygate keys show KEY [--json]
+comfygate keys revoke KEY [--json]    # deactivate at once
+comfygate keys activate KEY [--json]
+comfygate keys rotate KEY [--json]
+comfygate keys sign-out KEY [--json]  # end its sessions and access tokens
+comfygate keys delete KEY [--yes] [--json]
+comfygate auth [off|optional|required] [--json]
+comfygate status [--json]             # the gate running for this data dir
+comfygate --version`;
 
 interface TroubleRow {
   status: number;
@@ -759,7 +781,9 @@ const TROUBLE: TroubleRow[] = [
       <>
         No key where one is required, or a wrong, expired, deactivated or rotated one (a wrong key is refused even when
         protection is optional), or a session that was signed out. Check the key, or sign in again at{' '}
-        <code>/gate/login</code>; ask for a new key if it was rotated.
+        <code>/gate/login</code>; ask for a new key if it was rotated. <code>X-ComfyGate-Reason</code> says which case (
+        <code>revoked</code>, <code>expired</code>, <code>rotated</code>, <code>deleted</code>, <code>signed_out</code>,{' '}
+        <code>session_expired</code>); a browser is sent to the sign-in page, which explains it.
       </>
     ),
   },

@@ -17,8 +17,11 @@ import {
   LIMIT_LABELS,
   localDay,
 } from '../lib/format.js';
-import { ROLE_INFO } from '../lib/roles.js';
+import { accessInfo, mayGenerate } from '../lib/roles.js';
 import { useResource } from '../lib/useResource.js';
+
+/** From this close to its expiry the teammate is told, so a new key can be asked for in time. */
+const EXPIRY_NOTICE_MS = 7 * 86_400_000;
 
 const TTL_CHOICES = [
   { seconds: 900, label: '15 minutes' },
@@ -32,6 +35,14 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
   const today = localDay();
   const usage = useResource((signal) => gate.usage.mine({ from: today, to: today }, signal), [today], 10_000);
   const limits: Limits | undefined = who.legacy ? undefined : who.limits;
+  const scopes = who.legacy ? null : who.scopes;
+  const access = accessInfo(who.role, scopes);
+  // A key that cannot queue prompts is not shown prompt quotas: they would read as a promise.
+  const generates = mayGenerate(who.role, scopes);
+  const shownLimits = generates
+    ? LIMIT_FIELDS
+    : LIMIT_FIELDS.filter((field) => field !== 'promptsPerDay' && field !== 'maxQueued');
+  const promptQuota = generates ? limits?.promptsPerDay : null;
   const used = usage.resource.data?.totals;
   const toast = useToast();
   // For a lost laptop or a token pasted somewhere: every session of the key ends, this one too.
@@ -76,8 +87,8 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
               <div>
                 <dt>Role</dt>
                 <dd>
-                  <span className={`role role-${who.role}`}>{ROLE_INFO[who.role].label}</span>
-                  <span className="muted small block">{ROLE_INFO[who.role].summary}</span>
+                  <span className={`role role-${who.role}`}>{access.label}</span>
+                  <span className="muted small block">{access.summary}</span>
                 </dd>
               </div>
               {!who.legacy && (
@@ -103,6 +114,7 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
                 </>
               )}
             </dl>
+            {!who.legacy && <KeyOutlook expiresAt={who.expiresAt} />}
           </Card>
           <Card id="me-today" title="Today">
             {usage.resource.state === 'loading' && <Loading inline />}
@@ -118,25 +130,23 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
                   </div>
                   <div className="metric">
                     <span className="metric-value">{formatNumber(used.prompts)}</span>
-                    <span className="metric-label">
-                      prompts{limits?.promptsPerDay ? ` of ${formatNumber(limits.promptsPerDay)}` : ''}
-                    </span>
+                    <span className="metric-label">prompts{promptQuota ? ` of ${formatNumber(promptQuota)}` : ''}</span>
                   </div>
                   <div className="metric">
                     <span className="metric-value">{formatNumber(used.errors)}</span>
                     <span className="metric-label">errors</span>
                   </div>
                 </div>
-                {limits?.promptsPerDay ? (
+                {promptQuota ? (
                   <div
                     className="meter"
                     role="meter"
                     aria-label="Prompts used today"
                     aria-valuemin={0}
-                    aria-valuemax={limits.promptsPerDay}
+                    aria-valuemax={promptQuota}
                     aria-valuenow={used.prompts}
                   >
-                    <span style={{ width: `${Math.min(100, (used.prompts / limits.promptsPerDay) * 100)}%` }} />
+                    <span style={{ width: `${Math.min(100, (used.prompts / promptQuota) * 100)}%` }} />
                   </div>
                 ) : null}
                 <p className="muted small">Counted since midnight, this machine’s time.</p>
@@ -147,7 +157,7 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
         {limits && (
           <Card id="me-limits" title="Your limits">
             <dl className="limit-list">
-              {LIMIT_FIELDS.map((field) => (
+              {shownLimits.map((field) => (
                 <div key={field}>
                   <dt>{LIMIT_LABELS[field].label}</dt>
                   <dd>{limits[field] === null ? 'Unlimited' : formatNumber(limits[field] ?? 0)}</dd>
@@ -161,6 +171,28 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
         )}
         {!who.legacy && <TokenCard />}
       </div>
+    </>
+  );
+}
+
+/** What happens when the key stops working, said before it does: an expiry close by, and where the reason shows. */
+function KeyOutlook({ expiresAt }: { expiresAt: string | null }) {
+  const soon = expiresAt !== null && Date.parse(expiresAt) - Date.now() < EXPIRY_NOTICE_MS;
+  return (
+    <>
+      {soon && (
+        <div className="banner banner-warn" role="status">
+          <Icon name="alert" size={18} />
+          <span>
+            Your key expires {formatRelative(expiresAt)} ({formatDateTime(expiresAt)}). Ask the person who runs this
+            ComfyUI for a new key or a later expiry before then.
+          </span>
+        </div>
+      )}
+      <p className="muted small">
+        If your key stops working (revoked, expired, replaced, or you were signed out), the sign-in page says which, and
+        what to do.
+      </p>
     </>
   );
 }

@@ -11,6 +11,7 @@ import { findCredential } from '../../auth/credentials.js';
 import { LEGACY_KEY_ID } from '../../auth/principal.js';
 import { lockedOutRefusal, PAGE_HEADERS } from '../../auth/lockedOut.js';
 import { authRefusal } from '../../auth/refusals.js';
+import { parseSignInReason, type SignInReason } from '../../auth/signInReasons.js';
 import { clientIpOf, isHttps } from '../../http/clientIp.js';
 import { renderLoginPage } from '../loginPage.js';
 import { safeNext } from '../safeNext.js';
@@ -39,7 +40,7 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
   const json = express.json({ limit: '8kb' });
 
   router.get('/login', (req, res) => {
-    sendPage(res, 200, safeNext(req.query['next']));
+    sendPage(res, 200, safeNext(req.query['next']), undefined, parseSignInReason(req.query['reason']));
   });
 
   router.post('/login', form, json, (req, res) => {
@@ -64,7 +65,7 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
       if (lock) throw lockedOutRefusal(lock, req, now);
       const refusal = authRefusal(outcome);
       if (wantsJson) throw refusal;
-      sendPage(res, refusal.status, next, outcome.message);
+      sendPage(res, refusal.status, next, outcome.message, outcome.reason);
       return;
     }
     if (outcome.principal.keyId === LEGACY_KEY_ID) {
@@ -115,9 +116,9 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
   return router;
 }
 
-function sendPage(res: Response, status: number, next: string, error?: string): void {
+function sendPage(res: Response, status: number, next: string, error?: string, reason?: SignInReason): void {
   res
     .status(status)
     .set({ ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' })
-    .send(renderLoginPage({ next, error }));
+    .send(renderLoginPage({ next, error, reason }));
 }

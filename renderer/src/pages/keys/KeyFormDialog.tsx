@@ -22,7 +22,8 @@ const CHOICES: { value: Choice; label: string; summary: string }[] = [
   {
     value: 'guest',
     label: 'Guest',
-    summary: 'Looks and generates a little: 20 prompts a day, one at a time, 120 requests/min, 7 days.',
+    summary:
+      'A viewer that may also generate, within tight limits: 20 prompts a day, one at a time, 120 requests/min, 7 days.',
   },
   { value: 'viewer', label: 'Viewer', summary: ROLE_INFO.viewer.summary },
   { value: 'creator', label: 'Creator', summary: ROLE_INFO.creator.summary },
