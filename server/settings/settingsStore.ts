@@ -69,6 +69,7 @@ export class SettingsStore {
       if (patch.defaultLimits) draft.defaultLimits = { ...now.defaultLimits, ...patch.defaultLimits };
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
       if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
+      if (patch.notifications) draft.notifications = { ...now.notifications, ...patch.notifications };
       if (patch.anonymous) {
         draft.anonymous = {
           role: patch.anonymous.role ?? now.anonymous.role,
@@ -124,5 +125,6 @@ function effective(file: SettingsFile): RuntimeSettings {
     isolation: file.isolation ?? DEFAULT_SETTINGS.isolation,
     trustProxy: file.trustProxy ?? DEFAULT_SETTINGS.trustProxy,
     logRetention: file.logRetention ?? DEFAULT_SETTINGS.logRetention,
+    notifications: file.notifications ?? DEFAULT_SETTINGS.notifications,
   });
 }
