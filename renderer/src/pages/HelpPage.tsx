@@ -467,6 +467,16 @@ const SECTIONS: Section[] = [
           : keys created, changed, (de)activated, rotated and deleted; settings and mode changes; sign-ins, failed
           sign-ins, sign-outs and lockouts, each with who did it and from where (command-line changes are marked).
         </li>
+        <li>
+          The desktop app notifies you when ComfyUI stops answering for 20 seconds and when it is back, when a key is
+          used for the first time, when an address is locked out and when a key reaches its prompts per day; switch each
+          under{' '}
+          <a className="link" href={hrefOf('settings')}>
+            Settings
+          </a>{' '}
+          → Notifications. Its tray menu’s <strong>View logs</strong> opens the Logs page and{' '}
+          <strong>Open data folder</strong> the folder with keys, settings, usage and <code>logs/</code>.
+        </li>
       </ul>
     ),
   },
