@@ -3,12 +3,7 @@ import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { app, clipboard, dialog, Menu, nativeImage, Notification, shell, Tray, type NativeImage } from 'electron';
 import { loadConfig } from '../server/config/loadConfig.js';
-import {
-  startGate as startRealGate,
-  type GateHandle,
-  type KeyNamed,
-  type StartGateOptions,
-} from '../server/gate.js';
+import { startGate as startRealGate, type GateHandle, type KeyNamed, type StartGateOptions } from '../server/gate.js';
 import { probeComfyUI } from '../server/proxy/upstream.js';
 import { discoverUpstream, type Discovery } from '../server/proxy/upstreamDiscovery.js';
 import type { AuthMode } from '../server/settings/settingsSchema.js';
