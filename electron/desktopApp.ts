@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { app, clipboard, dialog, Menu, nativeImage, Notification, Tray, type NativeImage } from 'electron';
+import { app, clipboard, dialog, Menu, nativeImage, Notification, shell, Tray, type NativeImage } from 'electron';
 import { loadConfig } from '../server/config/loadConfig.js';
-import { startGate as startRealGate, type GateHandle, type StartGateOptions } from '../server/gate.js';
+import { startGate as startRealGate, type GateHandle, type KeyNamed, type StartGateOptions } from '../server/gate.js';
 import { probeComfyUI } from '../server/proxy/upstream.js';
 import { discoverUpstream, type Discovery } from '../server/proxy/upstreamDiscovery.js';
 import type { AuthMode } from '../server/settings/settingsSchema.js';
@@ -21,6 +21,8 @@ import type { Shutdown } from './lifecycle/shutdown.js';
 import { startsHidden } from './lifecycle/singleInstance.js';
 import { describeStartError } from './lifecycle/startError.js';
 import { bypassAdvice, bypassProbeUrls, findBypass } from './net/bypass.js';
+import { noticeContent, type GateNotice } from './notify/gateNotices.js';
+import { createUpstreamNotices } from './notify/upstreamNotices.js';
 import { isLoopbackHost, localGateUrl, type Interfaces } from '../server/net/shareAddress.js';
 import { buildDesktopState, type DesktopExtras } from './state/desktopState.js';
 import {
@@ -38,6 +40,8 @@ import { createWindows } from './window/windows.js';
 export const APP_ID = 'dev.comfygate.app';
 /** requestsToday changes with every request and has no event of its own. */
 const REFRESH_MS = 10_000;
+/** ComfyUI restarting (a custom node installed, a model switch) is not worth a notification. */
+const COMFY_DOWN_GRACE_MS = 20_000;
 
 export const MODE_NOTICES: Record<AuthMode, string> = {
   off: 'Anyone who can connect uses ComfyUI without a key. Requests are still logged.',
@@ -147,6 +151,8 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
     state,
     openDashboard: (route) => windows.openDashboard(route),
     openComfyUI: () => windows.openComfyUI(),
+    dataDir,
+    openPath: (path) => shell.openPath(path),
     writeClipboard: (text) => clipboard.writeText(text),
     setOpenAtLogin: (openAtLogin) => {
       loginItem.set(openAtLogin);
@@ -211,18 +217,44 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
   };
   const onChange = (): void => void tray.refresh();
   const onMode = (mode: AuthMode): void => notify(`Protection: ${MODE_TITLES[mode]}`, MODE_NOTICES[mode]);
+  const openRoute = (route: string): void => {
+    windows.openDashboard(route).catch((error: unknown) => report('open the dashboard', error));
+  };
+  const notice = (event: GateNotice): void => {
+    const content = noticeContent(event, gate.state.notifications);
+    if (content !== null) notify(content.title, content.body, () => openRoute(content.route));
+  };
+  const upstreamNotices = createUpstreamNotices({
+    upstreamUrl: gate.state.upstream.url,
+    graceMs: COMFY_DOWN_GRACE_MS,
+    notify: notice,
+    setTimer: (run, ms) => setTimeout(run, ms),
+    clearTimer: (timer) => clearTimeout(timer),
+  });
+  if (gate.state.upstream.reachable === true) upstreamNotices.reachability(true);
   const onUpstream = (reachable: boolean): void => {
+    upstreamNotices.reachability(reachable);
     if (reachable) checkBypass().catch((error: unknown) => report('check how ComfyUI listens', error));
   };
+  const onFirstUse = (key: KeyNamed): void => notice({ kind: 'firstUse', key });
+  const onLockout = (ip: string, until: number): void => notice({ kind: 'lockout', ip, until });
+  const onQuota = (key: KeyNamed & { limit: number }): void => notice({ kind: 'quota', key });
   gate.events.on('change', onChange);
   gate.events.on('mode', onMode);
   gate.events.on('upstream', onUpstream);
+  gate.events.on('firstUse', onFirstUse);
+  gate.events.on('lockout', onLockout);
+  gate.events.on('quota', onQuota);
   const ticker = setInterval(() => tray.refresh(), REFRESH_MS);
   shutdown.defer('remove the tray', () => {
     clearInterval(ticker);
+    upstreamNotices.dispose();
     gate.events.off('change', onChange);
     gate.events.off('mode', onMode);
     gate.events.off('upstream', onUpstream);
+    gate.events.off('firstUse', onFirstUse);
+    gate.events.off('lockout', onLockout);
+    gate.events.off('quota', onQuota);
     disposeIpc();
     tray.dispose();
   });

@@ -116,16 +116,25 @@ const roundedSquare = (inset, radius) => (x, y) => {
   return Math.hypot(x - cx, y - cy) <= radius;
 };
 
+const not = (a) => (x, y) => !a(x, y);
+/** The app icon's keyhole, centred on (0.5, cy), `scale` times its size there. */
+const keyhole = (cy, scale) =>
+  or(disc(0.5, cy, 0.095 * scale), (x, y) => {
+    const dy = (y - cy) / scale;
+    return dy >= 0.02 && dy <= 0.22 && Math.abs(x - 0.5) / scale <= 0.03 + (dy - 0.02) * 0.2;
+  });
+
 /**
  * One glyph per tray state, told apart by shape as well as colour (macOS template images are
- * monochrome): off = an open ring, optional = a half-filled ring, required = a filled disc,
- * unreachable = a struck-through ring, paused = a ring with pause bars.
+ * monochrome), drawn from the app icon's gate ring and keyhole: off = the ring open at the top (an
+ * open gate), optional = the ring half filled, required = the ring filled with the keyhole cut out
+ * (locked), unreachable = the ring struck through, paused = the ring with pause bars.
  */
 const OUTER = ring(0.5, 0.5, 0.46, 0.13);
 const TRAY_GLYPHS = {
-  off: { color: [156, 163, 175], shape: OUTER },
+  off: { color: [156, 163, 175], shape: and(OUTER, not(rect(0.36, 0, 0.64, 0.3))) },
   optional: { color: [245, 158, 11], shape: or(OUTER, and(disc(0.5, 0.5, 0.4), rect(0, 0, 0.5, 1))) },
-  required: { color: [34, 197, 94], shape: disc(0.5, 0.5, 0.46) },
+  required: { color: [34, 197, 94], shape: and(disc(0.5, 0.5, 0.46), not(keyhole(0.42, 1.4))) },
   unreachable: { color: [239, 68, 68], shape: or(OUTER, bar(0.2, 0.8, 0.8, 0.2, 0.13)) },
   paused: { color: [59, 130, 246], shape: or(OUTER, rect(0.33, 0.3, 0.45, 0.7), rect(0.55, 0.3, 0.67, 0.7)) },
 };
@@ -136,10 +145,7 @@ const APP_ICON = [
   { color: [34, 197, 94], inside: ring(0.5, 0.5, 0.34, 0.07) },
   {
     color: [255, 255, 255],
-    inside: or(
-      disc(0.5, 0.44, 0.095),
-      (x, y) => y >= 0.46 && y <= 0.66 && Math.abs(x - 0.5) <= 0.03 + (y - 0.46) * 0.2
-    ),
+    inside: keyhole(0.44, 1),
   },
 ];
 

@@ -53,7 +53,7 @@ import { createForwarder } from './proxy/httpForward.js';
 import { createOriginGuard } from './proxy/originGuard.js';
 import { Upstream } from './proxy/upstream.js';
 import { discoverUpstream } from './proxy/upstreamDiscovery.js';
-import type { AuthMode, RuntimeSettings } from './settings/settingsSchema.js';
+import type { AuthMode, NotificationSettings, RuntimeSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
 import { removeStaleFiles } from './store/staleFiles.js';
 import { WsRelay } from './ws/wsRelay.js';
@@ -82,12 +82,26 @@ export interface GateState {
   openSockets: number;
   keys: number;
   requestsToday: number;
+  /** Which of the events below the operator wants as desktop notifications. */
+  notifications: NotificationSettings;
+}
+
+/** A key as the operator knows it, in events. */
+export interface KeyNamed {
+  id: string;
+  name: string;
 }
 
 export interface GateEvents {
   upstream: [reachable: boolean];
   mode: [mode: AuthMode];
   paused: [paused: boolean];
+  /** A key that had never been used was used (the desktop app's own key is not announced). */
+  firstUse: [key: KeyNamed];
+  /** An address was locked out after repeated wrong keys, until the time given (ms). */
+  lockout: [ip: string, until: number];
+  /** A key's accepted prompt reached its prompts-per-day limit (once per key and day). */
+  quota: [key: KeyNamed & { limit: number }];
   /** Anything in `state` may have changed (mode, upstream, pause, keys). */
   change: [];
 }
@@ -175,7 +189,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     for (const observer of observers) observer(finished);
     if (finished.refusal !== undefined && LIMIT_REFUSALS.has(finished.refusal)) metrics.countRefusal(finished.refusal);
   };
+  const events = new EventEmitter<GateEvents>();
   lockout.events.on('locked', (ip, until) => {
+    events.emit('lockout', ip, until);
     metrics.countLockout();
     audit.record({
       action: 'lockout',
@@ -249,7 +265,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       upstream,
       timeoutMs: config.upstreamTimeoutMs,
       onResponse: (exchange, status) => {
-        accountPrompts(exchange, status, limiter, tracker);
+        accountPrompts(exchange, status, limiter, tracker, (reached) => events.emit('quota', reached));
         ownSpace.onResponse(exchange, status);
         if (status === 200 && exchange.isolatedAs !== null && exchange.promptId !== null) {
           fileOwners.expectOutputs(exchange.promptId, exchange.isolatedAs, Date.now());
@@ -286,8 +302,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     logger,
   });
 
-  const events = new EventEmitter<GateEvents>();
   keys.events.on('changed', () => events.emit('change'));
+  keys.events.on('firstUse', (id) => {
+    const record = keys.get(id);
+    if (record !== undefined && record.note !== OWNER_KEY_NOTE) events.emit('firstUse', { id, name: record.name });
+  });
   // Nothing is lost meanwhile (the last good version stays in force), but changes are refused until it is fixed.
   const warnInvalid = (error: Error) => logger.warn({ err: error }, error.message);
   keys.events.on('invalid', warnInvalid);
@@ -378,6 +397,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         openSockets: relay.openCount,
         keys: keys.list().length,
         requestsToday: usage.query({ from: localDate(Date.now()), to: localDate(Date.now()) }).totals.requests,
+        notifications: settings.current.notifications,
       };
     },
     async setMode(mode) {
@@ -436,13 +456,28 @@ function logRetentionOf(settings: RuntimeSettings['logRetention']): Retention {
   return { maxAgeMs: settings.days * 24 * 3600_000, maxTotalBytes: settings.maxMegabytes * 1024 * 1024 };
 }
 
-/** A prompt ComfyUI accepted counts against the daily quota and holds a queue slot until it ends. */
-function accountPrompts(exchange: Exchange, status: number, limiter: RateLimiter, tracker: PromptTracker): void {
+/**
+ * A prompt ComfyUI accepted counts against the daily quota and holds a queue slot until it ends. The prompt that uses
+ * up a key's quota is announced: the count passes the limit exactly once a day, later prompts are refused before.
+ */
+function accountPrompts(
+  exchange: Exchange,
+  status: number,
+  limiter: RateLimiter,
+  tracker: PromptTracker,
+  onQuotaReached: (reached: KeyNamed & { limit: number }) => void
+): void {
   if (status !== 200) return;
   const subject = exchange.limitSubject;
   if (exchange.promptId !== null && subject !== null) {
-    limiter.countPrompt(subject, Date.now());
+    const now = Date.now();
+    limiter.countPrompt(subject, now);
     tracker.add(subject, exchange.promptId);
+    const principal = exchange.principal;
+    const limit = principal?.limits.promptsPerDay ?? null;
+    if (principal !== undefined && limit !== null && limiter.promptsToday(subject, now) === limit) {
+      onQuotaReached({ id: principal.keyId, name: principal.name, limit });
+    }
   }
   if (exchange.deletedPrompts) for (const id of exchange.deletedPrompts) tracker.finish(id);
 }

@@ -9,6 +9,7 @@ export const DASHBOARD_ROUTES = {
   newKey: '#/keys?new=1',
   settings: '#/settings',
   help: '#/help',
+  logs: '#/logs',
 } as const;
 
 export interface TrayActionDeps {
@@ -16,6 +17,10 @@ export interface TrayActionDeps {
   state(): DesktopState;
   openDashboard(route: string): Promise<void>;
   openComfyUI(): Promise<void>;
+  /** Where keys, settings and logs are kept. */
+  dataDir: string;
+  /** Electron's shell.openPath: resolves with an error message, empty on success. */
+  openPath(path: string): Promise<string>;
   writeClipboard(text: string): void;
   setOpenAtLogin(openAtLogin: boolean): void;
   /** Shows a question; resolves with the index of the button picked. */
@@ -87,6 +92,15 @@ export function createTrayActions(deps: TrayActionDeps): TrayActions {
     },
     openHelp() {
       run('open the help', () => deps.openDashboard(DASHBOARD_ROUTES.help));
+    },
+    viewLogs() {
+      run('open the logs', () => deps.openDashboard(DASHBOARD_ROUTES.logs));
+    },
+    openDataFolder() {
+      run('open the data folder', async () => {
+        const problem = await deps.openPath(deps.dataDir);
+        if (problem !== '') throw new Error(`${deps.dataDir}: ${problem}`);
+      });
     },
     copyShareUrl() {
       const { share } = deps.state();

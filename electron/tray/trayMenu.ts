@@ -13,6 +13,8 @@ export interface TrayActions {
   setOpenAtLogin(openAtLogin: boolean): void;
   showBypassHelp(): void;
   openHelp(): void;
+  viewLogs(): void;
+  openDataFolder(): void;
   quit(): void;
 }
 
@@ -107,6 +109,8 @@ export function buildTrayTemplate(state: DesktopState, actions: TrayActions): Me
       click: () => actions.setOpenAtLogin(state.openAtLogin !== true),
     },
     { type: 'separator' },
+    { id: 'view-logs', label: 'View logs', click: () => actions.viewLogs() },
+    { id: 'open-data-folder', label: 'Open data folder', click: () => actions.openDataFolder() },
     { id: 'help', label: 'Help', click: () => actions.openHelp() },
     { id: 'quit', label: 'Quit ComfyGate', click: () => actions.quit() },
   ];

@@ -33,6 +33,8 @@ export interface KeyStoreEvents {
   invalid: [Error];
   /** These keys' `sessionsEndedAt` moved (here or in another process): their older sessions' WebSockets must go. */
   sessionsEnded: [keyIds: ReadonlySet<string>];
+  /** A key that had never been used was used now (once per key and process). */
+  firstUse: [id: string];
 }
 
 export class KeyNotFoundError extends GateError {
@@ -67,6 +69,8 @@ export class KeyStore {
   private byId = new Map<string, Entry>();
   /** Last use per key id, waiting for flushUsage(): one write every few seconds instead of one per request. */
   private readonly pendingUse = new Map<string, number>();
+  /** Keys whose first use was announced: lastUsedAt stays null on disk until the next flush. */
+  private readonly firstUseSeen = new Set<string>();
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Expiries up to this time have been announced. */
   private expiryCheckedAt = 0;
@@ -206,12 +210,17 @@ export class KeyStore {
       return record;
     });
     this.pendingUse.delete(id);
+    this.firstUseSeen.delete(id);
     return publicKeyRecord(removed);
   }
 
   /** In memory only; flushUsage() persists it. */
   recordUse(id: string, at: number = Date.now()): void {
     const previous = this.pendingUse.get(id);
+    if (previous === undefined && this.byId.get(id)?.record.lastUsedAt === null && !this.firstUseSeen.has(id)) {
+      this.firstUseSeen.add(id);
+      this.events.emit('firstUse', id);
+    }
     if (previous === undefined || at > previous) this.pendingUse.set(id, at);
   }
 

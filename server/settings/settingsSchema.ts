@@ -41,6 +41,19 @@ export const logRetentionSchema = z.object({
   maxMegabytes: z.number().int().min(10).max(1_000_000),
 });
 
+/** Which desktop notifications the tray app shows; the gate emits the events either way. */
+export const notificationSettingsSchema = z.object({
+  /** ComfyUI stopped answering, and when it is back. */
+  comfyDown: z.boolean(),
+  /** A key was used for the first time. */
+  firstUse: z.boolean(),
+  /** An address was locked out after repeated wrong keys. */
+  lockout: z.boolean(),
+  /** A key reached its prompts-per-day quota. */
+  quota: z.boolean(),
+});
+export type NotificationSettings = z.infer<typeof notificationSettingsSchema>;
+
 const NO_LIMITS = { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null } as const;
 
 /** What the operator changes while the gate runs: applied to the next request, no restart. */
@@ -78,6 +91,7 @@ export const runtimeSettingsSchema = z.object({
    * address. null: no cap.
    */
   maxWebSocketsPerKey: z.number().int().min(1).max(10_000).nullable(),
+  notifications: notificationSettingsSchema,
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -95,6 +109,7 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   logRetention: { days: 7, maxMegabytes: 500 },
   unownedFiles: 'hidden',
   maxWebSocketsPerKey: 20,
+  notifications: { comfyDown: true, firstUse: true, lockout: true, quota: true },
 };
 
 /**
@@ -110,6 +125,7 @@ export const settingsPatchSchema = runtimeSettingsSchema
     anonymous: anonymousTierSchema.extend({ limits: limitsSchema.partial().strict() }).partial().strict(),
     lockout: lockoutSettingsSchema.partial().strict(),
     logRetention: logRetentionSchema.partial().strict(),
+    notifications: notificationSettingsSchema.partial().strict(),
   })
   .partial()
   .strict();

@@ -71,6 +71,7 @@ export class SettingsStore {
       if (patch.defaultLimits) draft.defaultLimits = { ...now.defaultLimits, ...patch.defaultLimits };
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
       if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
+      if (patch.notifications) draft.notifications = { ...now.notifications, ...patch.notifications };
       if (patch.anonymous) {
         draft.anonymous = {
           role: patch.anonymous.role ?? now.anonymous.role,
@@ -130,5 +131,6 @@ function effective(file: SettingsFile): RuntimeSettings {
     // null is a choice (no cap), not a missing value.
     maxWebSocketsPerKey:
       file.maxWebSocketsPerKey === undefined ? DEFAULT_SETTINGS.maxWebSocketsPerKey : file.maxWebSocketsPerKey,
+    notifications: file.notifications ?? DEFAULT_SETTINGS.notifications,
   });
 }

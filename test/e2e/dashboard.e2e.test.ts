@@ -346,6 +346,31 @@ describe('the dashboard in a real browser', () => {
     await harness.shot(page, 'settings-isolation', true);
   });
 
+  it('switches one desktop notification off in Settings and on again', async () => {
+    const { page } = admin;
+    const notifications = async (): Promise<RuntimeSettings['notifications']> =>
+      (await asAdmin<RuntimeSettings>('GET', '/gate/api/settings')).body.notifications;
+    await goTo(page, 'Settings');
+    const section = page.locator('section', { has: page.getByRole('heading', { name: 'Notifications' }) });
+    const firstUse = section.getByLabel('A key is used for the first time');
+    const saveButton = section.getByRole('button', { name: 'Save' });
+    for (const label of [
+      'ComfyUI stops answering, and when it is back',
+      'A key is used for the first time',
+      'An address is locked out',
+      'A key reaches its prompts-per-day limit',
+    ]) {
+      expect(await section.getByLabel(label).isChecked(), label).toBe(true);
+    }
+    await firstUse.uncheck();
+    await saveButton.click();
+    await expect.poll(notifications).toEqual({ comfyDown: true, firstUse: false, lockout: true, quota: true });
+    await expect.poll(() => saveButton.isDisabled()).toBe(true);
+    await firstUse.check();
+    await saveButton.click();
+    await expect.poll(notifications).toEqual({ comfyDown: true, firstUse: true, lockout: true, quota: true });
+  });
+
   it('sends a teammate through the login page to ComfyUI, and shows them /gate/me', async () => {
     const teammate = await harness.open();
     const { page } = teammate;

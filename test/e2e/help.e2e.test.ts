@@ -1,6 +1,13 @@
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EXPECTED_401, signIn, startDashboardHarness, type DashboardHarness } from '../helpers/dashboardBrowser.js';
+import {
+  EXPECTED_401,
+  SCREENSHOTS,
+  signIn,
+  startDashboardHarness,
+  type DashboardHarness,
+} from '../helpers/dashboardBrowser.js';
 import { call } from '../helpers/http.js';
 import type { TestGate } from '../helpers/testGate.js';
 
@@ -18,14 +25,15 @@ const ALL_SECTIONS = [
   'Command line',
   'When something goes wrong',
 ];
+/** The teammate's own, short help: no internals. */
 const TEAMMATE_SECTIONS = [
-  'What ComfyGate does',
-  'Connecting',
-  'Roles and what they may do',
-  'Limits',
-  'API, docs and metrics',
-  'When something goes wrong',
+  'Signing in',
+  'Using your key in scripts',
+  'What your limits mean',
+  'If something does not work',
 ];
+/** A phone held upright. */
+const NARROW = { width: 390, height: 844 };
 const ERROR_CODES = [
   'unauthorized',
   'forbidden_scope',
@@ -45,6 +53,17 @@ let gate: TestGate;
 /** The h2 of every help section, in order. */
 async function sectionTitles(page: Page): Promise<string[]> {
   return page.locator('main section.help-section h2').allInnerTexts();
+}
+
+/** Whether the page scrolls sideways: it must not, whatever a table or code block holds. */
+async function overflowsSideways(page: Page): Promise<{ scrollWidth: number; clientWidth: number }> {
+  return page.evaluate<{ scrollWidth: number; clientWidth: number }>(
+    '({ scrollWidth: document.scrollingElement.scrollWidth, clientWidth: document.scrollingElement.clientWidth })'
+  );
+}
+
+async function mainTextLength(page: Page): Promise<number> {
+  return (await page.locator('main').innerText()).length;
 }
 
 function section(page: Page, title: string) {
@@ -147,13 +166,34 @@ describe('the help page in a real browser', () => {
 
     expect(await page.getByRole('navigation', { name: 'Dashboard' }).count()).toBe(0);
     expect(await sectionTitles(page)).toEqual(TEAMMATE_SECTIONS);
-    expect(await section(page, 'Roles and what they may do').innerText()).toContain('Your key is Creator');
-    expect(await section(page, 'Connecting').innerText()).toContain(`${gate.url}/api/queue`);
-    const unreachable = await section(page, 'When something goes wrong')
-      .locator('tr', { hasText: 'upstream_unreachable' })
-      .innerText();
-    expect(unreachable).toContain('Tell whoever runs the gate');
-    expect(unreachable).not.toContain('Settings');
+    expect(await section(page, 'Signing in').getByLabel('gate address', { exact: true }).innerText()).toBe(
+      `${gate.url}/`
+    );
+    const scripts = await section(page, 'Using your key in scripts').innerText();
+    expect(scripts).toContain(`curl -H "X-API-Key: <your key>" ${gate.url}/api/queue`);
+    expect(scripts).toContain(`requests.get("${gate.url}/api/queue", headers={"X-API-Key": "<your key>"})`);
+    const limits = await section(page, 'What your limits mean').innerText();
+    expect(limits).toContain('Your key is Creator');
+    expect(limits).toContain('Retry-After');
+    const answers = section(page, 'If something does not work');
+    expect(await answers.locator('dt', { hasText: 'upstream_unreachable' }).innerText()).toBe(
+      '502 upstream_unreachable'
+    );
+    expect(await answers.locator('dl > div', { hasText: 'upstream_unreachable' }).innerText()).toContain(
+      'Tell whoever runs the gate'
+    );
+    // No internals: nothing about the gate's settings, files, command line or how isolation works.
+    const text = await page.locator('main').innerText();
+    for (const internal of [
+      'Settings',
+      'settings.json',
+      'comfygate ',
+      '/gate/api/settings',
+      'Team isolation',
+      'manage',
+    ]) {
+      expect(text, internal).not.toContain(internal);
+    }
     await harness.shot(page, 'help-teammate', true);
 
     // Their two pages link to each other; the admin's pages stay closed.
@@ -165,6 +205,48 @@ describe('the help page in a real browser', () => {
     await page.goto(`${gate.url}/gate/#/keys`);
     await page.waitForURL(`${gate.url}/gate/#/me`);
     await page.getByRole('heading', { level: 1, name: 'Hello, bob' }).waitFor();
+  });
+
+  it('both helps read at 390 px without scrolling sideways, and the teammate’s is a fraction of the operator’s', async () => {
+    const carol = await call<{ key: string }>(`${gate.url}/gate/api/keys`, {
+      method: 'POST',
+      headers: { 'x-api-key': gate.adminKey },
+      json: { name: 'carol', preset: 'guest' },
+    });
+    expect(carol.status).toBe(201);
+    const lengths: Record<string, number> = {};
+    for (const [who, key] of [
+      ['operator', gate.adminKey],
+      ['teammate', carol.body.key],
+    ] as const) {
+      const opened = await harness.open();
+      const { page } = opened;
+      await page.setViewportSize(NARROW);
+      await page.goto(`${gate.url}/gate/login?next=${encodeURIComponent('/gate/#/help')}`);
+      await signIn(page, key);
+      await page.getByRole('heading', { level: 1, name: 'Help' }).waitFor();
+      opened.problems.length = 0;
+      const { scrollWidth, clientWidth } = await overflowsSideways(page);
+      expect(scrollWidth, `${who}: page width ${scrollWidth} in a ${clientWidth} px window`).toBeLessThanOrEqual(
+        clientWidth
+      );
+      // Wide content scrolls inside its own box, and every box fits the window.
+      const widest = await page.evaluate<number>(
+        `Math.max(...[...document.querySelectorAll('main section, main pre, main .table-wrap')].map((e) => e.getBoundingClientRect().right))`
+      );
+      expect(widest, who).toBeLessThanOrEqual(clientWidth);
+      lengths[who] = await mainTextLength(page);
+      await harness.shot(page, `help-390-${who}`);
+      // Whole-page captures of a long page are too tall to look at; the sections with tables and code are kept apart.
+      const wide =
+        who === 'operator'
+          ? ['Roles and what they may do', 'Command line', 'When something goes wrong']
+          : TEAMMATE_SECTIONS;
+      for (const [i, title] of wide.entries()) {
+        await section(page, title).screenshot({ path: join(SCREENSHOTS, `help-390-${who}-${i + 1}.png`) });
+      }
+    }
+    expect(lengths['teammate']).toBeLessThan((lengths['operator'] ?? 0) / 3);
   });
 
   it('logged no console error or warning and made no request outside the gate', () => {

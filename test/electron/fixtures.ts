@@ -47,6 +47,7 @@ export function gateState(overrides: Partial<GateState> = {}): GateState {
     openSockets: 0,
     keys: 2,
     requestsToday: 0,
+    notifications: { comfyDown: true, firstUse: true, lockout: true, quota: true },
     ...overrides,
   };
 }
@@ -62,6 +63,8 @@ export function fakeActions(): { [K in keyof TrayActions]: ReturnType<typeof vi.
     setOpenAtLogin: vi.fn(),
     showBypassHelp: vi.fn(),
     openHelp: vi.fn(),
+    viewLogs: vi.fn(),
+    openDataFolder: vi.fn(),
     quit: vi.fn(),
   };
 }

@@ -69,6 +69,22 @@ function opaquePixels(png: Png): Array<[number, number, number]> {
   return out;
 }
 
+/** Alpha (0..255) at a point given as a fraction of the icon's width and height. */
+function alphaAt(png: Png, fx: number, fy: number): number {
+  const x = Math.min(png.width - 1, Math.floor(fx * png.width));
+  const y = Math.min(png.height - 1, Math.floor(fy * png.height));
+  return png.pixels[(y * png.width + x) * 4 + 3] ?? 0;
+}
+
+/** Pixels that are clearly drawn in one image and clearly empty in the other. */
+function shapeDifference(a: Png, b: Png): number {
+  let differing = 0;
+  for (let i = 3; i < a.pixels.length; i += 4) {
+    if (Math.abs((a.pixels[i] ?? 0) - (b.pixels[i] ?? 0)) > 127) differing++;
+  }
+  return differing;
+}
+
 describe('icons', () => {
   it.each(TRAY_ICONS)('tray "%s" for Linux and Windows: 16×16 and 32×32 (@2x), RGBA', (state) => {
     for (const [file, size] of [
@@ -92,11 +108,45 @@ describe('icons', () => {
     }
   });
 
-  it('the five states look different from each other, even without colour', () => {
-    const shapes = TRAY_ICONS.map((state) =>
-      readPng(join(assets, 'tray', `${state}Template@2x.png`)).pixels.toString('hex')
-    );
-    expect(new Set(shapes).size).toBe(TRAY_ICONS.length);
+  it.each([16, 32])(
+    'at %i px the five states differ in shape by at least a tenth of the icon, without colour',
+    (size) => {
+      const suffix = size === 32 ? 'Template@2x.png' : 'Template.png';
+      const shapes = TRAY_ICONS.map((state) => ({ state, png: readPng(join(assets, 'tray', `${state}${suffix}`)) }));
+      for (const [i, a] of shapes.entries()) {
+        for (const b of shapes.slice(i + 1)) {
+          expect(shapeDifference(a.png, b.png), `${a.state} vs ${b.state}`).toBeGreaterThanOrEqual((size * size) / 10);
+        }
+      }
+    }
+  );
+
+  it("required is the app icon's gate closed: a filled disc with the app icon's keyhole cut out", () => {
+    const app = readPng(join(assets, 'icon.png'));
+    const required = readPng(join(assets, 'tray', 'requiredTemplate@2x.png'));
+    // The keyhole's head and foot: white in the app icon, cut out of the tray glyph.
+    for (const [fx, fy] of [
+      [0.5, 0.44],
+      [0.5, 0.6],
+    ] as const) {
+      expect(app.pixels[(Math.floor(fy * 512) * 512 + Math.floor(fx * 512)) * 4]).toBe(255);
+      expect(alphaAt(required, fx, fy), `(${fx}, ${fy})`).toBe(0);
+    }
+    // Around the keyhole the disc is solid.
+    for (const [fx, fy] of [
+      [0.25, 0.5],
+      [0.75, 0.5],
+      [0.5, 0.2],
+      [0.5, 0.85],
+    ] as const) {
+      expect(alphaAt(required, fx, fy), `(${fx}, ${fy})`).toBe(255);
+    }
+  });
+
+  it('off is the ring open at the top; the other rings are closed there', () => {
+    const top = (state: string): number => alphaAt(readPng(join(assets, 'tray', `${state}Template@2x.png`)), 0.5, 0.08);
+    expect(top('off')).toBe(0);
+    for (const state of TRAY_ICONS.filter((s) => s !== 'off')) expect(top(state), state).toBe(255);
   });
 
   it('the app icon is 512×512 (enough for the Linux icon set, Windows .ico and macOS .icns)', () => {

@@ -310,6 +310,35 @@ describe('desktop app (mocked electron, real gate)', () => {
     expect(tray?.tooltip).toContain('Sharing paused');
   });
 
+  it.each([
+    [true, 1],
+    [false, 0],
+  ] as const)('a key used for the first time notifies once (switch on: %s); clicking opens Keys', async (on, count) => {
+    await writeFile(join(dataDir, 'desktop.json'), JSON.stringify({ version: 1, firstRunDone: true }));
+    await writeFile(
+      join(dataDir, 'settings.json'),
+      JSON.stringify({ notifications: { comfyDown: true, firstUse: on, lockout: true, quota: true } })
+    );
+    const { desktop } = await start({ argv: ['comfygate', '--hidden'] });
+    const owner = await desktop.gate.ownerSession();
+    const created = await fetch(`${desktop.gate.url}/gate/api/keys`, {
+      method: 'POST',
+      headers: { cookie: `${owner.cookieName}=${owner.value}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Ana laptop' }),
+    });
+    const { key } = (await created.json()) as { key: string };
+    for (let i = 0; i < 2; i++) {
+      await fetch(`${desktop.gate.url}/gate/api/whoami`, { headers: { 'x-api-key': key } });
+    }
+    const firstUse = FakeNotification.instances.filter(
+      (n) => n.options.title === 'Key "Ana laptop" used for the first time'
+    );
+    expect(firstUse).toHaveLength(count);
+    if (count === 0) return;
+    firstUse[0]?.emit('click');
+    await vi.waitFor(() => expect(dashboard()?.loadURL).toHaveBeenCalledWith(`${desktop.gate.url}/gate/#/keys`));
+  });
+
   it('tells the operator when ComfyUI answers on the LAN address, around the gate', async () => {
     await writeFile(join(dataDir, 'desktop.json'), JSON.stringify({ version: 1, firstRunDone: true }));
     await start({

@@ -10,6 +10,8 @@ function setup(state: DesktopState = desktopState(), overrides: Partial<TrayActi
     state: () => state,
     openDashboard: vi.fn((_route: string) => Promise.resolve()),
     openComfyUI: vi.fn(() => Promise.resolve()),
+    dataDir: '/home/ana/.config/ComfyGate',
+    openPath: vi.fn((_path: string) => Promise.resolve('')),
     writeClipboard: vi.fn(),
     setOpenAtLogin: vi.fn(),
     ask: vi.fn(() => Promise.resolve(0)),
@@ -93,6 +95,29 @@ describe('tray actions drive the gate', () => {
     ]);
     expect(DASHBOARD_ROUTES.newKey).toBe('#/keys?new=1');
     expect(DASHBOARD_ROUTES.help).toBe('#/help');
+  });
+
+  it('View logs opens the dashboard on its Logs page', async () => {
+    const { deps, clickItem } = setup();
+    clickItem('view-logs');
+    await settle();
+    expect(deps.openDashboard).toHaveBeenCalledExactlyOnceWith('#/logs');
+  });
+
+  it('Open data folder opens the data dir in the file manager; a failure is reported with the folder', async () => {
+    const { deps, clickItem } = setup();
+    clickItem('open-data-folder');
+    await settle();
+    expect(deps.openPath).toHaveBeenCalledExactlyOnceWith('/home/ana/.config/ComfyGate');
+    expect(deps.report).not.toHaveBeenCalled();
+
+    const failing = setup(desktopState(), { openPath: vi.fn(() => Promise.resolve('Failed to open path')) });
+    failing.clickItem('open-data-folder');
+    await settle();
+    expect(failing.deps.report).toHaveBeenCalledWith(
+      'open the data folder',
+      expect.objectContaining({ message: '/home/ana/.config/ComfyGate: Failed to open path' })
+    );
   });
 
   it('Copy share URL copies the LAN URL and says what to do with it', () => {

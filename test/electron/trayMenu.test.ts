@@ -121,6 +121,8 @@ describe('buildTrayTemplate', () => {
       'copy-share-url',
       'open-comfyui',
       'start-at-login',
+      'view-logs',
+      'open-data-folder',
       'help',
       'quit',
     ]);
@@ -137,6 +139,8 @@ describe('buildTrayTemplate', () => {
       ['copy-share-url', 'copyShareUrl', []],
       ['open-comfyui', 'openComfyUI', []],
       ['start-at-login', 'setOpenAtLogin', [true]],
+      ['view-logs', 'viewLogs', []],
+      ['open-data-folder', 'openDataFolder', []],
       ['help', 'openHelp', []],
       ['quit', 'quit', []],
     ] as const)('%s → %s(%j)', (id, action, args) => {

@@ -1,10 +1,12 @@
 import type { ReactNode } from 'react';
 import type { ErrorCode, Role, Scope, Whoami } from '../api/types.js';
-import { CopyButton, CopyField } from '../components/CopyButton.js';
+import { CodeExample as Code } from '../components/CodeExample.js';
+import { CopyField } from '../components/CopyButton.js';
 import { Card, PageHeader } from '../components/PageHeader.js';
 import { hrefOf } from '../lib/router.js';
-import { accessInfo, MODE_INFO, MODES, ROLE_INFO, ROLES } from '../lib/roles.js';
+import { MODE_INFO, MODES, ROLE_INFO, ROLES } from '../lib/roles.js';
 import { scriptLines } from '../lib/share.js';
+import { TeammateHelp, type TeammateAnswer } from './TeammateHelp.js';
 
 /** What the examples say instead of a real key: the help page never knows one. */
 const KEY = '<your key>';
@@ -12,37 +14,25 @@ const KEY = '<your key>';
 interface Section {
   id: string;
   title: string;
-  /** Shown to teammates too; the rest is the operator's. */
-  teammate: boolean;
   render: (context: HelpContext) => ReactNode;
 }
 
 interface HelpContext {
-  admin: boolean;
-  who: Whoami;
   origin: string;
 }
 
-/** The in-app help: what the gate does and how to use it, for the operator and (fewer sections) for teammates. */
+/** The in-app help: the operator's in full; a teammate gets their own short one. */
 export function HelpPage({ who }: { who: Whoami }) {
-  const admin = who.role === 'admin';
-  const context: HelpContext = { admin, who, origin: window.location.origin };
-  const sections = SECTIONS.filter((section) => admin || section.teammate);
+  if (who.role !== 'admin') return <TeammateHelp who={who} answers={TEAMMATE_ANSWERS} />;
+  const context: HelpContext = { origin: window.location.origin };
   return (
     <>
-      <PageHeader
-        title="Help"
-        description={
-          admin
-            ? 'How ComfyGate works, how teammates connect, and what its answers mean.'
-            : 'How to use ComfyUI through ComfyGate, and what its answers mean.'
-        }
-      />
+      <PageHeader title="Help" description="How ComfyGate works, how teammates connect, and what its answers mean." />
       <div className="stack-lg help">
         <nav className="card help-contents" aria-label="On this page">
           <h2 className="help-contents-title">On this page</h2>
           <ul>
-            {sections.map((section) => (
+            {SECTIONS.map((section) => (
               <li key={section.id}>
                 <button type="button" className="link-button" onClick={() => jumpTo(section.id)}>
                   {section.title}
@@ -51,7 +41,7 @@ export function HelpPage({ who }: { who: Whoami }) {
             ))}
           </ul>
         </nav>
-        {sections.map((section) => (
+        {SECTIONS.map((section) => (
           <Card key={section.id} id={section.id} title={section.title} className="help-section">
             <div className="prose">{section.render(context)}</div>
           </Card>
@@ -70,24 +60,11 @@ function jumpTo(id: string): void {
   section.focus({ preventScroll: true });
 }
 
-/** A code example with its copy button. */
-function Code({ text, what }: { text: string; what: string }) {
-  return (
-    <div className="help-code">
-      <pre className="code-block">
-        <code>{text}</code>
-      </pre>
-      <CopyButton text={text} what={what} />
-    </div>
-  );
-}
-
 const SECTIONS: Section[] = [
   {
     id: 'help-about',
     title: 'What ComfyGate does',
-    teammate: true,
-    render: ({ admin }) => (
+    render: () => (
       <>
         <p>
           ComfyUI has no sign-in of its own: anyone who can reach its port can queue prompts, see every image and
@@ -104,27 +81,17 @@ const SECTIONS: Section[] = [
             The gate removes the key (header, <code>?token=</code> or its session cookie) before ComfyUI sees a request,
             and never writes a key to its logs.
           </li>
-          {admin ? (
-            <li>
-              Every request is logged and counted per key; you see them under{' '}
-              <a className="link" href={hrefOf('logs')}>
-                Logs
-              </a>{' '}
-              and{' '}
-              <a className="link" href={hrefOf('usage')}>
-                Usage
-              </a>
-              .
-            </li>
-          ) : (
-            <li>
-              Your key’s role, limits and today’s use are on{' '}
-              <a className="link" href={hrefOf('me')}>
-                My access
-              </a>
-              .
-            </li>
-          )}
+          <li>
+            Every request is logged and counted per key; you see them under{' '}
+            <a className="link" href={hrefOf('logs')}>
+              Logs
+            </a>{' '}
+            and{' '}
+            <a className="link" href={hrefOf('usage')}>
+              Usage
+            </a>
+            . Teammates get a short help of their own: signing in, keys in scripts, limits and errors.
+          </li>
         </ul>
       </>
     ),
@@ -132,8 +99,7 @@ const SECTIONS: Section[] = [
   {
     id: 'help-connect',
     title: 'Connecting',
-    teammate: true,
-    render: ({ admin, origin }) => {
+    render: ({ origin }) => {
       const lines = scriptLines(origin, KEY);
       return (
         <>
@@ -155,13 +121,11 @@ const SECTIONS: Section[] = [
             expires.
           </p>
           <CopyField value={lines.gateUrl} what="gate address" />
-          {admin && (
-            <p className="muted small">
-              This is the address you use on this computer. Teammates use this machine’s network address instead (see
-              “Sharing on your network”); the share card of a new key has both the address and a QR code of the sign-in
-              page.
-            </p>
-          )}
+          <p className="muted small">
+            This is the address you use on this computer. Teammates use this machine’s network address instead (see
+            “Sharing on your network”); the share card of a new key has both the address and a QR code of the sign-in
+            page.
+          </p>
           <h3>From scripts</h3>
           <p>
             Send the key in a header: <code>X-API-Key: {KEY}</code> or <code>Authorization: Bearer {KEY}</code>. Replace{' '}
@@ -191,7 +155,6 @@ const SECTIONS: Section[] = [
   {
     id: 'help-protection',
     title: 'Protection modes',
-    teammate: false,
     render: () => (
       <>
         <dl className="help-terms">
@@ -219,7 +182,6 @@ const SECTIONS: Section[] = [
   {
     id: 'help-sharing',
     title: 'Sharing on your network',
-    teammate: false,
     render: () => (
       <>
         <p>
@@ -269,19 +231,9 @@ const SECTIONS: Section[] = [
   {
     id: 'help-roles',
     title: 'Roles and what they may do',
-    teammate: true,
-    render: ({ admin, who }) => (
+    render: () => (
       <>
-        <p>
-          Every ComfyUI route belongs to a class, and a key’s role decides which classes it may use.
-          {!admin && (
-            <>
-              {' '}
-              Your key is <strong>{accessInfo(who.role, who.legacy ? null : who.scopes).label}</strong>
-              {!who.legacy && who.scopes ? `, with the classes ${who.scopes.join(', ')}` : ''}.
-            </>
-          )}
-        </p>
+        <p>Every ComfyUI route belongs to a class, and a key’s role decides which classes it may use.</p>
         <div className="help-table table-wrap">
           <table className="table">
             <thead>
@@ -313,7 +265,7 @@ const SECTIONS: Section[] = [
             </thead>
             <tbody>
               {ROLES.map((role) => (
-                <tr key={role} aria-current={!admin && role === who.role ? 'true' : undefined}>
+                <tr key={role}>
                   <th scope="row">
                     <span className={`role role-${role}`}>{ROLE_INFO[role].label}</span>
                   </th>
@@ -345,14 +297,8 @@ const SECTIONS: Section[] = [
           </li>
           <li>
             Custom-node routes the gate does not know count as <code>read</code> for <code>GET</code> and{' '}
-            <code>manage</code> otherwise.
-            {admin && (
-              <>
-                {' '}
-                Re-class them through the API:{' '}
-                <code>PATCH /gate/api/settings {'{"routeOverrides":[{"path":"/my_node/*","class":"generate"}]}'}</code>.
-              </>
-            )}
+            <code>manage</code> otherwise. Re-class them through the API:{' '}
+            <code>PATCH /gate/api/settings {'{"routeOverrides":[{"path":"/my_node/*","class":"generate"}]}'}</code>.
           </li>
           <li>
             For viewers and creators the gate removes <code>front</code> and <code>number</code> from{' '}
@@ -361,74 +307,57 @@ const SECTIONS: Section[] = [
         </ul>
         <h3>Team isolation</h3>
         <p>
-          {admin
-            ? 'With team isolation on (the default), a shared GPU stays private. For keys without the manage class (viewers, creators, guest keys) and for the anonymous tier:'
-            : 'While team isolation is on (the default), each teammate sees and touches only their own prompts:'}
+          With team isolation on (the default), a shared GPU stays private. For keys without the manage class (viewers,
+          creators, guest keys) and for the anonymous tier:
         </p>
         <ul>
           <li>
-            <code>/queue</code> and <code>/history</code> show {admin ? 'only the caller’s own' : 'only your'} prompts;
-            other teammates’ prompts are counted, not shown.
+            <code>/queue</code> and <code>/history</code> show only the caller’s own prompts; other teammates’ prompts
+            are counted, not shown.
           </li>
           <li>Live progress and preview images of other teammates’ prompts are not sent over the WebSocket.</li>
           <li>
-            Interrupt and deleting from the queue or history act only on {admin ? 'the caller’s own' : 'your own'}{' '}
-            prompts. Pressing Cancel with nothing of {admin ? 'theirs' : 'yours'} running does nothing, as in ComfyUI
-            with an idle queue.
+            Interrupt and deleting from the queue or history act only on the caller’s own prompts. Pressing Cancel with
+            nothing of theirs running does nothing, as in ComfyUI with an idle queue.
           </li>
           <li>
-            Images and uploads are private: {admin ? 'a teammate' : 'you'} can open only{' '}
-            {admin ? 'their own' : 'your own'} uploads and the outputs of {admin ? 'their' : 'your'} own prompts;
-            another’s file answers “not found”, and an upload cannot replace another’s file (the same name is saved as{' '}
-            <code>name (1).png</code>, as ComfyUI does).
-            {admin ? (
-              <>
-                {' '}
-                Files of no known owner (made before the gate or by operators) are hidden unless{' '}
-                <code>PATCH /gate/api/settings {'{"unownedFiles":"visible"}'}</code> shows them.
-              </>
-            ) : null}
+            Images and uploads are private: a teammate can open only their own uploads and the outputs of their own
+            prompts; another’s file answers “not found”, and an upload cannot replace another’s file (the same name is
+            saved as <code>name (1).png</code>, as ComfyUI does). Files of no known owner (made before the gate or by
+            operators) are hidden unless <code>PATCH /gate/api/settings {'{"unownedFiles":"visible"}'}</code> shows
+            them.
           </li>
           <li>
             <code>/system_stats</code> shows only the flag names of ComfyUI’s command line, and error messages leave out
             tracebacks and server paths.
           </li>
           <li>
-            When ComfyUI runs with <code>--multi-user</code>, {admin ? 'each key gets its own' : 'you get your own'}{' '}
-            ComfyUI user (settings and saved workflows), whatever user the browser picks.
+            When ComfyUI runs with <code>--multi-user</code>, each key gets its own ComfyUI user (settings and saved
+            workflows), whatever user the browser picks.
           </li>
           <li>
-            Without it, the gate keeps {admin ? 'each creator’s' : 'your'} ComfyUI settings and node templates apart, on
-            top of ComfyUI’s shared ones. Saved workflows are shared: {admin ? 'teammates' : 'you'} see and open
-            everyone’s, but replace, rename or delete only {admin ? 'their own' : 'your own'}; saving over someone
-            else’s answers “File already exists”, so save a copy under another name.
-            {admin ? ' Start ComfyUI with --multi-user to give each teammate their own workflows.' : ''}
+            Without it, the gate keeps each creator’s ComfyUI settings and node templates apart, on top of ComfyUI’s
+            shared ones. Saved workflows are shared: teammates see and open everyone’s, but replace, rename or delete
+            only their own; saving over someone else’s answers “File already exists”, so save a copy under another name.
+            Start ComfyUI with --multi-user to give each teammate their own workflows.
           </li>
         </ul>
-        {admin ? (
-          <p>
-            Operators and admins see and manage every prompt. Switch isolation under{' '}
-            <a className="link" href={hrefOf('settings')}>
-              Settings
-            </a>{' '}
-            → Sharing safely → <strong>Team isolation</strong>, or with{' '}
-            <code>PATCH /gate/api/settings {'{"isolation":false}'}</code>. It applies only while protection is{' '}
-            {MODE_INFO.optional.label} or {MODE_INFO.required.label}; with protection off everyone sees everything.
-          </p>
-        ) : (
-          <p>
-            Operators and admins still see and manage every prompt. Whoever runs the gate decides whether isolation is
-            on.
-          </p>
-        )}
+        <p>
+          Operators and admins see and manage every prompt. Switch isolation under{' '}
+          <a className="link" href={hrefOf('settings')}>
+            Settings
+          </a>{' '}
+          → Sharing safely → <strong>Team isolation</strong>, or with{' '}
+          <code>PATCH /gate/api/settings {'{"isolation":false}'}</code>. It applies only while protection is{' '}
+          {MODE_INFO.optional.label} or {MODE_INFO.required.label}; with protection off everyone sees everything.
+        </p>
       </>
     ),
   },
   {
     id: 'help-limits',
     title: 'Limits',
-    teammate: true,
-    render: ({ admin }) => (
+    render: () => (
       <>
         <p>Each key has four limits; any of them may be unlimited.</p>
         <ul>
@@ -458,37 +387,31 @@ const SECTIONS: Section[] = [
           <code>rate_limit_prompts_day</code> and <code>queue_limit</code> (queue more when one of your prompts
           finishes).
         </p>
-        <p>
-          A key may also hold only so many WebSockets at once (20 unless the gate’s owner changed it); each open ComfyUI
-          tab holds one. One more is refused with <code>429 websocket_limit</code>, and the ComfyUI page keeps retrying
-          on its own: close a tab you no longer use and it connects.
-        </p>
-        {admin && (
-          <>
-            <p>
-              New keys get the default limits from{' '}
-              <a className="link" href={hrefOf('settings')}>
-                Settings
-              </a>{' '}
-              unless you give them their own. In mode optional, callers without a key share the anonymous tier’s role
-              and limits, counted per client address.
-            </p>
-            <p>
-              <strong>Open WebSockets per key</strong> (Settings → Open WebSockets, default 20, empty for no cap) bounds
-              the sockets one key, or one address without a key, holds; past it the upgrade gets a cheap{' '}
-              <code>429 websocket_limit</code>, counted in the metrics’ limit refusals.
-            </p>
-            <p>
-              <strong>The guest preset</strong> makes a shareable demo key in one step: a viewer that may also generate,
-              within tight limits — 120 requests a minute, 1200 an hour, 20 prompts a day, one queued at a time —
-              expiring in 7 days. Choose <strong>Guest</strong> under{' '}
-              <a className="link" href={hrefOf('keys')}>
-                Keys
-              </a>{' '}
-              → New key, or run <code>comfygate keys create --name "demo for Sam" --preset guest</code>.
-            </p>
-          </>
-        )}
+        <>
+          <p>
+            New keys get the default limits from{' '}
+            <a className="link" href={hrefOf('settings')}>
+              Settings
+            </a>{' '}
+            unless you give them their own. In mode optional, callers without a key share the anonymous tier’s role and
+            limits, counted per client address.
+          </p>
+          <p>
+            <strong>Open WebSockets per key</strong> (Settings → Open WebSockets, default 20, empty for no cap) bounds
+            the sockets one key, or one address without a key, holds (each open ComfyUI tab holds one); past it the
+            upgrade gets a cheap <code>429 websocket_limit</code>, counted in the metrics’ limit refusals, and the
+            ComfyUI page keeps retrying on its own.
+          </p>
+          <p>
+            <strong>The guest preset</strong> makes a shareable demo key in one step: a viewer that may also generate,
+            within tight limits — 120 requests a minute, 1200 an hour, 20 prompts a day, one queued at a time — expiring
+            in 7 days. Choose <strong>Guest</strong> under{' '}
+            <a className="link" href={hrefOf('keys')}>
+              Keys
+            </a>{' '}
+            → New key, or run <code>comfygate keys create --name "demo for Sam" --preset guest</code>.
+          </p>
+        </>
         <p>
           <strong>Lockout:</strong> too many wrong keys from one address (by default 10 within 5 minutes) lock that
           address out (by default for 15 minutes): every request from it, with or without a key, the sign-in page
@@ -502,7 +425,6 @@ const SECTIONS: Section[] = [
   {
     id: 'help-keys',
     title: 'Keys',
-    teammate: false,
     render: () => (
       <ul>
         <li>
@@ -541,7 +463,6 @@ const SECTIONS: Section[] = [
   {
     id: 'help-watching',
     title: 'Logs, usage and audit',
-    teammate: false,
     render: () => (
       <ul>
         <li>
@@ -568,14 +489,23 @@ const SECTIONS: Section[] = [
           : keys created, changed, (de)activated, rotated and deleted; settings and mode changes; sign-ins, failed
           sign-ins, sign-outs and lockouts, each with who did it and from where (command-line changes are marked).
         </li>
+        <li>
+          The desktop app notifies you when ComfyUI stops answering for 20 seconds and when it is back, when a key is
+          used for the first time, when an address is locked out and when a key reaches its prompts per day; switch each
+          under{' '}
+          <a className="link" href={hrefOf('settings')}>
+            Settings
+          </a>{' '}
+          → Notifications. Its tray menu’s <strong>View logs</strong> opens the Logs page and{' '}
+          <strong>Open data folder</strong> the folder with keys, settings, usage and <code>logs/</code>.
+        </li>
       </ul>
     ),
   },
   {
     id: 'help-api',
     title: 'API, docs and metrics',
-    teammate: true,
-    render: ({ admin, origin }) => (
+    render: ({ origin }) => (
       <>
         <ul>
           <li>
@@ -591,41 +521,33 @@ const SECTIONS: Section[] = [
           </li>
           <li>
             Any key may call <code>GET /gate/api/whoami</code>, <code>GET /gate/api/usage</code> (its own use) and{' '}
-            <code>POST /gate/api/token</code>.{admin && ' Everything else under /gate/api needs the admin role.'}
+            <code>POST /gate/api/token</code>. Everything else under /gate/api needs the admin role.
           </li>
           <li>
             <code>GET /gate/healthz</code> answers without a key: whether the gate runs and reaches ComfyUI.
           </li>
-          {admin && (
-            <li>
-              <code>/gate/metrics</code> serves Prometheus metrics (requests, latency, upstream reachability, open
-              WebSockets, queued prompts per key, refusals, lockouts) to an admin key or to the metrics token from{' '}
-              <a className="link" href={hrefOf('settings')}>
-                Settings
-              </a>{' '}
-              → Metrics, sent as a bearer token:
-            </li>
-          )}
+          <li>
+            <code>/gate/metrics</code> serves Prometheus metrics (requests, latency, upstream reachability, open
+            WebSockets, queued prompts per key, refusals, lockouts) to an admin key or to the metrics token from{' '}
+            <a className="link" href={hrefOf('settings')}>
+              Settings
+            </a>{' '}
+            → Metrics, sent as a bearer token:
+          </li>
         </ul>
-        {admin && (
-          <Code
-            text={`curl -H "Authorization: Bearer <metrics token>" ${origin}/gate/metrics`}
-            what="metrics example"
-          />
-        )}
+        <Code text={`curl -H "Authorization: Bearer <metrics token>" ${origin}/gate/metrics`} what="metrics example" />
       </>
     ),
   },
   {
     id: 'help-cli',
     title: 'Command line',
-    teammate: false,
     render: () => (
       <>
         <p>
           The same gate runs headless with <code>comfygate</code> (from the repository: <code>npx comfygate …</code>).
         </p>
-        <Code text={CLI} what="command summary" />
+        <Code text={CLI} what="command summary" aligned />
         <ul>
           <li>
             <code>--data-dir DIR</code> (or <code>COMFYGATE_DATA_DIR</code>) picks the folder with keys, settings, usage
@@ -655,8 +577,7 @@ const SECTIONS: Section[] = [
   {
     id: 'help-errors',
     title: 'When something goes wrong',
-    teammate: true,
-    render: ({ admin }) => (
+    render: () => (
       <>
         <p>
           Errors from the gate itself are JSON: <code>{'{"error":{"code":"…","message":"…"}}'}</code>. The message says
@@ -693,7 +614,7 @@ const SECTIONS: Section[] = [
                       </span>
                     ))}
                   </td>
-                  <td>{admin ? (row.admin ?? row.meaning) : row.meaning}</td>
+                  <td>{row.admin ?? row.meaning}</td>
                 </tr>
               ))}
             </tbody>
@@ -792,8 +713,7 @@ const TROUBLE: TroubleRow[] = [
     codes: ['forbidden_scope'],
     meaning: (
       <>
-        The key’s role may not use this route (see “Roles”). The message names the class the route needs; ask for a key
-        that has it.
+        Your key’s role may not use this route. The message names the class the route needs; ask for a key that has it.
       </>
     ),
     admin: (
@@ -964,3 +884,9 @@ const TROUBLE: TroubleRow[] = [
     ),
   },
 ];
+
+/** Answers a teammate using ComfyUI or a script does not meet: a malformed request, the admin API, a reused prompt id. */
+const NOT_FOR_TEAMMATES = new Set<ErrorCode>(['bad_request', 'forbidden', 'conflict']);
+
+/** The teammate's help shows the rest, each in their words. */
+const TEAMMATE_ANSWERS: TeammateAnswer[] = TROUBLE.filter((row) => !row.codes.some((c) => NOT_FOR_TEAMMATES.has(c)));

@@ -61,6 +61,7 @@ export function SettingsPage() {
             <RetentionSection key={`retention-${data.retentionDays}`} settings={data} save={save} />
             <LogRetentionSection key={`log-${JSON.stringify(data.logRetention)}`} settings={data} save={save} />
             <MetricsSection key={`metrics-${data.metricsToken ?? ''}`} settings={data} save={save} />
+            <NotificationsSection key={`notify-${JSON.stringify(data.notifications)}`} settings={data} save={save} />
           </>
         )}
       </div>
@@ -820,6 +821,65 @@ function MetricsSection({ settings, save }: { settings: RuntimeSettings; save: S
         )}
       </div>
       {token && <pre className="code-block">{scrape}</pre>}
+    </FormSection>
+  );
+}
+
+type NotificationSwitches = RuntimeSettings['notifications'];
+
+const NOTIFICATION_SWITCHES: { name: keyof NotificationSwitches; label: string; hint: string }[] = [
+  {
+    name: 'comfyDown',
+    label: 'ComfyUI stops answering, and when it is back',
+    hint: 'Only after it stayed down for 20 seconds: a restart of ComfyUI is not news.',
+  },
+  { name: 'firstUse', label: 'A key is used for the first time', hint: 'You learn that a teammate has started.' },
+  { name: 'lockout', label: 'An address is locked out', hint: 'After repeated wrong keys (see Brute-force lockout).' },
+  {
+    name: 'quota',
+    label: 'A key reaches its prompts-per-day limit',
+    hint: 'Its further prompts are refused until midnight.',
+  },
+];
+
+function NotificationsSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const [switches, setSwitches] = useState(settings.notifications);
+  const saver = useSaver();
+  const id = useId();
+  const dirty = NOTIFICATION_SWITCHES.some(({ name }) => switches[name] !== settings.notifications[name]);
+  return (
+    <FormSection
+      title="Notifications"
+      description="What the desktop app tells you while its window is closed. The headless gate shows none."
+      onSubmit={() =>
+        saver.run(
+          () => save({ notifications: switches }),
+          (f) => f.startsWith('notifications')
+        )
+      }
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={dirty}
+    >
+      {NOTIFICATION_SWITCHES.map(({ name, label, hint }) => (
+        <div key={name} className="field">
+          <label htmlFor={`${id}-${name}`}>
+            <input
+              id={`${id}-${name}`}
+              type="checkbox"
+              checked={switches[name]}
+              style={{ accentColor: 'var(--accent)' }}
+              aria-describedby={`${id}-${name}-hint`}
+              onChange={(event) => setSwitches({ ...switches, [name]: event.target.checked })}
+            />{' '}
+            {label}
+          </label>
+          <p id={`${id}-${name}-hint`} className="field-hint">
+            {hint}
+          </p>
+        </div>
+      ))}
     </FormSection>
   );
 }
