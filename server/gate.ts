@@ -41,7 +41,7 @@ import type { Exchange } from './proxy/pipeline.js';
 import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
 import { keyVersion } from './auth/authenticator.js';
 import { SESSION_COOKIE } from './auth/credentials.js';
-import { SESSION_TTL_SECONDS } from './admin/routes/loginRouter.js';
+import { SESSION_TTL_SECONDS } from './auth/sessionCookie.js';
 import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
 import { AuditLog } from './logs/auditLog.js';

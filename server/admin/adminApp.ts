@@ -11,8 +11,9 @@ import type { Upstream } from '../proxy/upstream.js';
 import type { RuntimeSettings } from '../settings/settingsSchema.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { UsageAggregator } from '../usage/usageAggregator.js';
-import { usageRouter } from '../usage/usageRouter.js';
+import { usageRouter } from './routes/usageRouter.js';
 import {
+  authenticateWith,
   browserGuard,
   identify,
   refuseLockedOut,
@@ -20,15 +21,15 @@ import {
   requireJsonForCookieAuth,
   requireSignedIn,
 } from './adminGuards.js';
-import { docsRouter } from '../docs/docsRouter.js';
-import { authenticateWith, metricsRouter } from '../metrics/metricsRouter.js';
+import { docsRouter } from './routes/docsRouter.js';
+import { metricsRouter } from './routes/metricsRouter.js';
 import type { GateMetrics } from '../metrics/gateMetrics.js';
 import type { HealthReport } from './health.js';
 import { isLoopbackBind } from '../http/hostNames.js';
 import { tokenRouter } from './routes/tokenRouter.js';
 import type { AuditLog } from '../logs/auditLog.js';
 import type { LogStream } from '../logs/logStream.js';
-import { logsRouter } from '../logs/logsRouter.js';
+import { logsRouter } from './routes/logsRouter.js';
 import type { RequestLog } from '../logs/requestLog.js';
 import { auditWith } from './auditOf.js';
 import { keysRouter } from './routes/keysRouter.js';

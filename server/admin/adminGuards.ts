@@ -112,3 +112,16 @@ export function requireJsonForCookieAuth(req: Request, res: Response, next: Next
   }
   next();
 }
+
+/** The `authenticate` dependency built from the gate's authenticator, reading credentials like the proxy does. */
+export function authenticateWith(
+  authenticator: Pick<Authenticator, 'authenticate'>
+): (req: Request) => Principal | undefined {
+  return (req) => {
+    const credential = findCredential(req);
+    if (!credential) return undefined;
+    // With the client's address, so wrong keys sent here count towards that address's lockout too.
+    const outcome = authenticator.authenticate(credential, clientIpOf(req));
+    return outcome.ok ? outcome.principal : undefined;
+  };
+}

@@ -15,8 +15,7 @@ import {
   type PublicKeyRecord,
 } from '../keys/keySchema.js';
 import { authModeSchema, runtimeSettingsSchema, settingsPatchSchema } from '../settings/settingsSchema.js';
-import type { UsageReport } from '../usage/usageAggregator.js';
-import type { AllUsageReport } from '../usage/usageRouter.js';
+import type { AllUsageReport, UsageReport } from '../usage/usageSchema.js';
 import { dayUsageSchema, localDateSchema, usageKeyIdSchema } from '../usage/usageSchema.js';
 
 /*

@@ -9,6 +9,9 @@ import {
   usageKeyIdSchema,
   type DayUsage,
   type UsageFile,
+  type UsageQuery,
+  type UsageReport,
+  type UsageRow,
 } from './usageSchema.js';
 
 export interface UsageAggregatorOptions {
@@ -20,28 +23,6 @@ export interface UsageAggregatorOptions {
   now?: () => number;
   /** A timed flush failed; its counts stay pending and the next flush tries again. */
   onFlushError?: (error: unknown) => void;
-}
-
-export interface UsageQuery {
-  /** First day, 'YYYY-MM-DD' (local); defaults to DEFAULT_QUERY_DAYS days before `to`. */
-  from?: string;
-  /** Last day, included; defaults to today. */
-  to?: string;
-  /** Only this key ('anonymous' for callers without a credential). */
-  keyId?: string;
-}
-
-export interface UsageRow extends DayUsage {
-  date: string;
-  keyId: string;
-}
-
-export interface UsageReport {
-  from: string;
-  to: string;
-  /** Days with any usage only, by date then key id. */
-  days: UsageRow[];
-  totals: DayUsage;
 }
 
 export const DEFAULT_QUERY_DAYS = 30;

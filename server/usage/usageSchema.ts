@@ -61,3 +61,34 @@ export function emptyDayUsage(): DayUsage {
     wsSessions: 0,
   };
 }
+
+export interface UsageQuery {
+  /** First day, 'YYYY-MM-DD' (local); defaults to DEFAULT_QUERY_DAYS days before `to`. */
+  from?: string;
+  /** Last day, included; defaults to today. */
+  to?: string;
+  /** Only this key ('anonymous' for callers without a credential). */
+  keyId?: string;
+}
+
+export interface UsageRow extends DayUsage {
+  date: string;
+  keyId: string;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  /** Days with any usage only, by date then key id. */
+  days: UsageRow[];
+  totals: DayUsage;
+}
+
+/** A row of /all: the key's current name, null for anonymous callers and deleted keys. */
+export interface NamedUsageRow extends UsageRow {
+  keyName: string | null;
+}
+
+export interface AllUsageReport extends Omit<UsageReport, 'days'> {
+  days: NamedUsageRow[];
+}

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docsRouter } from '../../server/docs/docsRouter.js';
+import { docsRouter } from '../../server/admin/routes/docsRouter.js';
 import { launchChromium } from '../helpers/browser.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));

@@ -16,7 +16,7 @@ import { BruteForceLockout } from '../../server/limits/lockout.js';
 import { silentLogger } from '../../server/log/logger.js';
 import { AuditLog, type AuditRecord } from '../../server/logs/auditLog.js';
 import type { Page } from '../../server/logs/logQuery.js';
-import { logsRouter } from '../../server/logs/logsRouter.js';
+import { logsRouter } from '../../server/admin/routes/logsRouter.js';
 import { LogStream } from '../../server/logs/logStream.js';
 import { RequestLog, toLogLine, type RequestLogLine } from '../../server/logs/requestLog.js';
 import type { FinishedRequest } from '../../server/observe/finishedRequest.js';

@@ -6,7 +6,8 @@ import { identify } from '../../server/admin/adminGuards.js';
 import type { Authenticator } from '../../server/auth/authenticator.js';
 import type { Principal } from '../../server/auth/principal.js';
 import { GateMetrics } from '../../server/metrics/gateMetrics.js';
-import { authenticateWith, metricsRouter } from '../../server/metrics/metricsRouter.js';
+import { authenticateWith } from '../../server/admin/adminGuards.js';
+import { metricsRouter } from '../../server/admin/routes/metricsRouter.js';
 import type { FinishedRequest } from '../../server/observe/finishedRequest.js';
 import type { Role } from '../../server/keys/keySchema.js';
 

@@ -13,8 +13,9 @@ import { GateError, errorBody } from '../../server/errors.js';
 import { KeyStore } from '../../server/keys/keyStore.js';
 import { BruteForceLockout } from '../../server/limits/lockout.js';
 import type { FinishedRequest } from '../../server/observe/finishedRequest.js';
-import { UsageAggregator, localDate, shiftDate, type UsageReport } from '../../server/usage/usageAggregator.js';
-import { usageRouter, type AllUsageReport } from '../../server/usage/usageRouter.js';
+import { UsageAggregator, localDate, shiftDate } from '../../server/usage/usageAggregator.js';
+import type { AllUsageReport, UsageReport } from '../../server/usage/usageSchema.js';
+import { usageRouter } from '../../server/admin/routes/usageRouter.js';
 import { call } from '../helpers/http.js';
 import { memorySignOuts } from '../helpers/signOuts.js';
 

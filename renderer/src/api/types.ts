@@ -9,7 +9,7 @@ import type { Limits, PublicKeyRecord, Role, Scope } from '../../../server/keys/
 import type { AuditAction, AuditRecord } from '../../../server/logs/auditLog.js';
 import type { Page } from '../../../server/logs/logQuery.js';
 import type { RequestLogLine } from '../../../server/logs/requestLog.js';
-import type { LogCoverage } from '../../../server/logs/logsRouter.js';
+import type { LogCoverage } from '../../../server/logs/logSchema.js';
 import type {
   AuthMode,
   RuntimeSettings,
@@ -17,9 +17,7 @@ import type {
   StartupPatch,
   StartupSettings,
 } from '../../../server/settings/settingsSchema.js';
-import type { UsageReport } from '../../../server/usage/usageAggregator.js';
-import type { AllUsageReport, NamedUsageRow } from '../../../server/usage/usageRouter.js';
-import type { DayUsage } from '../../../server/usage/usageSchema.js';
+import type { AllUsageReport, DayUsage, NamedUsageRow, UsageReport } from '../../../server/usage/usageSchema.js';
 import type { ShareAddress } from '../../../server/net/shareAddress.js';
 
 export type {

@@ -2,7 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { keyVersion } from '../../auth/authenticator.js';
-import { clearedSessionCookie, sessionCookie } from '../../auth/sessionCookie.js';
+import { clearedSessionCookie, SESSION_TTL_SECONDS, sessionCookie } from '../../auth/sessionCookie.js';
 import type { SessionTokens, TokenClaims } from '../../auth/sessionTokens.js';
 import { GateError } from '../../errors.js';
 import type { KeyStore } from '../../keys/keyStore.js';
@@ -16,8 +16,6 @@ import { clientIpOf, isHttps } from '../../http/clientIp.js';
 import { renderLoginPage } from '../loginPage.js';
 import { safeNext } from '../safeNext.js';
 import { parseInput } from '../validate.js';
-
-export const SESSION_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface LoginDeps {
   authenticator: Authenticator;

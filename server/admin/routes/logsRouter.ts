@@ -1,25 +1,19 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { requireAdmin } from '../admin/adminGuards.js';
-import { parseInput } from '../admin/validate.js';
-import { AUDIT_ACTIONS, type AuditLog } from './auditLog.js';
-import { MAX_QUERY_LIMIT, parseStatusFilter, STATUS_FILTER } from './logQuery.js';
-import type { LogStream } from './logStream.js';
-import type { RequestLog } from './requestLog.js';
-import type { RuntimeSettings } from '../settings/settingsSchema.js';
+import { requireAdmin } from '../adminGuards.js';
+import { parseInput } from '../validate.js';
+import { AUDIT_ACTIONS, type AuditLog } from '../../logs/auditLog.js';
+import { MAX_QUERY_LIMIT, parseStatusFilter, STATUS_FILTER } from '../../logs/logQuery.js';
+import type { LogCoverage } from '../../logs/logSchema.js';
+import type { LogStream } from '../../logs/logStream.js';
+import type { RequestLog } from '../../logs/requestLog.js';
+import type { RuntimeSettings } from '../../settings/settingsSchema.js';
 
 export interface LogsRouterOptions {
   requestLog: RequestLog;
   stream: LogStream;
   audit: AuditLog;
   retention: () => RuntimeSettings['logRetention'];
-}
-
-/** How far back the request log reaches, sent with each page of it. */
-export interface LogCoverage {
-  /** Time of the oldest line still kept, ISO 8601; null while the log is empty. */
-  oldestTime: string | null;
-  retention: RuntimeSettings['logRetention'];
 }
 
 const isoTime = z

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { Router, type RequestHandler, type Response } from 'express';
-import { buildOpenApiDocument } from './openapi.js';
+import { buildOpenApiDocument } from '../../docs/openapi.js';
 
 /**
  * The viewers run from this origin only: no CDN, no inline script. Styles may be inline because both

@@ -1,20 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { callerOf, requireAdmin } from '../admin/adminGuards.js';
-import { parseInput } from '../admin/validate.js';
-import { GateError } from '../errors.js';
-import type { KeyStore } from '../keys/keyStore.js';
-import type { UsageAggregator, UsageQuery, UsageReport, UsageRow } from './usageAggregator.js';
-import { ANONYMOUS, localDateSchema, usageKeyIdSchema } from './usageSchema.js';
-
-/** A row of /all: the key's current name, null for anonymous callers and deleted keys. */
-export interface NamedUsageRow extends UsageRow {
-  keyName: string | null;
-}
-
-export interface AllUsageReport extends Omit<UsageReport, 'days'> {
-  days: NamedUsageRow[];
-}
+import { callerOf, requireAdmin } from '../adminGuards.js';
+import { parseInput } from '../validate.js';
+import { GateError } from '../../errors.js';
+import type { KeyStore } from '../../keys/keyStore.js';
+import type { UsageAggregator } from '../../usage/usageAggregator.js';
+import {
+  ANONYMOUS,
+  localDateSchema,
+  usageKeyIdSchema,
+  type AllUsageReport,
+  type UsageQuery,
+} from '../../usage/usageSchema.js';
 
 const rangeSchema = z.strictObject({ from: localDateSchema.optional(), to: localDateSchema.optional() });
 const allSchema = rangeSchema.extend({ key: usageKeyIdSchema.optional() });

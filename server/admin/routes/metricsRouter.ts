@@ -1,12 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { principalOf } from '../admin/adminGuards.js';
-import type { Authenticator } from '../auth/authenticator.js';
-import { findCredential } from '../auth/credentials.js';
-import type { Principal } from '../auth/principal.js';
-import { clientIpOf } from '../http/clientIp.js';
-import { errorBody, statusFor, type ErrorCode } from '../errors.js';
-import type { GateMetrics } from './gateMetrics.js';
+import { principalOf } from '../adminGuards.js';
+import type { Principal } from '../../auth/principal.js';
+import { errorBody, statusFor, type ErrorCode } from '../../errors.js';
+import type { GateMetrics } from '../../metrics/gateMetrics.js';
 
 export interface MetricsRouterDeps {
   metrics: Pick<GateMetrics, 'text' | 'contentType'>;
@@ -45,19 +42,6 @@ export function metricsRouter({ metrics, metricsToken, authenticate }: MetricsRo
     res.status(200).set({ 'content-type': metrics.contentType, 'cache-control': 'no-store' }).send(text);
   });
   return router;
-}
-
-/** The `authenticate` dependency built from the gate's authenticator, reading credentials like the proxy does. */
-export function authenticateWith(
-  authenticator: Pick<Authenticator, 'authenticate'>
-): (req: Request) => Principal | undefined {
-  return (req) => {
-    const credential = findCredential(req);
-    if (!credential) return undefined;
-    // With the client's address, so wrong keys sent here count towards that address's lockout too.
-    const outcome = authenticator.authenticate(credential, clientIpOf(req));
-    return outcome.ok ? outcome.principal : undefined;
-  };
 }
 
 function isMetricsToken(req: Request, token: string | null): boolean {
