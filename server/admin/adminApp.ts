@@ -6,7 +6,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { SessionTokens, TokenClaims } from '../auth/sessionTokens.js';
 import { GateError, GatePageError, errorBody } from '../errors.js';
 import type { KeyStore } from '../keys/keyStore.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../appLog/logger.js';
 import type { Upstream } from '../proxy/upstream.js';
 import type { RuntimeSettings } from '../settings/settingsSchema.js';
 import type { SettingsStore } from '../settings/settingsStore.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../appLog/logger.js';
 import { writeAtomically } from '../store/atomicWrite.js';
 import { acquireLock, errnoCode } from '../store/fileLock.js';
 

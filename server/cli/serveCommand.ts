@@ -6,7 +6,7 @@ import { isLoopbackBind } from '../http/hostNames.js';
 import { localGateUrl } from '../net/shareAddress.js';
 import { authModeSchema, type AuthMode } from '../settings/settingsSchema.js';
 import { SettingsStore } from '../settings/settingsStore.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger } from '../appLog/logger.js';
 import { CliError, EXIT_USAGE } from './exitCodes.js';
 
 export interface ServeFlags {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GateError, rawErrorResponse, sendError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../appLog/logger.js';
 import { finishedRequest } from '../observe/finish.js';
 import type { RequestObserver } from '../observe/finishedRequest.js';
 import { upstreamUpgradeHeaders } from '../proxy/forwardHeaders.js';

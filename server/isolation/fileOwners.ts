@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../appLog/logger.js';
 import { writeAtomically } from '../store/atomicWrite.js';
 
 const FILE_NAME = 'file-owners.json';

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { silentLogger, type Logger } from '../log/logger.js';
+import { silentLogger, type Logger } from '../appLog/logger.js';
 import { clampLimit, nextCursor, requireCursor, scanFiles, type Page } from './logQuery.js';
-import { JsonlLogFile, LOGS_DIR, redactSecrets, type RotationOptions } from './requestLog.js';
+import { JsonlLogFile, LOGS_DIR, type RotationOptions } from './jsonlLogFile.js';
+import { redactSecrets } from './redactSecrets.js';
 
 export const AUDIT_LOG_PREFIX = 'audit';
 

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { GateError, errorBody } from '../errors.js';
 import type { RequestObserver } from '../observe/finishedRequest.js';
-import { matchesRequest, type StatusFilter } from './logQuery.js';
-import { toLogLine, type RequestLogLine } from './requestLog.js';
+import { matchesRequest, type StatusFilter } from './requestQuery.js';
+import { toLogLine, type RequestLogLine } from './requestLogLine.js';
 
 export interface LogStreamFilter {
   /** A key id, or `anonymous`. */

@@ -1,6 +1,6 @@
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../appLog/logger.js';
 import { TEMP_FILE_PATTERN } from './atomicWrite.js';
 import { errnoCode, removeLockIfStale } from './fileLock.js';
 

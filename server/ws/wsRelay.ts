@@ -6,7 +6,7 @@ import { withoutTokenParam } from '../auth/credentials.js';
 import { finishedRequest } from '../observe/finish.js';
 import type { RequestObserver } from '../observe/finishedRequest.js';
 import type { Exchange } from '../proxy/pipeline.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../appLog/logger.js';
 import { GateError, rawErrorResponse } from '../errors.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';
 import { isSendableCloseCode } from './closeCodes.js';

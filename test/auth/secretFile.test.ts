@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadOrCreateSecret } from '../../server/auth/secretFile.js';
-import { silentLogger } from '../../server/log/logger.js';
+import { silentLogger } from '../../server/appLog/logger.js';
 import { spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
 import { startFakeComfy } from '../fixtures/fakeComfy/index.js';
 

@@ -6,8 +6,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SessionTokens } from '../../server/auth/sessionTokens.js';
 import { generateKey } from '../../server/keys/keyFormat.js';
-import { logFileName, parseStatusFilter } from '../../server/logs/logQuery.js';
-import { BATCH_FLUSH_MS, RequestLog, redactSecrets, type RequestLogLine } from '../../server/logs/requestLog.js';
+import { BATCH_FLUSH_MS } from '../../server/logs/jsonlLogFile.js';
+import { logFileName } from '../../server/logs/logQuery.js';
+import { redactSecrets } from '../../server/logs/redactSecrets.js';
+import { RequestLog } from '../../server/logs/requestLog.js';
+import type { RequestLogLine } from '../../server/logs/requestLogLine.js';
+import { parseStatusFilter } from '../../server/logs/requestQuery.js';
 import type { FinishedRequest } from '../../server/observe/finishedRequest.js';
 import { memorySignOuts } from '../helpers/signOuts.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../server/log/logger.js';
+import { silentLogger } from '../../server/appLog/logger.js';
 import { tempPathFor } from '../../server/store/atomicWrite.js';
 import { acquireLock, LOCK_STALE_MS } from '../../server/store/fileLock.js';
 import { removeStaleFiles } from '../../server/store/staleFiles.js';

@@ -8,7 +8,7 @@ import type { Preset } from '../../../server/keys/keyPresets.js';
 import type { Limits, PublicKeyRecord, Role, Scope } from '../../../server/keys/keySchema.js';
 import type { AuditAction, AuditRecord } from '../../../server/logs/auditLog.js';
 import type { Page } from '../../../server/logs/logQuery.js';
-import type { RequestLogLine } from '../../../server/logs/requestLog.js';
+import type { RequestLogLine } from '../../../server/logs/requestLogLine.js';
 import type { LogCoverage } from '../../../server/logs/logSchema.js';
 import type {
   AuthMode,

@@ -1,0 +1,15 @@
+const KEY_LIKE = /cgk_[0-9A-Za-z]*/g;
+const JWT_LIKE = /eyJ[\w-]*(?:\.[\w-]*){0,2}/g;
+const TOKEN_PARAM = /([?&;]token=)[^&#\s]*/gi;
+
+/**
+ * Log files are read by people and copied into bug reports, so nothing that works as a credential may land there.
+ * The proxy already logs normalized paths without their query; this is the second line of defence.
+ */
+export function redactSecrets(value: string): string {
+  if (!value.includes('cgk_') && !value.includes('eyJ') && !/token=/i.test(value)) return value;
+  return value
+    .replace(KEY_LIKE, '[redacted-key]')
+    .replace(JWT_LIKE, '[redacted-token]')
+    .replace(TOKEN_PARAM, '$1[redacted]');
+}

@@ -1,0 +1,80 @@
+import type { FinishedRequest } from '../observe/finishedRequest.js';
+import type { RouteClass } from '../policy/routeClasses.js';
+import { redactSecrets } from './redactSecrets.js';
+
+/** One line of `requests-*.jsonl`, and one event of the live stream. */
+export interface RequestLogLine {
+  /** Request start, ISO 8601. */
+  time: string;
+  requestId: string;
+  keyId: string | null;
+  keyName: string | null;
+  clientIp: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  upstreamMs: number | null;
+  bytesIn: number;
+  bytesOut: number;
+  routeClass: RouteClass | null;
+  kind: 'http' | 'ws';
+  refusal?: string;
+  promptId?: string;
+}
+
+function redactNullable(value: string | null): string | null {
+  return value === null ? null : redactSecrets(value);
+}
+
+/** Tenths of a millisecond are all a reader can use; the raw float would be noise in every line. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+/** A busy gate finishes many requests per millisecond: format each millisecond once. */
+function isoTime(ms: number): string {
+  const at = Number.isFinite(ms) ? ms : Date.now();
+  if (at !== lastIsoMs) {
+    lastIso = new Date(at).toISOString();
+    lastIsoMs = at;
+  }
+  return lastIso;
+}
+
+export function toLogLine(finished: FinishedRequest): RequestLogLine {
+  const line: RequestLogLine = {
+    time: isoTime(finished.time),
+    requestId: redactSecrets(finished.requestId),
+    keyId: redactNullable(finished.keyId),
+    keyName: redactNullable(finished.keyName),
+    clientIp: redactSecrets(finished.clientIp),
+    method: redactSecrets(finished.method),
+    path: redactSecrets(finished.path),
+    status: finished.status,
+    durationMs: roundMs(finished.durationMs),
+    upstreamMs: finished.upstreamMs === null ? null : roundMs(finished.upstreamMs),
+    bytesIn: finished.bytesIn,
+    bytesOut: finished.bytesOut,
+    routeClass: finished.routeClass,
+    kind: finished.kind,
+  };
+  if (finished.refusal !== undefined) line.refusal = redactSecrets(finished.refusal);
+  if (finished.promptId !== undefined) line.promptId = redactSecrets(finished.promptId);
+  return line;
+}
+
+export function isRequestLogLine(value: unknown): value is RequestLogLine {
+  if (typeof value !== 'object' || value === null) return false;
+  const line = value as Partial<Record<keyof RequestLogLine, unknown>>;
+  return (
+    typeof line.time === 'string' &&
+    typeof line.path === 'string' &&
+    typeof line.status === 'number' &&
+    typeof line.durationMs === 'number' &&
+    (typeof line.keyId === 'string' || line.keyId === null)
+  );
+}
