@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { ForwardedView } from './forwardedHeaders.js';
+import type { ForwardedView } from './forwardedView.js';
 
 /**
  * What the gate believes about a request to its own pages and API: what a trusted proxy said (see
