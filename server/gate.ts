@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createAdminApp } from './admin/adminApp.js';
 import { createAuthStep } from './auth/authStep.js';
@@ -9,8 +7,12 @@ import { loadOrCreateSecret } from './auth/secretFile.js';
 import { SessionTokens } from './auth/sessionTokens.js';
 import { SignedOutSessions } from './auth/signedOutSessions.js';
 import type { GateConfig } from './config/schema.js';
+import type { SharingActor, SharingReport } from './admin/routes/sharingRouter.js';
+import { GateError } from './errors.js';
+import { GateListener } from './http/gateListener.js';
 import { createGateServer } from './http/gateServer.js';
 import { isLoopbackBind } from './http/hostNames.js';
+import { isSharedOnNetwork, listenHostFor, unprotectedRefusal } from './net/sharingChoice.js';
 import { resolveLocalName } from './net/localName.js';
 import { isWildcardHost, localGateUrl, shareAddress, type ShareAddress } from './net/shareAddress.js';
 import {
@@ -70,6 +72,8 @@ export interface GateState {
   url: string;
   /** Address and port the gate listens on. */
   listen: { host: string; port: number };
+  /** The sharing switch: true on the network ("My network"), false on this computer only. */
+  network: boolean;
   mode: AuthMode;
   /** Sharing paused: only this machine gets through. */
   paused: boolean;
@@ -85,7 +89,9 @@ export interface GateEvents {
   upstream: [reachable: boolean];
   mode: [mode: AuthMode];
   paused: [paused: boolean];
-  /** Anything in `state` may have changed (mode, upstream, pause, keys). */
+  /** The listener moved (the sharing switch): true when it is now on the network. */
+  sharing: [network: boolean];
+  /** Anything in `state` may have changed (mode, upstream, pause, sharing, keys). */
   change: [];
 }
 
@@ -97,13 +103,20 @@ export interface OwnerSession {
 }
 
 export interface GateHandle {
-  url: string;
+  /** Where the gate listens now (it changes with the sharing switch). */
+  readonly url: string;
   readonly state: GateState;
   events: EventEmitter<GateEvents>;
   /** The admin key made on first start with an empty key store; shown once, stored only as a hash. */
   initialAdminKey: string | undefined;
   setMode(mode: AuthMode): Promise<void>;
   setPaused(paused: boolean): void;
+  /**
+   * The sharing switch, live: moves the listener to the network or to this computer only without
+   * restarting, keeps open connections, and saves the choice for the next start. Refuses (a
+   * GateError `conflict`) to put the gate on the network with protection off.
+   */
+  setSharing(network: boolean): Promise<SharingReport>;
   /** An admin session for the desktop window, from a key kept for this machine (made once, never shown). */
   ownerSession(): Promise<OwnerSession>;
   stop(): Promise<void>;
@@ -192,6 +205,20 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const controlToken = newControlToken();
   let localName: string | null = null;
   const share = (): ShareAddress => shareAddress(listen, networkInterfaces(), localName);
+  // Read per request by the DNS-rebinding check: the sharing switch moves the listener while the gate runs.
+  let loopbackOnly = isLoopbackBind(listen.host);
+  const sharingReport = (): SharingReport => ({
+    network: isSharedOnNetwork(listen.host, config.networkHost),
+    listen: { ...listen },
+    url: localGateUrl(listen),
+    share: share(),
+  });
+  let moving: Promise<unknown> = Promise.resolve();
+  const setSharing = (network: boolean, actor: SharingActor): Promise<SharingReport> => {
+    const move = moving.then(() => moveSharing(network, actor));
+    moving = move.catch(() => undefined);
+    return move;
+  };
   const pause: PauseState = { paused: false };
   const admin = createAdminApp({
     upstream,
@@ -221,7 +248,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     logger,
     listen,
     share,
-    runtime: { controlToken, reload: () => Promise.all([keys.reload(), settings.reload()]).then(() => undefined) },
+    runtime: {
+      controlToken,
+      reload: () => Promise.all([keys.reload(), settings.reload()]).then(() => undefined),
+      sharing: { current: sharingReport, set: setSharing },
+    },
     openSockets: () => relay.openCount,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
@@ -242,10 +273,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       owners,
     }),
   });
-  const server = createGateServer({
+  const gateServerParts = {
     steps: [
       pauseGuard(pause),
-      createOriginGuard(isLoopbackBind(config.host)),
+      createOriginGuard(() => loopbackOnly),
       createAuthStep(authenticator, settings, keys),
       createAuthorizeStep(settings),
       createLimitStep(limiter, settings),
@@ -266,7 +297,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     proxies,
     observe,
     logger,
-  });
+  };
+  const listener = new GateListener(() => createGateServer(gateServerParts));
 
   const events = new EventEmitter<GateEvents>();
   keys.events.on('changed', () => events.emit('change'));
@@ -314,14 +346,13 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
   }, USAGE_FLUSH_MS).unref();
 
-  await listenOn(server, config.port, config.host);
-  listen.port = (server.address() as AddressInfo).port;
+  await listener.listen(config.host, config.port);
+  listen.port = listener.port;
   // Only now: a first start that cannot listen (port in use) must not use up the one showing of the first key.
   const initialAdminKey = await createInitialAdminKey(keys).catch(async (error: unknown) => {
-    await new Promise((resolve) => server.close(resolve));
+    await listener.close().closed;
     throw error;
   });
-  const url = formatUrl(config.host, listen.port);
   void upstream.check();
   const startedAt = new Date().toISOString();
   const runtimeRecord = (): RuntimeRecord => ({
@@ -332,27 +363,70 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     startedAt,
     controlToken,
   });
-  await writeRuntimeRecord(config.dataDir, runtimeRecord());
-  if (isWildcardHost(listen.host)) {
+  const rewriteRuntimeRecord = (): void => {
+    writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not update gate.runtime.json')
+    );
+  };
+  const findLocalName = (): void => {
+    if (!isWildcardHost(listen.host)) return;
+    const host = listen.host;
     void resolveLocalName().then((name) => {
+      if (name === null || listen.host !== host) return;
       localName = name;
-      if (name === null) return;
       events.emit('change');
-      writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not update gate.runtime.json')
-      );
+      rewriteRuntimeRecord();
     });
+  };
+  await writeRuntimeRecord(config.dataDir, runtimeRecord());
+  findLocalName();
+
+  async function moveSharing(network: boolean, actor: SharingActor): Promise<SharingReport> {
+    const host = listenHostFor(network, config.networkHost);
+    const shared = isSharedOnNetwork(listen.host, config.networkHost);
+    if (shared === network) return sharingReport();
+    const refusal = unprotectedRefusal(settings.current.mode, host);
+    if (refusal !== null) throw new GateError('conflict', refusal.charAt(0).toUpperCase() + refusal.slice(1) + '.');
+    await listener.moveTo(host).catch((error: unknown) => {
+      throw listenRefusal(error, host, listen.port);
+    });
+    listen.host = host;
+    loopbackOnly = isLoopbackBind(host);
+    localName = null;
+    // Teammates' live connections end with the network; this computer's own windows keep theirs.
+    if (!network) relay.closeWhere((s) => !isLoopbackAddress(s.exchange.clientIp), 'Sharing is now this computer only');
+    logger.info({ host, port: listen.port }, network ? 'now sharing on the network' : 'now on this computer only');
+    audit.record({
+      action: 'sharing.changed',
+      actorKeyId: actor.keyId,
+      clientIp: actor.clientIp,
+      details: { network, host },
+    });
+    // Saved for the next start; the move itself already happened, so a failed save only warns.
+    await settings
+      .updateStartup({ host })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not save where the gate listens'));
+    await writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not update gate.runtime.json')
+    );
+    findLocalName();
+    events.emit('sharing', network);
+    events.emit('change');
+    return sharingReport();
   }
 
   let stopping: Promise<void> | undefined;
   return {
-    url,
+    get url() {
+      return formatUrl(listen.host, listen.port);
+    },
     events,
     initialAdminKey,
     get state(): GateState {
       return {
-        url,
+        url: formatUrl(listen.host, listen.port),
         listen: { ...listen },
+        network: isSharedOnNetwork(listen.host, config.networkHost),
         mode: settings.current.mode,
         paused: pause.paused,
         upstream: { url: upstreamUrl, reachable: upstream.reachable },
@@ -373,6 +447,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       events.emit('paused', paused);
       events.emit('change');
     },
+    setSharing(network) {
+      return setSharing(network, { keyId: null, clientIp: null });
+    },
     async ownerSession() {
       const record =
         keys.list().find((k) => k.note === OWNER_KEY_NOTE && k.role === 'admin' && k.active) ??
@@ -385,7 +462,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         clearInterval(usageFlush);
         logStream.close();
         await removeRuntimeRecord(config.dataDir);
-        await shutdown(server, relay, upstream, config.shutdownGraceMs);
+        await shutdown(listener, relay, upstream, config.shutdownGraceMs);
         // close() saves pending key usage; over an unusable keys.json it cannot, and the rest must close all the same.
         const keysClosed = keys
           .close()
@@ -443,14 +520,13 @@ async function resolveUpstream(config: GateConfig, logger: Logger): Promise<stri
   return url;
 }
 
-function listenOn(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+/** Why the listener could not move, in the words `serve` uses for the same failures. */
+function listenRefusal(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new GateError('conflict', `Port ${port} on ${host} is already in use.`);
+  if (code === 'EADDRNOTAVAIL') return new GateError('conflict', `Cannot listen on ${host}: no such address here.`);
+  if (code === 'EACCES') return new GateError('conflict', `Not allowed to listen on ${host}:${port}.`);
+  return error;
 }
 
 function formatUrl(host: string, port: number): string {
@@ -458,11 +534,10 @@ function formatUrl(host: string, port: number): string {
 }
 
 /** Stop accepting, let in-flight requests finish within the grace, close sockets, then the pool. */
-async function shutdown(server: Server, relay: WsRelay, upstream: Upstream, graceMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
+async function shutdown(listener: GateListener, relay: WsRelay, upstream: Upstream, graceMs: number): Promise<void> {
+  const { closed, closeAllConnections } = listener.close();
   await relay.closeAll(graceMs);
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs).unref();
+  const timer = setTimeout(closeAllConnections, graceMs).unref();
   await closed;
   clearTimeout(timer);
   await upstream.close();

@@ -36,6 +36,7 @@ import { loginRouter } from './routes/loginRouter.js';
 import { sessionsRouter } from './routes/sessionsRouter.js';
 import { settingsRouter } from './routes/settingsRouter.js';
 import { runtimeRouter, type RuntimeControl } from './routes/runtimeRouter.js';
+import { sharingRouter } from './routes/sharingRouter.js';
 import { statusRouter } from './routes/statusRouter.js';
 import type { ShareAddress } from '../net/shareAddress.js';
 import { whoamiRouter } from './routes/whoamiRouter.js';
@@ -54,7 +55,7 @@ export interface AdminAppOptions {
   authenticator: Authenticator;
   tokens: SessionTokens;
   logger: Logger;
-  /** Where the gate listens; the port is filled in once it does (a configured 0 means a random one). */
+  /** Where the gate listens, kept current by the gate (a configured port 0 is filled in, the switch moves the host). */
   listen: { host: string; port: number };
   /** The link teammates open, decided in one place (server/net/shareAddress.ts). */
   share: () => ShareAddress;
@@ -92,7 +93,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   // After health, which checks no credential and must not page anyone because a guesser was locked out.
   app.use(refuseLockedOut(authenticator));
   app.use(docsRouter());
-  app.use('/gate', browserGuard(isLoopbackBind(options.listen.host)));
+  app.use('/gate', browserGuard(() => isLoopbackBind(options.listen.host)));
   // Before `identify`: a scraper's metrics token is not an API key and must not count as a wrong one.
   app.use(
     metricsRouter({
@@ -111,6 +112,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
     requireJsonForCookieAuth
   );
   api.use('/runtime', runtimeRouter(options.runtime));
+  api.use('/sharing', requireAdmin, sharingRouter(options.runtime.sharing));
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
   api.use('/sessions', requireSignedIn, sessionsRouter(keys, audit));
@@ -131,6 +133,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
       usage: options.usage,
       listen: options.listen,
       share: options.share,
+      network: () => options.runtime.sharing.current().network,
       openSockets: options.openSockets,
     })
   );

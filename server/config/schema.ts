@@ -24,6 +24,8 @@ export const gateConfigSchema = z.object({
   /** ComfyUI's origin; absent means "discover it" (see proxy/upstreamDiscovery.ts). */
   upstream: httpUrl.optional(),
   host: z.string().trim().min(1, 'expected a host name or address').default('127.0.0.1'),
+  /** Where the sharing switch's "My network" listens: every interface unless the operator names one address. */
+  networkHost: z.string().trim().min(1, 'expected a host name or address').default('0.0.0.0'),
   port: z.coerce.number().int('expected a whole number').min(0).max(65535).default(8189),
   dataDir: z.string().trim().min(1, 'expected a folder path'),
   /** How long ComfyUI may take to start answering a request (object_info and big prompts can be slow). */

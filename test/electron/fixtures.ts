@@ -11,6 +11,7 @@ export function desktopState(overrides: DeepPartial<DesktopState> = {}): Desktop
   const base: DesktopState = {
     mode: 'required',
     paused: false,
+    network: true,
     upstream: { url: 'http://127.0.0.1:8188', reachable: true },
     keys: 3,
     requestsToday: 42,
@@ -35,6 +36,7 @@ export function gateState(overrides: Partial<GateState> = {}): GateState {
   return {
     url: 'http://127.0.0.1:8189',
     listen: { host: '127.0.0.1', port: 8189 },
+    network: false,
     mode: 'required',
     paused: false,
     upstream: { url: 'http://127.0.0.1:8188', reachable: true },

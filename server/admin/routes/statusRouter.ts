@@ -13,6 +13,8 @@ export interface StatusSources {
   usage: UsageAggregator;
   listen: { host: string; port: number };
   share: () => ShareAddress;
+  /** The sharing switch's position: on the network, or this computer only. */
+  network: () => boolean;
   openSockets: () => number;
 }
 
@@ -25,7 +27,16 @@ interface ComfyInfo {
 }
 
 /** /gate/api/status: what the tray and the dashboard's overview show (admin only). */
-export function statusRouter({ upstream, keys, settings, usage, listen, share, openSockets }: StatusSources): Router {
+export function statusRouter({
+  upstream,
+  keys,
+  settings,
+  usage,
+  listen,
+  share,
+  network,
+  openSockets,
+}: StatusSources): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const all = keys.list();
@@ -48,6 +59,7 @@ export function statusRouter({ upstream, keys, settings, usage, listen, share, o
       },
       mode,
       listen,
+      network: network(),
       share: share(),
       keys: {
         total: all.length,
