@@ -3,6 +3,7 @@ import { registerAuthCommand } from './authCommand.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exitCodes.js';
 import { registerKeysCommands } from './keysCommands.js';
 import { serve } from './serveCommand.js';
+import { registerShareCommand } from './shareCommand.js';
 import { registerStatusCommand } from './statusCommand.js';
 import { GATE_VERSION } from '../runtime/version.js';
 
@@ -26,6 +27,7 @@ function buildProgram(): Command {
 
   registerKeysCommands(program);
   registerAuthCommand(program);
+  registerShareCommand(program);
   registerStatusCommand(program);
 
   return program;

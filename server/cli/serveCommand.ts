@@ -66,7 +66,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     share.reachableFromLan
       ? `Teammates open: ${share.urls.join('  ·  ')}\n`
       : isLoopbackBind(listen.host)
-        ? 'Sharing: this computer only; teammates cannot connect (serve --host 0.0.0.0 shares on your network)\n'
+        ? 'Sharing: this computer only; teammates cannot connect (`comfygate share on` shares on your network, live)\n'
         : `Sharing: ${share.note ?? ''}\n`
   );
   if (gate.initialAdminKey) process.stdout.write(firstStartBanner(localUrl, gate.initialAdminKey));
