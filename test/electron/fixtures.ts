@@ -57,6 +57,7 @@ export function fakeActions(): { [K in keyof TrayActions]: ReturnType<typeof vi.
   return {
     setMode: vi.fn(),
     setPaused: vi.fn(),
+    setSharing: vi.fn(),
     openDashboard: vi.fn(),
     newKey: vi.fn(),
     copyShareUrl: vi.fn(),
