@@ -21,6 +21,7 @@ import type { UsageReport } from '../../../server/usage/usageAggregator.js';
 import type { AllUsageReport, NamedUsageRow } from '../../../server/usage/usageRouter.js';
 import type { DayUsage } from '../../../server/usage/usageSchema.js';
 import type { ShareAddress } from '../../../server/net/shareAddress.js';
+import type { SharingReport } from '../../../server/admin/routes/sharingRouter.js';
 
 export type {
   AllUsageReport,
@@ -77,13 +78,15 @@ export type Whoami =
   | (KeyRecord & { via: CredentialSource; legacy?: undefined })
   | { id: string; name: string; role: Role; legacy: true; via: CredentialSource };
 
-export type { ShareAddress };
+export type { ShareAddress, SharingReport };
 
 /** GET /status (server/admin/routes/statusRouter.ts). */
 export interface StatusReport {
   upstream: { url: string; reachable: boolean; version: string | null; queueRemaining: number | null };
   mode: AuthMode;
   listen: { host: string; port: number };
+  /** The sharing switch: on the network, or this computer only. */
+  network: boolean;
   share: ShareAddress;
   keys: { total: number; active: number; usedRecently: number };
   today: DayUsage;

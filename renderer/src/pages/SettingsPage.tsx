@@ -13,6 +13,7 @@ import { useToast } from '../components/Toast.js';
 import { MODE_INFO, ROLE_INFO } from '../lib/roles.js';
 import { useResource } from '../lib/useResource.js';
 import { isExposed } from './OverviewPage.js';
+import { SharingSwitch } from '../components/SharingSwitch.js';
 
 type Save = (patch: SettingsPatch) => Promise<RuntimeSettings>;
 
@@ -36,7 +37,12 @@ export function SettingsPage() {
         {startup.resource.state === 'loading' && <Loading />}
         {startup.resource.state === 'error' && <ErrorState error={startup.resource.error} onRetry={startup.reload} />}
         {startup.resource.data && (
-          <ConnectionSection report={startup.resource.data} onSaved={(report) => startup.set(report)} />
+          <ConnectionSection
+            key={`connection-${startup.resource.data.saved.host ?? ''}`}
+            report={startup.resource.data}
+            onSaved={(report) => startup.set(report)}
+            onMoved={startup.reload}
+          />
         )}
         {settings.resource.state === 'loading' && <Loading label="Loading settings…" />}
         {settings.resource.state === 'error' && (
@@ -156,8 +162,18 @@ function useSaver() {
   return { busy, error, fields, run, reset };
 }
 
-function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved: (report: StartupReport) => void }) {
+function ConnectionSection({
+  report,
+  onSaved,
+  onMoved,
+}: {
+  report: StartupReport;
+  onSaved: (report: StartupReport) => void;
+  /** The sharing switch moved the listener (and saved where it listens). */
+  onMoved: () => void;
+}) {
   const toast = useToast();
+  const sharing = useResource((signal) => gate.sharing.get(signal), []);
   const [upstream, setUpstream] = useState(report.saved.upstream ?? '');
   const [host, setHost] = useState(report.saved.host ?? report.running.host);
   const [port, setPort] = useState(String(report.saved.port ?? report.running.port));
@@ -212,13 +228,23 @@ function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved
   return (
     <FormSection
       title="Connection"
-      description="Which ComfyUI the gate fronts, and where the gate listens. Saved now, applied at the next start."
+      description="Who can connect (applied at once), which ComfyUI the gate fronts and the exact address and port (saved now, applied at the next start)."
       onSubmit={submit}
       busy={saver.busy}
       error={saver.error}
       onEdit={saver.reset}
       dirty={dirty}
     >
+      {sharing.resource.data && (
+        <SharingSwitch
+          network={sharing.resource.data.network}
+          onChanged={(next) => {
+            sharing.set(next);
+            onMoved();
+          }}
+        />
+      )}
+      {sharing.resource.state === 'error' && <ErrorState error={sharing.resource.error} onRetry={sharing.reload} />}
       <Field
         label="ComfyUI address"
         error={saver.fields['upstream']}
