@@ -217,21 +217,26 @@ const SECTIONS: Section[] = [
     render: () => (
       <>
         <p>
-          By default the gate listens on <code>127.0.0.1</code>: only this computer can reach it. To share ComfyUI, let
-          it listen on your network: start it with <code>comfygate serve --host 0.0.0.0</code>, or set{' '}
-          <strong>Listen on</strong> to “Share on your network” in{' '}
+          By default the gate listens on <code>127.0.0.1</code>: only this computer can reach it. To share ComfyUI,
+          switch <strong>Who can connect</strong> from “This computer only” to “My network”: on the{' '}
+          <a className="link" href={hrefOf('overview')}>
+            Overview
+          </a>{' '}
+          beside the share link, in{' '}
           <a className="link" href={hrefOf('settings')}>
             Settings
           </a>{' '}
-          → Connection (applied at the next start). Teammates then open{' '}
-          <code>http://&lt;this machine’s address&gt;:8189/</code>; the tray’s <strong>Copy share URL</strong> copies
-          it.
+          → Connection, with <strong>Share on my network</strong> in the tray, or with <code>comfygate share on</code> (
+          <code>share off</code> goes back). It applies at once, without a restart: open pages, sessions and WebSockets
+          carry on, and the choice is kept for the next start. Teammates then open the share link shown on the Overview
+          and on each new key’s share card; the tray’s <strong>Copy share URL</strong> copies it.
         </p>
         <p>
-          <strong>Protection off on the network needs a confirmation</strong>, because then anyone who can reach this
-          machine uses ComfyUI without a key: queues prompts, sees every image, installs custom nodes.{' '}
-          <code>serve</code> refuses to start that way without <code>--allow-unprotected</code>, the dashboard and the
-          tray ask before they turn protection off, and the Overview and the tray warn while it lasts.
+          <strong>An unprotected gate is never shared by the switch</strong>: with protection off, “My network” is
+          refused until you turn protection on, because then anyone who can reach this machine would use ComfyUI without
+          a key: queue prompts, see every image, install custom nodes. <code>serve</code> refuses to start that way
+          without <code>--allow-unprotected</code>, the dashboard and the tray ask before they turn protection off while
+          shared, and the Overview and the tray warn while it lasts.
         </p>
         <p>
           <strong>Only localhost names on loopback.</strong> While the gate listens on loopback only, it answers only to
