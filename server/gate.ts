@@ -56,6 +56,7 @@ import type { AuthMode, RuntimeSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
 import { removeStaleFiles } from './store/staleFiles.js';
 import { WsRelay } from './ws/wsRelay.js';
+import { tlsForConfig, type TlsSummary } from './tls/gateCertificate.js';
 
 export interface StartGateOptions {
   config: GateConfig;
@@ -80,10 +81,14 @@ export interface GateState {
   upstream: { url: string; reachable: boolean | undefined };
   /** The link teammates open (server/net/shareAddress.ts decides it for every screen). */
   share: ShareAddress;
+  /** HTTPS: the certificate teammates can check (its SHA-256 fingerprint); null for plain HTTP. */
+  tls: TlsSummary | null;
   openSockets: number;
   keys: number;
   requestsToday: number;
 }
+
+export type { TlsSummary };
 
 export interface GateEvents {
   upstream: [reachable: boolean];
@@ -142,6 +147,13 @@ const MAX_INSPECTED_BODY_BYTES = 100 * 1024 * 1024;
 export async function startGate(options: StartGateOptions): Promise<GateHandle> {
   const { config, logger = silentLogger(), dashboardDir } = options;
   await removeStaleFiles(config.dataDir, logger);
+  // First: an unusable certificate must stop the start before anything else happens.
+  const tls = await tlsForConfig(config);
+  if (tls?.renewed) logger.info({ validTo: tls.validTo }, 'made a new self-signed certificate for HTTPS');
+  const tlsSummary: TlsSummary | null = tls
+    ? { fingerprint256: tls.fingerprint256, selfSigned: tls.selfSigned, validTo: tls.validTo }
+    : null;
+  const scheme = tls ? 'https' : 'http';
   const [keys, settings, secret, signedOut] = await Promise.all([
     KeyStore.open(config.dataDir),
     SettingsStore.open(config.dataDir),
@@ -204,13 +216,13 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const listen = { host: config.host, port: config.port };
   const controlToken = newControlToken();
   let localName: string | null = null;
-  const share = (): ShareAddress => shareAddress(listen, networkInterfaces(), localName);
+  const share = (): ShareAddress => shareAddress(listen, networkInterfaces(), localName, scheme);
   // Read per request by the DNS-rebinding check: the sharing switch moves the listener while the gate runs.
   let loopbackOnly = isLoopbackBind(listen.host);
   const sharingReport = (): SharingReport => ({
     network: isSharedOnNetwork(listen.host, config.networkHost),
     listen: { ...listen },
-    url: localGateUrl(listen),
+    url: localGateUrl(listen, scheme),
     share: share(),
   });
   let moving: Promise<unknown> = Promise.resolve();
@@ -248,6 +260,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     logger,
     listen,
     share,
+    tls: tlsSummary,
     runtime: {
       controlToken,
       reload: () => Promise.all([keys.reload(), settings.reload()]).then(() => undefined),
@@ -297,6 +310,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     proxies,
     observe,
     logger,
+    tls,
   };
   const listener = new GateListener(() => createGateServer(gateServerParts));
 
@@ -356,12 +370,13 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   void upstream.check();
   const startedAt = new Date().toISOString();
   const runtimeRecord = (): RuntimeRecord => ({
-    url: localGateUrl(listen),
+    url: localGateUrl(listen, scheme),
     shareUrl: share().url,
     pid: process.pid,
     version: GATE_VERSION,
     startedAt,
     controlToken,
+    ...(tls ? { certificate: tls.cert } : {}),
   });
   const rewriteRuntimeRecord = (): void => {
     writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
@@ -418,13 +433,14 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   let stopping: Promise<void> | undefined;
   return {
     get url() {
-      return formatUrl(listen.host, listen.port);
+      return formatUrl(scheme, listen.host, listen.port);
     },
     events,
     initialAdminKey,
     get state(): GateState {
       return {
-        url: formatUrl(listen.host, listen.port),
+        url: formatUrl(scheme, listen.host, listen.port),
+        tls: tlsSummary,
         listen: { ...listen },
         network: isSharedOnNetwork(listen.host, config.networkHost),
         mode: settings.current.mode,
@@ -529,8 +545,8 @@ function listenRefusal(error: unknown, host: string, port: number): unknown {
   return error;
 }
 
-function formatUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function formatUrl(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Stop accepting, let in-flight requests finish within the grace, close sockets, then the pool. */

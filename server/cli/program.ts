@@ -23,6 +23,9 @@ function buildProgram(): Command {
     .option('--data-dir <dir>', 'folder for keys, settings, usage and logs (or COMFYGATE_DATA_DIR)')
     .option('--auth <mode>', 'protection: off, optional or required (kept in settings.json)')
     .option('--allow-unprotected', 'confirm listening on a network address with protection off')
+    .option('--https', 'serve HTTPS with a self-signed certificate the gate makes and renews')
+    .option('--tls-cert <file>', 'serve HTTPS with your own certificate (PEM), with --tls-key')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .action(serve);
 
   registerKeysCommands(program);

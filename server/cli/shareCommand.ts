@@ -46,7 +46,9 @@ export function registerShareCommand(program: Command): void {
           );
         }
         const answer = answerSchema.parse(body);
-        process.stdout.write(`Sharing: ${MEANING[choice]}. Applied by the gate (pid ${record.pid}) and kept for next start.\n`);
+        process.stdout.write(
+          `Sharing: ${MEANING[choice]}. Applied by the gate (pid ${record.pid}) and kept for next start.\n`
+        );
         process.stdout.write(`Share link: ${answer.share.urls.join('  ·  ')}\n`);
         if (answer.share.note !== null) process.stdout.write(`${answer.share.note}\n`);
         return;

@@ -37,6 +37,7 @@ export function gateState(overrides: Partial<GateState> = {}): GateState {
     url: 'http://127.0.0.1:8189',
     listen: { host: '127.0.0.1', port: 8189 },
     network: false,
+    tls: null,
     mode: 'required',
     paused: false,
     upstream: { url: 'http://127.0.0.1:8188', reachable: true },

@@ -12,7 +12,7 @@ import { LEGACY_KEY_ID } from '../../auth/principal.js';
 import { lockedOutRefusal, PAGE_HEADERS } from '../../auth/lockedOut.js';
 import { authRefusal } from '../../auth/refusals.js';
 import { clientIpOf, isHttps } from '../../http/clientIp.js';
-import { renderLoginPage } from '../loginPage.js';
+import { renderLoginPage, type LoginPageOptions } from '../loginPage.js';
 import { safeNext } from '../safeNext.js';
 import { parseInput } from '../validate.js';
 
@@ -25,6 +25,8 @@ export interface LoginDeps {
   /** Closes the WebSockets opened under a session that just logged out. */
   endSession: (claims: TokenClaims) => void;
   audit: AuditLog;
+  /** Under HTTPS, the certificate's SHA-256 fingerprint, shown so a teammate can check the connection. */
+  fingerprint256: string | null;
 }
 
 const loginBodySchema = z.object({
@@ -33,7 +35,9 @@ const loginBodySchema = z.object({
 });
 
 /** /gate/login and /gate/logout: a key in, an HttpOnly session cookie out. */
-export function loginRouter({ authenticator, tokens, keys, endSession, audit }: LoginDeps): Router {
+export function loginRouter({ authenticator, tokens, keys, endSession, audit, fingerprint256 }: LoginDeps): Router {
+  const sendPage = (res: Response, status: number, next: string, error?: string): void =>
+    sendLoginPage(res, status, { next, error, fingerprint256 });
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '8kb' });
   const json = express.json({ limit: '8kb' });
@@ -115,9 +119,9 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
   return router;
 }
 
-function sendPage(res: Response, status: number, next: string, error?: string): void {
+function sendLoginPage(res: Response, status: number, options: LoginPageOptions): void {
   res
     .status(status)
     .set({ ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' })
-    .send(renderLoginPage({ next, error }));
+    .send(renderLoginPage(options));
 }

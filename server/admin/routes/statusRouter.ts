@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { isLoopbackBind } from '../../http/hostNames.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { ShareAddress } from '../../net/shareAddress.js';
+import type { TlsSummary } from '../../tls/gateCertificate.js';
 import type { Upstream } from '../../proxy/upstream.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
 import { localDate, type UsageAggregator } from '../../usage/usageAggregator.js';
@@ -15,6 +16,7 @@ export interface StatusSources {
   share: () => ShareAddress;
   /** The sharing switch's position: on the network, or this computer only. */
   network: () => boolean;
+  tls: TlsSummary | null;
   openSockets: () => number;
 }
 
@@ -35,6 +37,7 @@ export function statusRouter({
   listen,
   share,
   network,
+  tls,
   openSockets,
 }: StatusSources): Router {
   const router = Router();
@@ -61,6 +64,7 @@ export function statusRouter({
       listen,
       network: network(),
       share: share(),
+      tls,
       keys: {
         total: all.length,
         active: all.filter((k) => k.active && (k.expiresAt === null || Date.parse(k.expiresAt) > now)).length,
