@@ -3,6 +3,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Interfaces } from '../../server/net/shareAddress.js';
 import { certificateNames } from '../../server/tls/certificateNames.js';
 import {
   RENEW_BEFORE_DAYS,
@@ -23,7 +24,7 @@ afterAll(async () => {
 });
 
 const DAY_MS = 24 * 3600_000;
-const LAN = {
+const LAN: Interfaces = {
   lo: [
     {
       address: '127.0.0.1',
@@ -54,7 +55,7 @@ const LAN = {
       cidr: '100.101.102.103/32',
     },
   ],
-} as const;
+};
 
 describe('the names a gate certificate covers', () => {
   it('covers localhost, loopback, the host name and its .local name, and every LAN and VPN address', () => {
@@ -107,7 +108,7 @@ describe('the self-signed certificate in the data dir', () => {
     expect(renewed.fingerprint256).not.toBe(first.fingerprint256);
 
     const moved = certificateNames(
-      { ...LAN, eth0: [{ ...LAN.eth0[0], address: '10.0.0.7', cidr: '10.0.0.7/24' }] },
+      { ...LAN, eth0: [{ ...LAN['eth0']![0]!, address: '10.0.0.7', cidr: '10.0.0.7/24' }] },
       'gpu-box'
     );
     const forNewAddress = await ensureSelfSignedCertificate(dataDir, moved, nearTheEnd);
