@@ -96,6 +96,14 @@ const statusSchema = z.object({
   network: networkSchema,
   keys: z.object({ total: z.number().int(), active: z.number().int() }),
   share: shareSchema,
+  tls: z
+    .object({
+      fingerprint256: z.string().describe('SHA-256 fingerprint of the certificate, AB:CD:…, for teammates to check'),
+      selfSigned: z.boolean().describe('Made by the gate (serve --https) rather than the operator’s own'),
+      validTo: instant,
+    })
+    .nullable()
+    .describe('HTTPS: the certificate the gate serves; null for plain HTTP'),
   openSockets: z.number().int().describe('Client WebSockets currently relayed'),
 });
 
