@@ -56,7 +56,8 @@ import type { AuthMode, RuntimeSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
 import { removeStaleFiles } from './store/staleFiles.js';
 import { WsRelay } from './ws/wsRelay.js';
-import { tlsForConfig, type TlsSummary } from './tls/gateCertificate.js';
+import { tlsForConfig } from './tls/gateCertificate.js';
+import type { TlsSummary } from './tls/tlsSummary.js';
 
 export interface StartGateOptions {
   config: GateConfig;

@@ -39,7 +39,7 @@ import { runtimeRouter, type RuntimeControl } from './routes/runtimeRouter.js';
 import { sharingRouter } from './routes/sharingRouter.js';
 import { statusRouter } from './routes/statusRouter.js';
 import type { ShareAddress } from '../net/shareAddress.js';
-import type { TlsSummary } from '../tls/gateCertificate.js';
+import type { TlsSummary } from '../tls/tlsSummary.js';
 import { whoamiRouter } from './routes/whoamiRouter.js';
 
 export interface AdminAppOptions {

@@ -5,20 +5,13 @@ import { hostname, networkInterfaces } from 'node:os';
 import type { GateConfig } from '../config/schema.js';
 import { certificateNames, type CertificateNames } from './certificateNames.js';
 import { makeSelfSignedCertificate } from './selfSignedCertificate.js';
+import type { TlsSummary } from './tlsSummary.js';
 
 /** What the gate serves HTTPS with. */
-export interface GateTls {
+export interface GateTls extends TlsSummary {
   cert: string;
   key: string;
-  /** SHA-256 of the certificate, `AB:CD:…`: what a teammate compares with their browser's. */
-  fingerprint256: string;
-  /** Made by the gate (true) or the operator's own (--tls-cert/--tls-key). */
-  selfSigned: boolean;
-  validTo: string;
 }
-
-/** What screens show of the certificate: enough for a teammate to check it, never the key. */
-export type TlsSummary = Pick<GateTls, 'fingerprint256' | 'selfSigned' | 'validTo'>;
 
 /** A made certificate is renewed at start when fewer days than this remain. */
 export const RENEW_BEFORE_DAYS = 30;

@@ -22,6 +22,7 @@ import type { AllUsageReport, NamedUsageRow } from '../../../server/usage/usageR
 import type { DayUsage } from '../../../server/usage/usageSchema.js';
 import type { ShareAddress } from '../../../server/net/shareAddress.js';
 import type { SharingReport } from '../../../server/admin/routes/sharingRouter.js';
+import type { TlsSummary } from '../../../server/tls/tlsSummary.js';
 
 export type {
   AllUsageReport,
@@ -88,6 +89,8 @@ export interface StatusReport {
   /** The sharing switch: on the network, or this computer only. */
   network: boolean;
   share: ShareAddress;
+  /** HTTPS: the certificate the gate serves, for teammates to check; null for plain HTTP. */
+  tls: TlsSummary | null;
   keys: { total: number; active: number; usedRecently: number };
   today: DayUsage;
   openSockets: number;
@@ -96,7 +99,7 @@ export interface StatusReport {
 
 /** GET/PATCH /settings/startup. */
 export interface StartupReport {
-  running: { host: string; port: number; upstream: string };
+  running: { host: string; port: number; https: boolean; upstream: string };
   saved: StartupSettings;
   restartNeeded: boolean;
 }

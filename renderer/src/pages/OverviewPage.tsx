@@ -83,6 +83,12 @@ export function OverviewPage() {
                   <>{data.share.note}</>
                 )}
               </div>
+              {data.tls && (
+                <div className="card-note share-link" data-testid="certificate">
+                  HTTPS certificate (SHA-256), for teammates to check:{' '}
+                  <CopyField value={data.tls.fingerprint256} what="certificate fingerprint" />
+                </div>
+              )}
               <p className="card-note">
                 The exact address and port, HTTPS, public paths, limits and the anonymous tier are in{' '}
                 <a className="link" href={hrefOf('settings')}>

@@ -177,6 +177,8 @@ function ConnectionSection({
   const [upstream, setUpstream] = useState(report.saved.upstream ?? '');
   const [host, setHost] = useState(report.saved.host ?? report.running.host);
   const [port, setPort] = useState(String(report.saved.port ?? report.running.port));
+  const [https, setHttps] = useState(report.saved.https ?? report.running.https);
+  const httpsId = useId();
   const [test, setTest] = useState<{ state: 'idle' | 'testing' | 'ok' | 'failed'; message?: string }>({
     state: 'idle',
   });
@@ -184,7 +186,8 @@ function ConnectionSection({
   const dirty =
     upstream !== (report.saved.upstream ?? '') ||
     host !== (report.saved.host ?? report.running.host) ||
-    port !== String(report.saved.port ?? report.running.port);
+    port !== String(report.saved.port ?? report.running.port) ||
+    https !== (report.saved.https ?? report.running.https);
   const portNumber = Number(port);
   const portError =
     port.trim() && (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535)
@@ -216,11 +219,12 @@ function ConnectionSection({
           upstream: upstream.trim() || null,
           host: host.trim() || null,
           port: port.trim() ? portNumber : null,
+          https,
         });
         onSaved(next);
         toast(next.restartNeeded ? 'Saved: restart the gate to apply' : 'Saved');
       },
-      (field) => ['upstream', 'host', 'port'].includes(field)
+      (field) => ['upstream', 'host', 'port', 'https'].includes(field)
     );
   };
 
@@ -297,6 +301,25 @@ function ConnectionSection({
         <Field label="Port" error={portError ?? saver.fields['port']}>
           <input type="number" min={1} max={65535} value={port} onChange={(event) => setPort(event.target.value)} />
         </Field>
+      </div>
+      <div className="field">
+        <label htmlFor={httpsId}>
+          <input
+            id={httpsId}
+            type="checkbox"
+            checked={https}
+            style={{ accentColor: 'var(--accent)' }}
+            aria-describedby={`${httpsId}-hint`}
+            onChange={(event) => setHttps(event.target.checked)}
+          />{' '}
+          HTTPS with a self-signed certificate
+        </label>
+        <p id={`${httpsId}-hint`} className="field-hint">
+          Keys and sessions then travel encrypted on your network. The gate makes the certificate for this computer’s
+          names and addresses, keeps it in the data folder and renews it; teammates’ browsers warn once, and they check
+          the fingerprint on the share card. Applied at the next start. Running now:{' '}
+          {report.running.https ? 'HTTPS' : 'plain HTTP'}.
+        </p>
       </div>
       <datalist id="host-choices">
         <option value="127.0.0.1">This computer only</option>

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { isLoopbackBind } from '../../http/hostNames.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { ShareAddress } from '../../net/shareAddress.js';
-import type { TlsSummary } from '../../tls/gateCertificate.js';
+import type { TlsSummary } from '../../tls/tlsSummary.js';
 import type { Upstream } from '../../proxy/upstream.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
 import { localDate, type UsageAggregator } from '../../usage/usageAggregator.js';
