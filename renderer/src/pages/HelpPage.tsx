@@ -246,6 +246,20 @@ const SECTIONS: Section[] = [
           with protection off. A gate shared on the network answers to any name.
         </p>
         <p>
+          <strong>HTTPS on your network.</strong> Without it, keys and sessions cross the network in plain HTTP. Tick{' '}
+          <strong>HTTPS with a self-signed certificate</strong> in{' '}
+          <a className="link" href={hrefOf('settings')}>
+            Settings
+          </a>{' '}
+          → Connection (applied at the next start) or start with <code>comfygate serve --https</code>; or use your own
+          certificate with <code>--tls-cert FILE --tls-key FILE</code>. The gate makes the certificate for this
+          computer’s names and addresses, keeps it in the data folder (<code>tls/</code>, readable only by you) and
+          renews it before it expires or when the addresses change. Teammates’ browsers warn once about a certificate
+          they do not know: they compare its <strong>SHA-256 fingerprint</strong> (under the padlock) with the one on
+          the Overview, the share card and the sign-in page (“Check this connection”). Links, cookies (then{' '}
+          <code>Secure</code>) and WebSockets (<code>wss://</code>) follow on their own.
+        </p>
+        <p>
           <strong>Behind an HTTPS proxy</strong> (Caddy, nginx, Tailscale serve, a tunnel): list the proxy’s address
           under <strong>Behind a reverse proxy</strong> in{' '}
           <a className="link" href={hrefOf('settings')}>
