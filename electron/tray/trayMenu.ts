@@ -96,7 +96,7 @@ export function buildTrayTemplate(state: DesktopState, actions: TrayActions): Me
     { id: 'new-key', label: 'New key…', click: () => actions.newKey() },
     {
       id: 'copy-share-url',
-      label: `Copy share URL (${state.share.url.replace(/^http:\/\/|\/$/g, '')})`,
+      label: `Copy share URL (${state.share.url.replace(/^https?:\/\/|\/$/g, '')})`,
       click: () => actions.copyShareUrl(),
     },
     ...shareNote,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
@@ -189,5 +189,22 @@ describe('the live sharing switch', () => {
     expect(refused.body.error.message).toMatch(/Turn protection on/);
     expect(gate.state).toMatchObject({ network: false, listen: { host: '127.0.0.1', port } });
     expect((await call(`http://127.0.0.1:${port}/gate/healthz`)).status).toBe(200);
+  });
+
+  it('stays where it was, still answering, when the new address is taken', async () => {
+    const gate = await gateWith({ mode: 'required', networkHost: NETWORK_STAND_IN });
+    const port = gate.state.listen.port;
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, NETWORK_STAND_IN, resolve));
+    try {
+      await expect(gate.setSharing(true)).rejects.toMatchObject({
+        code: 'conflict',
+        message: `Port ${port} on ${NETWORK_STAND_IN} is already in use.`,
+      });
+      expect(gate.state).toMatchObject({ network: false, listen: { host: '127.0.0.1', port } });
+      expect((await call(`http://127.0.0.1:${port}/gate/healthz`)).status).toBe(200);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 });
