@@ -715,6 +715,7 @@ RateLimit: "per-minute";r=0;t=12
 
 const CLI = `comfygate serve [--upstream URL] [--host H] [--port P] [--data-dir DIR]
                 [--auth off|optional|required] [--allow-unprotected]
+                [--https | --tls-cert F --tls-key F]
 comfygate keys create --name N [--role viewer|creator|operator|admin]
                 [--preset guest|creator|operator|admin]
                 [--per-minute N] [--per-hour N] [--prompts-per-day N]
@@ -726,7 +727,8 @@ comfygate keys activate ID
 comfygate keys rotate ID [--json]
 comfygate keys sign-out ID      # end its sessions and access tokens
 comfygate keys delete ID
-comfygate auth [off|optional|required]`;
+comfygate auth [off|optional|required]
+comfygate share on|off          # my network / this computer only, live`;
 
 interface TroubleRow {
   status: number;
