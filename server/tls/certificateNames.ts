@@ -11,7 +11,10 @@ export interface CertificateNames {
  * every LAN address (VPN ones included: a teammate may come over Tailscale).
  */
 export function certificateNames(interfaces: Interfaces, hostname: string): CertificateNames {
-  const host = hostname.trim().toLowerCase().replace(/\.local$/, '');
+  const host = hostname
+    .trim()
+    .toLowerCase()
+    .replace(/\.local$/, '');
   const dns = ['localhost'];
   if (host !== '' && host !== 'localhost') dns.push(host, `${host}.local`);
   return { dns, ips: ['127.0.0.1', '::1', ...lanAddresses(interfaces)] };

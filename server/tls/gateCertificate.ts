@@ -42,7 +42,11 @@ export async function ensureSelfSignedCertificate(
   const existing = await readPair(certFile, keyFile).catch(() => undefined);
   if (existing !== undefined) {
     const x509 = new X509Certificate(existing.cert);
-    if (Date.parse(x509.validTo) - now > RENEW_BEFORE_DAYS * DAY_MS && covers(x509, names) && matches(x509, existing.key)) {
+    if (
+      Date.parse(x509.validTo) - now > RENEW_BEFORE_DAYS * DAY_MS &&
+      covers(x509, names) &&
+      matches(x509, existing.key)
+    ) {
       return { ...existing, ...facts(x509), selfSigned: true, renewed: false };
     }
   }
@@ -83,7 +87,9 @@ export async function tlsForConfig(
 ): Promise<(GateTls & { renewed?: boolean }) | undefined> {
   const { tlsCert, tlsKey } = config;
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
-    throw new TlsSetupError('--tls-cert and --tls-key go together: give both files, or use --https for a self-signed one');
+    throw new TlsSetupError(
+      '--tls-cert and --tls-key go together: give both files, or use --https for a self-signed one'
+    );
   }
   if (tlsCert !== undefined && tlsKey !== undefined) return loadOperatorCertificate(tlsCert, tlsKey);
   if (!config.https) return undefined;

@@ -31,7 +31,11 @@ const polyfill = {
     return ownMap(target, property, false)?.get(key);
   },
   getMetadata(key: Key, target: object, property?: Property): unknown {
-    for (let current: object | null = target; current !== null; current = Object.getPrototypeOf(current) as object | null) {
+    for (
+      let current: object | null = target;
+      current !== null;
+      current = Object.getPrototypeOf(current) as object | null
+    ) {
       const entries = ownMap(current, property, false);
       if (entries?.has(key)) return entries.get(key);
     }

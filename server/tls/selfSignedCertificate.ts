@@ -23,7 +23,9 @@ export async function makeSelfSignedCertificate(names: CertificateNames, now = D
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: 'CN=ComfyGate (self-signed), O=ComfyGate',
     // A little in the past: a teammate's clock that runs slow must not see a certificate from the future.
     notBefore: new Date(now - DAY_MS),
