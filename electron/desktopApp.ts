@@ -25,6 +25,7 @@ import { noticeContent, type GateNotice } from './notify/gateNotices.js';
 import { createUpstreamNotices } from './notify/upstreamNotices.js';
 import { isLoopbackHost, localGateUrl, type Interfaces } from '../server/net/shareAddress.js';
 import { buildDesktopState, type DesktopExtras } from './state/desktopState.js';
+import { isGateCertificate } from './net/gateCertificate.js';
 import {
   createTrayActions,
   DASHBOARD_ROUTES,
@@ -114,7 +115,14 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
   shutdown.defer('stop the gate', () => gate.stop());
   logger.info({ url: gate.url, dataDir }, 'desktop app started the gate');
 
-  const gateUrl = localGateUrl(gate.state.listen);
+  const { tls } = gate.state;
+  const gateUrl = localGateUrl(gate.state.listen, tls ? 'https' : 'http');
+  // Under HTTPS with a self-signed certificate: this app's windows trust exactly the gate's own.
+  app.on('certificate-error', (event, _contents, url, _error, certificate, callback) => {
+    const own = tls !== null && isGateCertificate(url, certificate.data, gateUrl, tls.fingerprint256);
+    if (own) event.preventDefault();
+    callback(own);
+  });
   const loginItem = createLoginItem({
     app,
     platform,

@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createAdminApp } from './admin/adminApp.js';
 import { createAuthStep } from './auth/authStep.js';
@@ -9,8 +7,12 @@ import { loadOrCreateSecret } from './auth/secretFile.js';
 import { SessionTokens } from './auth/sessionTokens.js';
 import { SignedOutSessions } from './auth/signedOutSessions.js';
 import type { GateConfig } from './config/schema.js';
+import type { SharingActor, SharingReport } from './admin/routes/sharingRouter.js';
+import { GateError } from './errors.js';
+import { GateListener } from './http/gateListener.js';
 import { createGateServer } from './http/gateServer.js';
 import { isLoopbackBind } from './http/hostNames.js';
+import { isSharedOnNetwork, listenHostFor, unprotectedRefusal } from './net/sharingChoice.js';
 import { resolveLocalName } from './net/localName.js';
 import { isWildcardHost, localGateUrl, shareAddress, type ShareAddress } from './net/shareAddress.js';
 import {
@@ -58,6 +60,8 @@ import type { AuthMode, NotificationSettings, RuntimeSettings } from './settings
 import { SettingsStore } from './settings/settingsStore.js';
 import { removeStaleFiles } from './store/staleFiles.js';
 import { WsRelay } from './ws/wsRelay.js';
+import { tlsForConfig } from './tls/gateCertificate.js';
+import type { TlsSummary } from './tls/tlsSummary.js';
 
 export interface StartGateOptions {
   config: GateConfig;
@@ -74,12 +78,16 @@ export interface GateState {
   url: string;
   /** Address and port the gate listens on. */
   listen: { host: string; port: number };
+  /** The sharing switch: true on the network ("My network"), false on this computer only. */
+  network: boolean;
   mode: AuthMode;
   /** Sharing paused: only this machine gets through. */
   paused: boolean;
   upstream: { url: string; reachable: boolean | undefined };
   /** The link teammates open (server/net/shareAddress.ts decides it for every screen). */
   share: ShareAddress;
+  /** HTTPS: the certificate teammates can check (its SHA-256 fingerprint); null for plain HTTP. */
+  tls: TlsSummary | null;
   openSockets: number;
   keys: number;
   requestsToday: number;
@@ -93,17 +101,21 @@ export interface KeyNamed {
   name: string;
 }
 
+export type { TlsSummary };
+
 export interface GateEvents {
   upstream: [reachable: boolean];
   mode: [mode: AuthMode];
   paused: [paused: boolean];
+  /** The listener moved (the sharing switch): true when it is now on the network. */
+  sharing: [network: boolean];
   /** A key that had never been used was used (the desktop app's own key is not announced). */
   firstUse: [key: KeyNamed];
   /** An address was locked out after repeated wrong keys, until the time given (ms). */
   lockout: [ip: string, until: number];
   /** A key's accepted prompt reached its prompts-per-day limit (once per key and day). */
   quota: [key: KeyNamed & { limit: number }];
-  /** Anything in `state` may have changed (mode, upstream, pause, keys). */
+  /** Anything in `state` may have changed (mode, upstream, pause, sharing, keys). */
   change: [];
 }
 
@@ -115,13 +127,20 @@ export interface OwnerSession {
 }
 
 export interface GateHandle {
-  url: string;
+  /** Where the gate listens now (it changes with the sharing switch). */
+  readonly url: string;
   readonly state: GateState;
   events: EventEmitter<GateEvents>;
   /** The admin key made on first start with an empty key store; shown once, stored only as a hash. */
   initialAdminKey: string | undefined;
   setMode(mode: AuthMode): Promise<void>;
   setPaused(paused: boolean): void;
+  /**
+   * The sharing switch, live: moves the listener to the network or to this computer only without
+   * restarting, keeps open connections, and saves the choice for the next start. Refuses (a
+   * GateError `conflict`) to put the gate on the network with protection off.
+   */
+  setSharing(network: boolean): Promise<SharingReport>;
   /** An admin session for the desktop window, from a key kept for this machine (made once, never shown). */
   ownerSession(): Promise<OwnerSession>;
   stop(): Promise<void>;
@@ -148,6 +167,13 @@ const MAX_INSPECTED_BODY_BYTES = 100 * 1024 * 1024;
 export async function startGate(options: StartGateOptions): Promise<GateHandle> {
   const { config, logger = silentLogger(), dashboardDir } = options;
   await removeStaleFiles(config.dataDir, logger);
+  // First: an unusable certificate must stop the start before anything else happens.
+  const tls = await tlsForConfig(config);
+  if (tls?.renewed) logger.info({ validTo: tls.validTo }, 'made a new self-signed certificate for HTTPS');
+  const tlsSummary: TlsSummary | null = tls
+    ? { fingerprint256: tls.fingerprint256, selfSigned: tls.selfSigned, validTo: tls.validTo }
+    : null;
+  const scheme = tls ? 'https' : 'http';
   const [keys, settings, secret, signedOut] = await Promise.all([
     KeyStore.open(config.dataDir),
     SettingsStore.open(config.dataDir),
@@ -220,7 +246,21 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const listen = { host: config.host, port: config.port };
   const controlToken = newControlToken();
   let localName: string | null = null;
-  const share = (): ShareAddress => shareAddress(listen, networkInterfaces(), localName);
+  const share = (): ShareAddress => shareAddress(listen, networkInterfaces(), localName, scheme);
+  // Read per request by the DNS-rebinding check: the sharing switch moves the listener while the gate runs.
+  let loopbackOnly = isLoopbackBind(listen.host);
+  const sharingReport = (): SharingReport => ({
+    network: isSharedOnNetwork(listen.host, config.networkHost),
+    listen: { ...listen },
+    url: localGateUrl(listen, scheme),
+    share: share(),
+  });
+  let moving: Promise<unknown> = Promise.resolve();
+  const setSharing = (network: boolean, actor: SharingActor): Promise<SharingReport> => {
+    const move = moving.then(() => moveSharing(network, actor));
+    moving = move.catch(() => undefined);
+    return move;
+  };
   const pause: PauseState = { paused: false };
   const admin = createAdminApp({
     upstream,
@@ -250,7 +290,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     logger,
     listen,
     share,
-    runtime: { controlToken, reload: () => Promise.all([keys.reload(), settings.reload()]).then(() => undefined) },
+    tls: tlsSummary,
+    runtime: {
+      controlToken,
+      reload: () => Promise.all([keys.reload(), settings.reload()]).then(() => undefined),
+      sharing: { current: sharingReport, set: setSharing },
+    },
     openSockets: () => relay.openCount,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
@@ -276,10 +321,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       files,
     }),
   });
-  const server = createGateServer({
+  const gateServerParts = {
     steps: [
       pauseGuard(pause),
-      createOriginGuard(isLoopbackBind(config.host)),
+      createOriginGuard(() => loopbackOnly),
       createAuthStep(authenticator, settings, keys),
       createAuthorizeStep(settings),
       createLimitStep(limiter, settings),
@@ -301,7 +346,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     proxies,
     observe,
     logger,
-  });
+    tls,
+  };
+  const listener = new GateListener(() => createGateServer(gateServerParts));
 
   keys.events.on('changed', () => events.emit('change'));
   keys.events.on('firstUse', (id) => {
@@ -352,45 +399,89 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
   }, USAGE_FLUSH_MS).unref();
 
-  await listenOn(server, config.port, config.host);
-  listen.port = (server.address() as AddressInfo).port;
+  await listener.listen(config.host, config.port);
+  listen.port = listener.port;
   // Only now: a first start that cannot listen (port in use) must not use up the one showing of the first key.
   const initialAdminKey = await createInitialAdminKey(keys).catch(async (error: unknown) => {
-    await new Promise((resolve) => server.close(resolve));
+    await listener.close().closed;
     throw error;
   });
-  const url = formatUrl(config.host, listen.port);
   void upstream.check();
   const startedAt = new Date().toISOString();
   const runtimeRecord = (): RuntimeRecord => ({
-    url: localGateUrl(listen),
+    url: localGateUrl(listen, scheme),
     shareUrl: share().url,
     pid: process.pid,
     version: GATE_VERSION,
     startedAt,
     controlToken,
+    ...(tls ? { certificate: tls.cert } : {}),
   });
-  await writeRuntimeRecord(config.dataDir, runtimeRecord());
-  if (isWildcardHost(listen.host)) {
+  const rewriteRuntimeRecord = (): void => {
+    writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not update gate.runtime.json')
+    );
+  };
+  const findLocalName = (): void => {
+    if (!isWildcardHost(listen.host)) return;
+    const host = listen.host;
     void resolveLocalName().then((name) => {
+      if (name === null || listen.host !== host) return;
       localName = name;
-      if (name === null) return;
       events.emit('change');
-      writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not update gate.runtime.json')
-      );
+      rewriteRuntimeRecord();
     });
+  };
+  await writeRuntimeRecord(config.dataDir, runtimeRecord());
+  findLocalName();
+
+  async function moveSharing(network: boolean, actor: SharingActor): Promise<SharingReport> {
+    const host = listenHostFor(network, config.networkHost);
+    const shared = isSharedOnNetwork(listen.host, config.networkHost);
+    if (shared === network) return sharingReport();
+    const refusal = unprotectedRefusal(settings.current.mode, host);
+    if (refusal !== null) throw new GateError('conflict', refusal.charAt(0).toUpperCase() + refusal.slice(1) + '.');
+    await listener.moveTo(host).catch((error: unknown) => {
+      throw listenRefusal(error, host, listen.port);
+    });
+    listen.host = host;
+    loopbackOnly = isLoopbackBind(host);
+    localName = null;
+    // Teammates' live connections end with the network; this computer's own windows keep theirs.
+    if (!network) relay.closeWhere((s) => !isLoopbackAddress(s.exchange.clientIp), 'Sharing is now this computer only');
+    logger.info({ host, port: listen.port }, network ? 'now sharing on the network' : 'now on this computer only');
+    audit.record({
+      action: 'sharing.changed',
+      actorKeyId: actor.keyId,
+      clientIp: actor.clientIp,
+      details: { network, host },
+    });
+    // Saved for the next start; the move itself already happened, so a failed save only warns.
+    await settings
+      .updateStartup({ host })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not save where the gate listens'));
+    await writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not update gate.runtime.json')
+    );
+    findLocalName();
+    events.emit('sharing', network);
+    events.emit('change');
+    return sharingReport();
   }
 
   let stopping: Promise<void> | undefined;
   return {
-    url,
+    get url() {
+      return formatUrl(scheme, listen.host, listen.port);
+    },
     events,
     initialAdminKey,
     get state(): GateState {
       return {
-        url,
+        url: formatUrl(scheme, listen.host, listen.port),
+        tls: tlsSummary,
         listen: { ...listen },
+        network: isSharedOnNetwork(listen.host, config.networkHost),
         mode: settings.current.mode,
         paused: pause.paused,
         upstream: { url: upstreamUrl, reachable: upstream.reachable },
@@ -412,6 +503,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       events.emit('paused', paused);
       events.emit('change');
     },
+    setSharing(network) {
+      return setSharing(network, { keyId: null, clientIp: null });
+    },
     async ownerSession() {
       const record =
         keys.list().find((k) => k.note === OWNER_KEY_NOTE && k.role === 'admin' && k.active) ??
@@ -424,7 +518,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         clearInterval(usageFlush);
         logStream.close();
         await removeRuntimeRecord(config.dataDir);
-        await shutdown(server, relay, upstream, config.shutdownGraceMs);
+        await shutdown(listener, relay, upstream, config.shutdownGraceMs);
         await spaces.settle();
         // close() saves pending key usage; over an unusable keys.json it cannot, and the rest must close all the same.
         const keysClosed = keys
@@ -499,26 +593,24 @@ async function resolveUpstream(config: GateConfig, logger: Logger): Promise<stri
   return url;
 }
 
-function listenOn(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+/** Why the listener could not move, in the words `serve` uses for the same failures. */
+function listenRefusal(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new GateError('conflict', `Port ${port} on ${host} is already in use.`);
+  if (code === 'EADDRNOTAVAIL') return new GateError('conflict', `Cannot listen on ${host}: no such address here.`);
+  if (code === 'EACCES') return new GateError('conflict', `Not allowed to listen on ${host}:${port}.`);
+  return error;
 }
 
-function formatUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function formatUrl(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Stop accepting, let in-flight requests finish within the grace, close sockets, then the pool. */
-async function shutdown(server: Server, relay: WsRelay, upstream: Upstream, graceMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
+async function shutdown(listener: GateListener, relay: WsRelay, upstream: Upstream, graceMs: number): Promise<void> {
+  const { closed, closeAllConnections } = listener.close();
   await relay.closeAll(graceMs);
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs).unref();
+  const timer = setTimeout(closeAllConnections, graceMs).unref();
   await closed;
   clearTimeout(timer);
   await upstream.close();

@@ -25,6 +25,8 @@ export interface DesktopState {
   mode: AuthMode;
   /** Sharing paused: only this computer gets through. */
   paused: boolean;
+  /** The sharing switch: listening on the network, or on this computer only. */
+  network: boolean;
   upstream: { url: string; reachable: boolean | undefined };
   keys: number;
   requestsToday: number;

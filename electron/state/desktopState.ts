@@ -12,6 +12,7 @@ export function buildDesktopState(gate: GateState, extras: DesktopExtras): Deskt
   return {
     mode: gate.mode,
     paused: gate.paused,
+    network: gate.network,
     upstream: { url: gate.upstream.url, reachable: gate.upstream.reachable },
     keys: gate.keys,
     requestsToday: gate.requestsToday,

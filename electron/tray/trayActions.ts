@@ -13,7 +13,7 @@ export const DASHBOARD_ROUTES = {
 } as const;
 
 export interface TrayActionDeps {
-  gate: Pick<GateHandle, 'setMode' | 'setPaused'>;
+  gate: Pick<GateHandle, 'setMode' | 'setPaused' | 'setSharing'>;
   state(): DesktopState;
   openDashboard(route: string): Promise<void>;
   openComfyUI(): Promise<void>;
@@ -43,6 +43,22 @@ export function confirmOffOnLan(shareUrl: string): MessageBoxOptions {
     buttons: ['Turn off', 'Cancel'],
     defaultId: 1,
     cancelId: 1,
+  };
+}
+
+export const SHARE_UNPROTECTED_BUTTONS = { protect: 0, cancel: 1 } as const;
+
+/** The gate refuses the network with protection off; the tray offers to turn protection on first. */
+export function shareUnprotectedQuestion(): MessageBoxOptions {
+  return {
+    type: 'warning',
+    title: 'Protection is off',
+    message: 'Share on your network with protection off?',
+    detail:
+      'Anyone on your network could use ComfyUI without a key, so ComfyGate does not share an unprotected gate. Turn protection to Required (teammates need a key) and share?',
+    buttons: ['Require keys and share', 'Cancel'],
+    defaultId: SHARE_UNPROTECTED_BUTTONS.protect,
+    cancelId: SHARE_UNPROTECTED_BUTTONS.cancel,
   };
 }
 
@@ -83,6 +99,24 @@ export function createTrayActions(deps: TrayActionDeps): TrayActions {
     },
     setPaused(paused) {
       deps.gate.setPaused(paused);
+    },
+    setSharing(network) {
+      run('change sharing', async () => {
+        if (network && deps.state().mode === 'off') {
+          if ((await deps.ask(shareUnprotectedQuestion())) !== SHARE_UNPROTECTED_BUTTONS.protect) {
+            deps.refresh();
+            return;
+          }
+          await deps.gate.setMode('required');
+        }
+        const { share } = await deps.gate.setSharing(network);
+        deps.notify(
+          network ? 'Shared on your network' : 'This computer only',
+          network
+            ? (share.note ?? `Teammates open ${share.url} and sign in with their key.`)
+            : 'Nobody else can connect now.'
+        );
+      });
     },
     openDashboard() {
       run('open the dashboard', () => deps.openDashboard(DASHBOARD_ROUTES.home));

@@ -6,6 +6,8 @@ import type { DesktopState } from '../ipc/contract.js';
 export interface TrayActions {
   setMode(mode: AuthMode): void;
   setPaused(paused: boolean): void;
+  /** The sharing switch: true shares on the network, false keeps the gate to this computer. */
+  setSharing(network: boolean): void;
   openDashboard(): void;
   newKey(): void;
   copyShareUrl(): void;
@@ -78,6 +80,13 @@ export function buildTrayTemplate(state: DesktopState, actions: TrayActions): Me
     })),
     { type: 'separator' },
     {
+      id: 'share-network',
+      type: 'checkbox',
+      label: 'Share on my network',
+      checked: state.network,
+      click: () => actions.setSharing(!state.network),
+    },
+    {
       id: 'pause',
       type: 'checkbox',
       label: 'Pause sharing (only this computer gets through)',
@@ -89,7 +98,7 @@ export function buildTrayTemplate(state: DesktopState, actions: TrayActions): Me
     { id: 'new-key', label: 'New key…', click: () => actions.newKey() },
     {
       id: 'copy-share-url',
-      label: `Copy share URL (${state.share.url.replace(/^http:\/\/|\/$/g, '')})`,
+      label: `Copy share URL (${state.share.url.replace(/^https?:\/\/|\/$/g, '')})`,
       click: () => actions.copyShareUrl(),
     },
     ...shareNote,

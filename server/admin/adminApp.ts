@@ -37,8 +37,10 @@ import { loginRouter } from './routes/loginRouter.js';
 import { sessionsRouter } from './routes/sessionsRouter.js';
 import { settingsRouter } from './routes/settingsRouter.js';
 import { runtimeRouter, type RuntimeControl } from './routes/runtimeRouter.js';
+import { sharingRouter } from './routes/sharingRouter.js';
 import { statusRouter } from './routes/statusRouter.js';
 import type { ShareAddress } from '../net/shareAddress.js';
+import type { TlsSummary } from '../tls/tlsSummary.js';
 import { whoamiRouter } from './routes/whoamiRouter.js';
 
 export interface AdminAppOptions {
@@ -55,10 +57,12 @@ export interface AdminAppOptions {
   authenticator: Authenticator;
   tokens: SessionTokens;
   logger: Logger;
-  /** Where the gate listens; the port is filled in once it does (a configured 0 means a random one). */
+  /** Where the gate listens, kept current by the gate (a configured port 0 is filled in, the switch moves the host). */
   listen: { host: string; port: number };
   /** The link teammates open, decided in one place (server/net/shareAddress.ts). */
   share: () => ShareAddress;
+  /** HTTPS: the certificate teammates can check; null for plain HTTP. */
+  tls: TlsSummary | null;
   openSockets: () => number;
   endSession: (claims: TokenClaims) => void;
   /** Built dashboard (renderer) files; served at /gate/ when present. */
@@ -93,7 +97,10 @@ export function createAdminApp(options: AdminAppOptions): Express {
   // After health, which checks no credential and must not page anyone because a guesser was locked out.
   app.use(refuseLockedOut(authenticator));
   app.use(docsRouter());
-  app.use('/gate', browserGuard(isLoopbackBind(options.listen.host)));
+  app.use(
+    '/gate',
+    browserGuard(() => isLoopbackBind(options.listen.host))
+  );
   // Before `identify`: a scraper's metrics token is not an API key and must not count as a wrong one.
   app.use(
     metricsRouter({
@@ -102,7 +109,17 @@ export function createAdminApp(options: AdminAppOptions): Express {
       authenticate: authenticateWith(authenticator),
     })
   );
-  app.use('/gate', loginRouter({ authenticator, tokens, keys, endSession: options.endSession, audit: options.audit }));
+  app.use(
+    '/gate',
+    loginRouter({
+      authenticator,
+      tokens,
+      keys,
+      endSession: options.endSession,
+      audit: options.audit,
+      fingerprint256: options.tls?.fingerprint256 ?? null,
+    })
+  );
   const audit = auditWith(options.audit);
 
   const api = express.Router();
@@ -112,6 +129,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
     requireJsonForCookieAuth
   );
   api.use('/runtime', runtimeRouter(options.runtime));
+  api.use('/sharing', requireAdmin, sharingRouter(options.runtime.sharing));
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
   api.use('/sessions', requireSignedIn, sessionsRouter(keys, audit));
@@ -120,7 +138,11 @@ export function createAdminApp(options: AdminAppOptions): Express {
   api.use(
     '/settings',
     requireAdmin,
-    settingsRouter({ settings, running: () => ({ ...options.listen, upstream: upstream.url }), audit })
+    settingsRouter({
+      settings,
+      running: () => ({ ...options.listen, https: options.tls !== null, upstream: upstream.url }),
+      audit,
+    })
   );
   api.use(
     '/status',
@@ -132,6 +154,8 @@ export function createAdminApp(options: AdminAppOptions): Express {
       usage: options.usage,
       listen: options.listen,
       share: options.share,
+      network: () => options.runtime.sharing.current().network,
+      tls: options.tls,
       openSockets: options.openSockets,
     })
   );

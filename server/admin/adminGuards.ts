@@ -28,10 +28,10 @@ export function callerOf(res: Response): Principal {
  * loopback only — a Host that is not a loopback name (a DNS-rebinding page), unless a trusted proxy named the
  * host the browser addressed (see originGuard.ts).
  */
-export function browserGuard(loopbackOnly: boolean): RequestHandler {
+export function browserGuard(loopbackOnly: () => boolean): RequestHandler {
   return function browserGuard(req: Request, _res: Response, next: NextFunction) {
     const forwardedHost = forwardedHostOf(req);
-    if (loopbackOnly && forwardedHost === null && !isLoopbackHostHeader(req.headers.host)) {
+    if (forwardedHost === null && loopbackOnly() && !isLoopbackHostHeader(req.headers.host)) {
       next(
         new GateError(
           'forbidden_origin',

@@ -6,6 +6,8 @@ export interface LoginPageOptions {
   error?: string;
   /** Why the key or session in use stopped working: the page says so, and what to do. */
   reason?: SignInReason;
+  /** Under HTTPS: the certificate's SHA-256 fingerprint, for a teammate to compare with what the operator gave. */
+  fingerprint256?: string | null;
 }
 
 /** The dashboard's look for the gate's own plain pages (sign-in, refusals). */
@@ -34,6 +36,8 @@ button:hover{background:var(--accent-hover)}
 button:focus-visible{outline:2px solid var(--fg);outline-offset:2px}
 .error{color:var(--err);background:var(--err-bg);border-radius:8px;padding:.65rem .85rem;margin:0 0 1.2rem;font-weight:500}
 small{display:block;margin-top:1.25rem;color:var(--muted);font-size:.85rem;text-align:center}
+.certificate{margin-top:1.25rem;font-size:.85rem;color:var(--muted)}.certificate summary{cursor:pointer}
+.certificate p{margin:.5rem 0 0}.fingerprint{word-break:break-all}
 code{font-family:ui-monospace,Menlo,Consolas,monospace;background:var(--soft);padding:.05rem .3rem;border-radius:4px}`;
 
 export const MARK =
@@ -41,7 +45,7 @@ export const MARK =
   'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M12 3 5 6v5c0 4.5 3 8.2 7 10 ' +
   '4-1.8 7-5.5 7-10V6zM9 12l2 2 4-4"/></svg>';
 
-export function renderLoginPage({ next, error, reason }: LoginPageOptions): string {
+export function renderLoginPage({ next, error, reason, fingerprint256 }: LoginPageOptions): string {
   const dashboard = next.startsWith('/gate/');
   const heading = dashboard ? 'Sign in to ComfyGate' : 'Sign in to ComfyUI';
   const intro = dashboard
@@ -56,7 +60,7 @@ ${notice(error, reason)}
 <input id="key" name="key" type="password" autocomplete="off" spellcheck="false" placeholder="cgk_…" required autofocus>
 <input type="hidden" name="next" value="${escapeHtml(next)}">
 <button type="submit">Sign in</button>
-</form>`,
+</form>${fingerprint256 ? certificateNote(fingerprint256) : ''}`,
     'Keys start with <code>cgk_</code>. Ask the person who runs this machine for one.'
   );
 }
@@ -73,6 +77,13 @@ function notice(error: string | undefined, reason: SignInReason | undefined): st
 
 function withStop(sentence: string): string {
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+}
+
+/** A self-signed certificate is only as good as this check: the browser shows the same fingerprint under the padlock. */
+function certificateNote(fingerprint256: string): string {
+  return `<details class="certificate"><summary>Check this connection</summary>
+<p>The certificate’s SHA-256 fingerprint is <code class="fingerprint">${escapeHtml(fingerprint256)}</code>.
+It must match the one the person who runs this machine gave you (their share card shows it).</p></details>`;
 }
 
 /**

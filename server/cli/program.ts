@@ -3,6 +3,7 @@ import { registerAuthCommand } from './authCommand.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exitCodes.js';
 import { registerKeysCommands } from './keysCommands.js';
 import { serve } from './serveCommand.js';
+import { registerShareCommand } from './shareCommand.js';
 import { registerStatusCommand } from './statusCommand.js';
 import { GATE_VERSION } from '../runtime/version.js';
 
@@ -22,10 +23,14 @@ function buildProgram(): Command {
     .option('--data-dir <dir>', 'folder for keys, settings, usage and logs (or COMFYGATE_DATA_DIR)')
     .option('--auth <mode>', 'protection: off, optional or required (kept in settings.json)')
     .option('--allow-unprotected', 'confirm listening on a network address with protection off')
+    .option('--https', 'serve HTTPS with a self-signed certificate the gate makes and renews')
+    .option('--tls-cert <file>', 'serve HTTPS with your own certificate (PEM), with --tls-key')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .action(serve);
 
   registerKeysCommands(program);
   registerAuthCommand(program);
+  registerShareCommand(program);
   registerStatusCommand(program);
 
   return program;

@@ -1,13 +1,11 @@
 import { processAlive, readRuntimeRecord, type RuntimeRecord } from '../runtime/runtimeRecord.js';
+import { controlRequest } from './gateControl.js';
 
 export type RunningGate =
   | { state: 'running'; record: RuntimeRecord }
   /** A record left by a gate that crashed or was killed. */
   | { state: 'stale'; record: RuntimeRecord }
   | { state: 'none' };
-
-/** How long the CLI waits for the running gate to confirm a change; the file watcher is the fallback. */
-const APPLY_TIMEOUT_MS = 5_000;
 
 /** The gate that serves this data dir, from the runtime record it leaves there while it runs. */
 export async function findRunningGate(dataDir: string): Promise<RunningGate> {
@@ -29,11 +27,8 @@ export async function applyToRunningGate(dataDir: string): Promise<string> {
     return `No gate is running for ${dataDir} (the one with pid ${record.pid} ended without cleaning up); the change applies when one starts.`;
   }
   try {
-    const response = await fetch(`${record.url}/gate/api/runtime/reload`, {
-      method: 'POST',
-      headers: { 'x-comfygate-control': record.controlToken },
-      signal: AbortSignal.timeout(APPLY_TIMEOUT_MS),
-    });
+    // The file watcher is the fallback when the gate does not confirm in time.
+    const response = await controlRequest(record, '/reload', { method: 'POST' });
     await response.body?.cancel();
     if (response.status === 204) return `Applied by the gate running at ${record.url} (pid ${record.pid}).`;
     return `The gate at ${record.url} (pid ${record.pid}) answered ${response.status}; it picks the change up from the file within a second.`;

@@ -8,6 +8,7 @@ import { authModeSchema, type AuthMode } from '../settings/settingsSchema.js';
 import { SettingsStore } from '../settings/settingsStore.js';
 import { createLogger } from '../appLog/logger.js';
 import { CliError, EXIT_USAGE } from './exitCodes.js';
+import { TlsSetupError } from '../tls/gateCertificate.js';
 
 export interface ServeFlags {
   upstream?: string;
@@ -16,6 +17,9 @@ export interface ServeFlags {
   dataDir?: string;
   auth?: string;
   allowUnprotected?: boolean;
+  https?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -46,6 +50,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     mode: mode?.data,
     legacyApiKey: process.env['COMFYGATE_API_KEY'] || undefined,
   }).catch((error: unknown) => {
+    if (error instanceof TlsSetupError) throw new CliError(error.message, EXIT_USAGE);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new CliError(`port ${config.port} on ${config.host} is already in use; pick another with --port`);
@@ -58,15 +63,21 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // A wildcard address (0.0.0.0) is not one anybody can open: print the loopback URL for this
   // machine and the share link for teammates.
   const { listen, share } = gate.state;
-  const localUrl = localGateUrl(listen);
+  const localUrl = localGateUrl(listen, gate.state.tls ? 'https' : 'http');
   process.stdout.write(`ComfyGate listening on ${localUrl}\n`);
   process.stdout.write(`Dashboard: ${localUrl}/gate/  ·  ComfyUI upstream: ${gate.state.upstream.url}\n`);
   process.stdout.write(`Protection: ${gate.state.mode}\n`);
+  const { tls } = gate.state;
+  if (tls) {
+    process.stdout.write(
+      `HTTPS: ${tls.selfSigned ? 'self-signed certificate' : 'your certificate'}, valid to ${tls.validTo.slice(0, 10)}, SHA-256 fingerprint ${tls.fingerprint256}\n`
+    );
+  }
   process.stdout.write(
     share.reachableFromLan
       ? `Teammates open: ${share.urls.join('  ·  ')}\n`
       : isLoopbackBind(listen.host)
-        ? 'Sharing: this computer only; teammates cannot connect (serve --host 0.0.0.0 shares on your network)\n'
+        ? 'Sharing: this computer only; teammates cannot connect (`comfygate share on` shares on your network, live)\n'
         : `Sharing: ${share.note ?? ''}\n`
   );
   if (gate.initialAdminKey) process.stdout.write(firstStartBanner(localUrl, gate.initialAdminKey));

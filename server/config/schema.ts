@@ -13,6 +13,14 @@ const httpUrl = z
   }, 'expected an http(s) URL of the ComfyUI server, such as http://127.0.0.1:8188')
   .transform((value) => new URL(value).origin);
 
+/** true/false from a flag or settings.json, or their spellings in an environment variable. */
+const onOff = z.union([
+  z.boolean(),
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], 'expected true or false')
+    .transform((value) => ['true', '1', 'yes', 'on'].includes(value)),
+]);
+
 const millis = z.coerce
   .number()
   .int()
@@ -24,8 +32,15 @@ export const gateConfigSchema = z.object({
   /** ComfyUI's origin; absent means "discover it" (see proxy/upstreamDiscovery.ts). */
   upstream: httpUrl.optional(),
   host: z.string().trim().min(1, 'expected a host name or address').default('127.0.0.1'),
+  /** Where the sharing switch's "My network" listens: every interface unless the operator names one address. */
+  networkHost: z.string().trim().min(1, 'expected a host name or address').default('0.0.0.0'),
   port: z.coerce.number().int('expected a whole number').min(0).max(65535).default(8189),
   dataDir: z.string().trim().min(1, 'expected a folder path'),
+  /** Serve HTTPS with a self-signed certificate the gate makes and renews (tls/ in the data dir). */
+  https: onOff.default(false),
+  /** The operator's own certificate and key (PEM files); HTTPS with these instead of a self-signed one. */
+  tlsCert: z.string().trim().min(1, 'expected a file path').optional(),
+  tlsKey: z.string().trim().min(1, 'expected a file path').optional(),
   /** How long ComfyUI may take to start answering a request (object_info and big prompts can be slow). */
   upstreamTimeoutMs: millis.default(300_000),
   connectTimeoutMs: millis.default(5_000),

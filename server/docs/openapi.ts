@@ -15,6 +15,7 @@ import {
   type PublicKeyRecord,
 } from '../keys/keySchema.js';
 import { authModeSchema, runtimeSettingsSchema, settingsPatchSchema } from '../settings/settingsSchema.js';
+import { sharingBodySchema, type SharingReport } from '../admin/routes/sharingRouter.js';
 import type { AllUsageReport, UsageReport } from '../usage/usageSchema.js';
 import { dayUsageSchema, localDateSchema, usageKeyIdSchema } from '../usage/usageSchema.js';
 
@@ -73,21 +74,44 @@ const healthSchema = z.object({
   upstream: z.object({ url: z.string(), reachable: z.boolean() }),
 }) satisfies z.ZodType<HealthReport>;
 
+const shareSchema = z
+  .object({
+    url: z.string().describe('The link teammates open (LAN address when the gate listens on the network)'),
+    urls: z.array(z.string()).describe('Every link teammates may use, primary first'),
+    reachableFromLan: z.boolean(),
+    note: z.string().nullable().describe('Why teammates may not get through, in plain words'),
+  })
+  .describe('Where teammates reach the gate');
+const listenSchema = z.object({ host: z.string(), port: z.number().int() }).describe('Where the gate listens now');
+const networkSchema = z
+  .boolean()
+  .describe('The sharing switch: true on the network ("My network"), false on this computer only');
+
 // statusRouter builds this object inline; keep the two in step.
 const statusSchema = z.object({
   upstream: z.object({ url: z.string(), reachable: z.boolean() }),
   mode: authModeSchema,
+  listen: listenSchema,
+  network: networkSchema,
   keys: z.object({ total: z.number().int(), active: z.number().int() }),
-  share: z
+  share: shareSchema,
+  tls: z
     .object({
-      url: z.string().describe('The link teammates open (LAN address when the gate listens on the network)'),
-      urls: z.array(z.string()).describe('Every link teammates may use, primary first'),
-      reachableFromLan: z.boolean(),
-      note: z.string().nullable().describe('Why teammates may not get through, in plain words'),
+      fingerprint256: z.string().describe('SHA-256 fingerprint of the certificate, AB:CD:…, for teammates to check'),
+      selfSigned: z.boolean().describe('Made by the gate (serve --https) rather than the operator’s own'),
+      validTo: instant,
     })
-    .describe('Where teammates reach the gate'),
+    .nullable()
+    .describe('HTTPS: the certificate the gate serves; null for plain HTTP'),
   openSockets: z.number().int().describe('Client WebSockets currently relayed'),
 });
+
+const sharingSchema = z.object({
+  network: networkSchema,
+  listen: listenSchema,
+  url: z.string().describe('Where this computer reaches the gate now'),
+  share: shareSchema,
+}) satisfies z.ZodType<SharingReport>;
 
 const usageRowSchema = dayUsageSchema.extend({ date: localDateSchema, keyId: z.string() });
 const usageReportSchema = z.object({
@@ -163,6 +187,7 @@ const INPUT_SCHEMAS = {
   UpdateKeyInput: updateKeyInputSchema,
   SettingsPatch: settingsPatchSchema,
   LoginInput: loginInputSchema,
+  SharingInput: sharingBodySchema,
 } satisfies Record<string, z.ZodType>;
 
 /** Answers: what the gate sends. */
@@ -179,6 +204,7 @@ const OUTPUT_SCHEMAS = {
   AuditEntry: auditEntrySchema,
   Settings: runtimeSettingsSchema,
   Status: statusSchema,
+  Sharing: sharingSchema,
   Health: healthSchema,
   LoginResult: loginResultSchema,
   AccessToken: accessTokenSchema,
@@ -214,7 +240,7 @@ interface ResponseSpec {
 }
 
 export interface RouteSpec {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI form: `{id}` for a path parameter. */
   path: string;
   operationId: string;
@@ -443,6 +469,32 @@ export const ROUTES: readonly RouteSpec[] = [
     access: 'admin',
     responses: { 200: { description: 'Gate status', json: 'Status' } },
     errors: [401, 403],
+  },
+  {
+    method: 'get',
+    path: '/gate/api/sharing',
+    operationId: 'getSharing',
+    tag: 'Status',
+    summary: 'Who can connect: this computer only, or the network',
+    access: 'admin',
+    responses: { 200: { description: 'Where the gate listens and the share link', json: 'Sharing' } },
+    errors: [401, 403],
+  },
+  {
+    method: 'put',
+    path: '/gate/api/sharing',
+    operationId: 'setSharing',
+    tag: 'Status',
+    summary: 'Switch between this computer only and the network, live',
+    description:
+      'Moves the listener without a restart: the new address opens first, the old one stops accepting, and ' +
+      'connections already open (sessions, keep-alive, WebSockets) carry on; WebSockets from other machines close ' +
+      'when switching to this computer only. The choice is saved for the next start. With protection off, ' +
+      'switching to the network is refused (409): turn protection on first.',
+    access: 'admin',
+    body: { schema: 'SharingInput' },
+    responses: { 200: { description: 'Where the gate listens now and the share link', json: 'Sharing' } },
+    errors: [400, 401, 403, 409],
   },
   {
     method: 'post',

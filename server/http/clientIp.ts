@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { ForwardedView } from './forwardedView.js';
 
 /**
@@ -23,9 +24,9 @@ export function clientIpOf(req: IncomingMessage): string {
   return believed.get(req)?.clientIp ?? peerAddressOf(req);
 }
 
-/** The browser used https to reach a trusted proxy; the gate itself speaks plain HTTP. */
+/** The browser used https: to the gate itself (HTTPS on), or to a trusted proxy in front of it. */
 export function isHttps(req: IncomingMessage): boolean {
-  return believed.get(req)?.secure ?? false;
+  return believed.get(req)?.secure ?? (req.socket as Partial<TLSSocket>).encrypted === true;
 }
 
 /** The host the browser addressed, as a trusted proxy named it; null when none did. */

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GateError, rawErrorResponse, sendError } from '../errors.js';
@@ -24,6 +25,8 @@ export interface GateServerParts {
   proxies: TrustedProxies;
   observe: RequestObserver;
   logger: Logger;
+  /** Certificate and key (PEM) to serve HTTPS (and wss) with; plain HTTP without. */
+  tls?: { cert: string; key: string };
 }
 
 /** `/gate`, `/gate/…` and `/gate?…` belong to the gate; every other path is ComfyUI's. */
@@ -44,13 +47,15 @@ export function createGateServer({
   proxies,
   observe,
   logger,
+  tls,
 }: GateServerParts): Server {
+  const secure = tls !== undefined;
   /** The Exchange for a request: what a trusted proxy says about the client, or what the socket shows. */
   function exchangeFor(req: IncomingMessage): Exchange {
     const view = proxies.enabled ? forwardedFrom(req, proxies) : undefined;
     return view
       ? new Exchange(req, view.secure, view.clientIp, view.host)
-      : new Exchange(req, false, peerAddressOf(req));
+      : new Exchange(req, secure, peerAddressOf(req));
   }
 
   function refuse(exchange: Exchange, res: ServerResponse, refusal: GateError): void {
@@ -109,29 +114,30 @@ export function createGateServer({
     );
   }
 
-  const server = createServer(
-    {
-      // Uploads of hundreds of MB and slow generations must not be cut by Node's 5-minute default.
-      requestTimeout: 0,
-      headersTimeout: 60_000,
-      keepAliveTimeout: 5_000,
-      noDelay: true,
-    },
-    (req, res) => {
-      const url = req.url ?? '';
-      if (url.charCodeAt(0) !== 47) {
-        sendError(res, new GateError('bad_request', 'The request target must be a path starting with /'), {
-          connection: 'close',
-        });
-        return;
-      }
-      if (isGatePath(url)) {
-        const view = proxies.enabled ? forwardedFrom(req, proxies) : undefined;
-        if (view) rememberForwarded(req, view);
-        admin(req, res);
-      } else proxy(req, res);
+  const options: ServerOptions = {
+    // Uploads of hundreds of MB and slow generations must not be cut by Node's 5-minute default.
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+    noDelay: true,
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '';
+    if (url.charCodeAt(0) !== 47) {
+      sendError(res, new GateError('bad_request', 'The request target must be a path starting with /'), {
+        connection: 'close',
+      });
+      return;
     }
-  );
+    if (isGatePath(url)) {
+      const view = proxies.enabled ? forwardedFrom(req, proxies) : undefined;
+      if (view) rememberForwarded(req, view);
+      admin(req, res);
+    } else proxy(req, res);
+  };
+  const server: Server = tls
+    ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, handle)
+    : createServer(options, handle);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());

@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   'key.sessions_ended',
   'settings.updated',
   'mode.changed',
+  'sharing.changed',
   'login',
   'login.failed',
   'logout',

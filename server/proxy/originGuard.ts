@@ -11,13 +11,14 @@ import type { Exchange, RequestStep } from './pipeline.js';
  * DNS-rebinding page (attacker.example resolving to 127.0.0.1) is same-origin with itself, so the
  * Origin check alone would let it drive ComfyUI — with protection off, without any credential. A host a trusted
  * proxy names instead is the proxy's to vouch for: a page cannot add X-Forwarded-Host without a CORS preflight,
- * and the preflight itself carries no such header, so it is refused here.
+ * and the preflight itself carries no such header, so it is refused here. `loopbackOnly` is asked per request:
+ * the sharing switch moves the listener while the gate runs.
  */
-export function createOriginGuard(loopbackOnly: boolean): RequestStep {
+export function createOriginGuard(loopbackOnly: () => boolean): RequestStep {
   return function originGuard(exchange: Exchange) {
     const headers = exchange.req.headers;
     const forwardedHost = exchange.forwardedHost;
-    if (loopbackOnly && forwardedHost === null && !isLoopbackHostHeader(headers.host)) {
+    if (forwardedHost === null && loopbackOnly() && !isLoopbackHostHeader(headers.host)) {
       return new GateError(
         'forbidden_origin',
         `This gate listens on this machine only and answers to localhost names, not to ${truncate(headers.host ?? 'a request without Host')}`

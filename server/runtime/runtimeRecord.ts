@@ -20,6 +20,8 @@ const runtimeRecordSchema = z.object({
    * and anyone who can has the data dir anyway.
    */
   controlToken: z.string().min(32),
+  /** Under HTTPS, the certificate the gate serves (PEM): the CLI trusts exactly it for `url`. */
+  certificate: z.string().optional(),
 });
 
 export type RuntimeRecord = z.infer<typeof runtimeRecordSchema>;

@@ -136,6 +136,8 @@ export const startupSettingsSchema = z.object({
   upstream: gateConfigSchema.shape.upstream.unwrap(),
   host: gateConfigSchema.shape.host.unwrap(),
   port: z.number().int().min(1).max(65535),
+  /** HTTPS with the gate's self-signed certificate (the operator's own comes from --tls-cert/--tls-key). */
+  https: z.boolean(),
 });
 export type StartupSettings = Partial<z.infer<typeof startupSettingsSchema>>;
 
@@ -145,6 +147,7 @@ export const startupPatchSchema = z
     upstream: startupSettingsSchema.shape.upstream.nullable(),
     host: startupSettingsSchema.shape.host.nullable(),
     port: startupSettingsSchema.shape.port.nullable(),
+    https: startupSettingsSchema.shape.https.nullable(),
   })
   .partial()
   .strict();

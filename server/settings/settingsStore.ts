@@ -93,6 +93,7 @@ export class SettingsStore {
         upstream: pick('upstream'),
         host: pick('host'),
         port: pick('port'),
+        https: pick('https'),
       });
   }
 
@@ -100,7 +101,7 @@ export class SettingsStore {
   async updateStartup(patch: StartupPatch): Promise<StartupSettings> {
     await this.file.update((draft) => {
       const data = draft as Record<string, unknown>;
-      for (const key of ['upstream', 'host', 'port'] as const) {
+      for (const key of ['upstream', 'host', 'port', 'https'] as const) {
         const value = patch[key];
         if (value === null) delete data[key];
         else if (value !== undefined) data[key] = value;

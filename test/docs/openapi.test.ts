@@ -28,6 +28,8 @@ const CONTRACT_ROUTES: ReadonlyArray<[method: string, path: string]> = [
   ['get', '/gate/api/settings'],
   ['patch', '/gate/api/settings'],
   ['get', '/gate/api/status'],
+  ['get', '/gate/api/sharing'],
+  ['put', '/gate/api/sharing'],
   ['post', '/gate/login'],
   ['post', '/gate/logout'],
   ['post', '/gate/api/token'],

@@ -19,6 +19,9 @@ import type { TestGate } from '../helpers/testGate.js';
 /** The one console message the settings' validation check causes: the gate answered 400. */
 const EXPECTED_400 = 'Failed to load resource: the server responded with a status of 400 (Bad Request)';
 
+/** The console message the refused sharing switch causes: the gate answered 409. */
+const EXPECTED_409 = 'Failed to load resource: the server responded with a status of 409 (Conflict)';
+
 let harness: DashboardHarness;
 let fake: FakeComfy;
 let gate: TestGate;
@@ -230,6 +233,29 @@ describe('the dashboard in a real browser', () => {
     await page.getByText('Required', { exact: true }).click();
     await page.getByText('Protection is now required').waitFor();
     expect((await withKey(undefined)).status).toBe(401);
+  });
+
+  it('offers the sharing switch beside the share link, and shows why an unprotected gate is not shared', async () => {
+    const { page } = admin;
+    await goTo(page, 'Overview');
+    const sharing = page.getByRole('group', { name: 'Who can connect' });
+    await sharing.getByText('This computer only', { exact: true }).waitFor();
+    expect(await sharing.getByRole('radio', { name: /This computer only/ }).isChecked()).toBe(true);
+    await gate.setMode('off');
+    try {
+      await sharing.getByText('My network', { exact: true }).click();
+      await sharing
+        .getByRole('alert')
+        .getByText(/protection off.*Turn protection on/)
+        .waitFor();
+      expect(gate.state).toMatchObject({ network: false, listen: { host: '127.0.0.1' } });
+      expect(await sharing.getByRole('radio', { name: /This computer only/ }).isChecked()).toBe(true);
+      // The refusal is the one console message this causes.
+      expect(admin.problems).toEqual([`error: ${EXPECTED_409}`]);
+      admin.problems.length = 0;
+    } finally {
+      await gate.setMode('required');
+    }
   });
 
   it('rotates and deactivates a key: the old secret is refused at once', async () => {

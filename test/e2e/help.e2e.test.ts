@@ -113,7 +113,9 @@ describe('the help page in a real browser', () => {
     );
 
     const sharing = await section(page, 'Sharing on your network').innerText();
-    expect(sharing).toContain('--host 0.0.0.0');
+    expect(sharing).toContain('comfygate share on');
+    expect(sharing).toContain('My network');
+    expect(sharing).toContain('SHA-256 fingerprint');
     expect(sharing).toContain('--allow-unprotected');
     expect(sharing).toContain('403 forbidden_origin');
     const limits = await section(page, 'Limits').innerText();

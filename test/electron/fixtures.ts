@@ -11,6 +11,7 @@ export function desktopState(overrides: DeepPartial<DesktopState> = {}): Desktop
   const base: DesktopState = {
     mode: 'required',
     paused: false,
+    network: true,
     upstream: { url: 'http://127.0.0.1:8188', reachable: true },
     keys: 3,
     requestsToday: 42,
@@ -35,6 +36,8 @@ export function gateState(overrides: Partial<GateState> = {}): GateState {
   return {
     url: 'http://127.0.0.1:8189',
     listen: { host: '127.0.0.1', port: 8189 },
+    network: false,
+    tls: null,
     mode: 'required',
     paused: false,
     upstream: { url: 'http://127.0.0.1:8188', reachable: true },
@@ -56,6 +59,7 @@ export function fakeActions(): { [K in keyof TrayActions]: ReturnType<typeof vi.
   return {
     setMode: vi.fn(),
     setPaused: vi.fn(),
+    setSharing: vi.fn(),
     openDashboard: vi.fn(),
     newKey: vi.fn(),
     copyShareUrl: vi.fn(),

@@ -3,10 +3,15 @@ import type { DesktopState } from '../../electron/ipc/contract.js';
 import { createTrayActions, DASHBOARD_ROUTES, type TrayActionDeps } from '../../electron/tray/trayActions.js';
 import { buildTrayTemplate } from '../../electron/tray/trayMenu.js';
 import { click, desktopState } from './fixtures.js';
+import type { SharingReport } from '../../server/admin/routes/sharingRouter.js';
 
 function setup(state: DesktopState = desktopState(), overrides: Partial<TrayActionDeps> = {}) {
   const deps = {
-    gate: { setMode: vi.fn(() => Promise.resolve()), setPaused: vi.fn() },
+    gate: {
+      setMode: vi.fn(() => Promise.resolve()),
+      setPaused: vi.fn(),
+      setSharing: vi.fn((network: boolean) => Promise.resolve(sharingReport(network))),
+    },
     state: () => state,
     openDashboard: vi.fn((_route: string) => Promise.resolve()),
     openComfyUI: vi.fn(() => Promise.resolve()),
@@ -26,6 +31,16 @@ function setup(state: DesktopState = desktopState(), overrides: Partial<TrayActi
   /** Clicks the item in the menu built for `state`, as the operator would. */
   const clickItem = (id: string): void => click(buildTrayTemplate(state, actions), id);
   return { deps, actions, clickItem };
+}
+
+function sharingReport(network: boolean): SharingReport {
+  const url = network ? 'http://192.168.1.20:8189/' : 'http://127.0.0.1:8189/';
+  return {
+    network,
+    listen: { host: network ? '0.0.0.0' : '127.0.0.1', port: 8189 },
+    url: 'http://127.0.0.1:8189',
+    share: { url, urls: [url], reachableFromLan: network, note: network ? null : 'This computer only.' },
+  };
 }
 
 /** Lets the promise chains started by a click settle. */
@@ -66,7 +81,11 @@ describe('tray actions drive the gate', () => {
 
   it('a failed mode change is reported, never thrown into the menu', async () => {
     const { deps, clickItem } = setup(desktopState(), {
-      gate: { setMode: vi.fn(() => Promise.reject(new Error('disk full'))), setPaused: vi.fn() },
+      gate: {
+        setMode: vi.fn(() => Promise.reject(new Error('disk full'))),
+        setPaused: vi.fn(),
+        setSharing: vi.fn(() => Promise.reject(new Error('unused'))),
+      },
     });
     clickItem('mode-optional');
     await settle();
@@ -169,5 +188,53 @@ describe('tray actions drive the gate', () => {
     clickItem('quit');
     expect(deps.quit).toHaveBeenCalledOnce();
     expect(deps.gate.setMode).not.toHaveBeenCalled();
+  });
+
+  it('Share on my network moves the gate to the network and says where teammates connect', async () => {
+    const { deps, clickItem } = setup(desktopState({ network: false }));
+    clickItem('share-network');
+    await settle();
+    expect(deps.gate.setSharing).toHaveBeenCalledExactlyOnceWith(true);
+    expect(deps.notify).toHaveBeenCalledWith('Shared on your network', expect.stringContaining('192.168.1.20:8189'));
+  });
+
+  it('unticking Share on my network keeps the gate to this computer', async () => {
+    const { deps, clickItem } = setup(desktopState({ network: true }));
+    clickItem('share-network');
+    await settle();
+    expect(deps.gate.setSharing).toHaveBeenCalledExactlyOnceWith(false);
+  });
+
+  it('with protection off it asks to require keys first, and shares nothing when cancelled', async () => {
+    const cancelled = setup(desktopState({ network: false, mode: 'off' }), { ask: vi.fn(() => Promise.resolve(1)) });
+    cancelled.clickItem('share-network');
+    await settle();
+    expect(cancelled.deps.ask).toHaveBeenCalledWith(
+      expect.objectContaining({ buttons: ['Require keys and share', 'Cancel'] })
+    );
+    expect(cancelled.deps.gate.setSharing).not.toHaveBeenCalled();
+    expect(cancelled.deps.refresh).toHaveBeenCalled();
+
+    const confirmed = setup(desktopState({ network: false, mode: 'off' }));
+    confirmed.clickItem('share-network');
+    await settle();
+    expect(confirmed.deps.gate.setMode).toHaveBeenCalledWith('required');
+    expect(confirmed.deps.gate.setSharing).toHaveBeenCalledWith(true);
+  });
+
+  it('a refused switch is reported, never thrown into the menu', async () => {
+    const { deps, clickItem } = setup(desktopState({ network: false }), {
+      gate: {
+        setMode: vi.fn(() => Promise.resolve()),
+        setPaused: vi.fn(),
+        setSharing: vi.fn(() => Promise.reject(new Error('Port 8189 on 0.0.0.0 is already in use.'))),
+      },
+    });
+    clickItem('share-network');
+    await settle();
+    expect(deps.report).toHaveBeenCalledWith(
+      'change sharing',
+      expect.objectContaining({ message: expect.stringMatching(/in use/) as string })
+    );
   });
 });

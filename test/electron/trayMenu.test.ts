@@ -50,6 +50,22 @@ describe('buildTrayTemplate', () => {
     expect(statusLine(desktopState({ upstream: { reachable: undefined } }))).toMatch(/^Checking ComfyUI…/);
   });
 
+  it('Share on my network is one checkbox that shows where the gate listens and flips it', () => {
+    const actions = fakeActions();
+    const shared = buildTrayTemplate(desktopState({ network: true }), actions);
+    expect(item(shared, 'share-network')).toMatchObject({
+      type: 'checkbox',
+      label: 'Share on my network',
+      checked: true,
+    });
+    click(shared, 'share-network');
+    expect(actions.setSharing).toHaveBeenCalledWith(false);
+    const local = buildTrayTemplate(desktopState({ network: false }), actions);
+    expect(item(local, 'share-network')).toMatchObject({ checked: false });
+    click(local, 'share-network');
+    expect(actions.setSharing).toHaveBeenLastCalledWith(true);
+  });
+
   it('Pause sharing is a checkbox that shows the pause and flips it', () => {
     const running = buildTrayTemplate(STATES.required, fakeActions());
     expect(item(running, 'pause')).toMatchObject({ type: 'checkbox', checked: false });
@@ -115,6 +131,7 @@ describe('buildTrayTemplate', () => {
       'mode-off',
       'mode-optional',
       'mode-required',
+      'share-network',
       'pause',
       'open-dashboard',
       'new-key',

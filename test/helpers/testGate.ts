@@ -40,11 +40,14 @@ export async function startTestGate({
   });
   if (!gate.initialAdminKey) throw new Error('expected a fresh data dir with no keys');
   return {
-    url: gate.url,
+    get url() {
+      return gate.url;
+    },
     events: gate.events,
     initialAdminKey: gate.initialAdminKey,
     setMode: (mode) => gate.setMode(mode),
     setPaused: (paused) => gate.setPaused(paused),
+    setSharing: (network) => gate.setSharing(network),
     ownerSession: () => gate.ownerSession(),
     adminKey: gate.initialAdminKey,
     dataDir,

@@ -12,6 +12,7 @@ import type {
   RequestLogPage,
   RuntimeSettings,
   SettingsPatch,
+  SharingReport,
   StartupPatch,
   StartupReport,
   StatusReport,
@@ -62,6 +63,12 @@ export const gate = {
     startup: (signal?: AbortSignal) => request<StartupReport>('GET', `${API}/settings/startup`, { signal }),
     updateStartup: (body: StartupPatch) => request<StartupReport>('PATCH', `${API}/settings/startup`, { body }),
     testUpstream: (url: string) => request<UpstreamTest>('POST', `${API}/settings/test-upstream`, { body: { url } }),
+  },
+
+  sharing: {
+    get: (signal?: AbortSignal) => request<SharingReport>('GET', `${API}/sharing`, { signal }),
+    /** Moves the listener live: true listens on the network, false on this computer only. */
+    set: (network: boolean) => request<SharingReport>('PUT', `${API}/sharing`, { body: { network } }),
   },
 
   token: (ttlSeconds?: number) =>

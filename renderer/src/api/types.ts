@@ -19,6 +19,8 @@ import type {
 } from '../../../server/settings/settingsSchema.js';
 import type { AllUsageReport, DayUsage, NamedUsageRow, UsageReport } from '../../../server/usage/usageSchema.js';
 import type { ShareAddress } from '../../../server/net/shareAddress.js';
+import type { SharingReport } from '../../../server/admin/routes/sharingRouter.js';
+import type { TlsSummary } from '../../../server/tls/tlsSummary.js';
 
 export type {
   AllUsageReport,
@@ -75,14 +77,18 @@ export type Whoami =
   | (KeyRecord & { via: CredentialSource; legacy?: undefined })
   | { id: string; name: string; role: Role; legacy: true; via: CredentialSource };
 
-export type { ShareAddress };
+export type { ShareAddress, SharingReport };
 
 /** GET /status (server/admin/routes/statusRouter.ts). */
 export interface StatusReport {
   upstream: { url: string; reachable: boolean; version: string | null; queueRemaining: number | null };
   mode: AuthMode;
   listen: { host: string; port: number };
+  /** The sharing switch: on the network, or this computer only. */
+  network: boolean;
   share: ShareAddress;
+  /** HTTPS: the certificate the gate serves, for teammates to check; null for plain HTTP. */
+  tls: TlsSummary | null;
   keys: { total: number; active: number; usedRecently: number };
   today: DayUsage;
   openSockets: number;
@@ -91,7 +97,7 @@ export interface StatusReport {
 
 /** GET/PATCH /settings/startup. */
 export interface StartupReport {
-  running: { host: string; port: number; upstream: string };
+  running: { host: string; port: number; https: boolean; upstream: string };
   saved: StartupSettings;
   restartNeeded: boolean;
 }

@@ -19,13 +19,21 @@ export function shareLines(origin: string, key: string): ShareLines {
 }
 
 /** One text to paste into a chat message. */
-export function shareText(name: string, lines: ShareLines, key: string): string {
+export function shareText(name: string, lines: ShareLines, key: string, fingerprint?: string): string {
+  const certificate = fingerprint
+    ? [
+        'The connection uses HTTPS with a certificate your browser does not know yet. Before you sign in, check',
+        `that its SHA-256 fingerprint (under the padlock) is ${fingerprint}`,
+        '',
+      ]
+    : [];
   return [
     `ComfyUI access for ${name}`,
     '',
     `Open ${lines.gateUrl} and sign in with this key:`,
     key,
     '',
+    ...certificate,
     'From scripts, send the key in the X-API-Key header:',
     lines.curl,
   ].join('\n');

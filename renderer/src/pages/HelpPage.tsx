@@ -185,21 +185,26 @@ const SECTIONS: Section[] = [
     render: () => (
       <>
         <p>
-          By default the gate listens on <code>127.0.0.1</code>: only this computer can reach it. To share ComfyUI, let
-          it listen on your network: start it with <code>comfygate serve --host 0.0.0.0</code>, or set{' '}
-          <strong>Listen on</strong> to “Share on your network” in{' '}
+          By default the gate listens on <code>127.0.0.1</code>: only this computer can reach it. To share ComfyUI,
+          switch <strong>Who can connect</strong> from “This computer only” to “My network”: on the{' '}
+          <a className="link" href={hrefOf('overview')}>
+            Overview
+          </a>{' '}
+          beside the share link, in{' '}
           <a className="link" href={hrefOf('settings')}>
             Settings
           </a>{' '}
-          → Connection (applied at the next start). Teammates then open{' '}
-          <code>http://&lt;this machine’s address&gt;:8189/</code>; the tray’s <strong>Copy share URL</strong> copies
-          it.
+          → Connection, with <strong>Share on my network</strong> in the tray, or with <code>comfygate share on</code> (
+          <code>share off</code> goes back). It applies at once, without a restart: open pages, sessions and WebSockets
+          carry on, and the choice is kept for the next start. Teammates then open the share link shown on the Overview
+          and on each new key’s share card; the tray’s <strong>Copy share URL</strong> copies it.
         </p>
         <p>
-          <strong>Protection off on the network needs a confirmation</strong>, because then anyone who can reach this
-          machine uses ComfyUI without a key: queues prompts, sees every image, installs custom nodes.{' '}
-          <code>serve</code> refuses to start that way without <code>--allow-unprotected</code>, the dashboard and the
-          tray ask before they turn protection off, and the Overview and the tray warn while it lasts.
+          <strong>An unprotected gate is never shared by the switch</strong>: with protection off, “My network” is
+          refused until you turn protection on, because then anyone who can reach this machine would use ComfyUI without
+          a key: queue prompts, see every image, install custom nodes. <code>serve</code> refuses to start that way
+          without <code>--allow-unprotected</code>, the dashboard and the tray ask before they turn protection off while
+          shared, and the Overview and the tray warn while it lasts.
         </p>
         <p>
           <strong>Only localhost names on loopback.</strong> While the gate listens on loopback only, it answers only to
@@ -207,6 +212,20 @@ const SECTIONS: Section[] = [
           <code>[::1]</code> in <code>Host</code>. A web page on another domain that points its name at 127.0.0.1 (DNS
           rebinding) is refused with <code>403 forbidden_origin</code>, so it cannot drive ComfyUI through the gate even
           with protection off. A gate shared on the network answers to any name.
+        </p>
+        <p>
+          <strong>HTTPS on your network.</strong> Without it, keys and sessions cross the network in plain HTTP. Tick{' '}
+          <strong>HTTPS with a self-signed certificate</strong> in{' '}
+          <a className="link" href={hrefOf('settings')}>
+            Settings
+          </a>{' '}
+          → Connection (applied at the next start) or start with <code>comfygate serve --https</code>; or use your own
+          certificate with <code>--tls-cert FILE --tls-key FILE</code>. The gate makes the certificate for this
+          computer’s names and addresses, keeps it in the data folder (<code>tls/</code>, readable only by you) and
+          renews it before it expires or when the addresses change. Teammates’ browsers warn once about a certificate
+          they do not know: they compare its <strong>SHA-256 fingerprint</strong> (under the padlock) with the one on
+          the Overview, the share card and the sign-in page (“Check this connection”). Links, cookies (then{' '}
+          <code>Secure</code>) and WebSockets (<code>wss://</code>) follow on their own.
         </p>
         <p>
           <strong>Behind an HTTPS proxy</strong> (Caddy, nginx, Tailscale serve, a tunnel): list the proxy’s address
@@ -657,6 +676,7 @@ RateLimit: "per-minute";r=0;t=12
 
 const CLI = `comfygate serve [--upstream URL] [--host H] [--port P] [--data-dir DIR]
                 [--auth off|optional|required] [--allow-unprotected]
+                [--https | --tls-cert F --tls-key F]
 comfygate keys create --name N [--role viewer|creator|operator|admin]
                 [--preset guest|creator|operator|admin]
                 [--per-minute N] [--per-hour N] [--prompts-per-day N]
@@ -673,6 +693,7 @@ comfygate keys rotate KEY [--json]
 comfygate keys sign-out KEY [--json]  # end its sessions and access tokens
 comfygate keys delete KEY [--yes] [--json]
 comfygate auth [off|optional|required] [--json]
+comfygate share on|off                # my network / this computer only, live
 comfygate status [--json]             # the gate running for this data dir
 comfygate --version`;
 

@@ -3,6 +3,7 @@ import type { RequestLogLine, StatusReport } from '../api/types.js';
 import { CopyField } from '../components/CopyButton.js';
 import { Icon } from '../components/Icon.js';
 import { ModeSwitch } from '../components/ModeSwitch.js';
+import { SharingSwitch } from '../components/SharingSwitch.js';
 import { Card, PageHeader } from '../components/PageHeader.js';
 import { EmptyState, ErrorState, Loading, StatusDot } from '../components/States.js';
 import { formatBytes, formatNumber, formatRelative, plural } from '../lib/format.js';
@@ -63,6 +64,13 @@ export function OverviewPage() {
                 exposed={isExposed(data.listen.host)}
                 onChanged={(mode) => status.set({ ...data, mode })}
               />
+              <h3 className="card-subtitle">Who can connect</h3>
+              <SharingSwitch
+                network={data.network}
+                onChanged={(report) =>
+                  status.set({ ...data, network: report.network, listen: report.listen, share: report.share })
+                }
+              />
               <div className="card-note share-link" data-testid="share-link">
                 {data.share.reachableFromLan ? (
                   <>
@@ -75,9 +83,14 @@ export function OverviewPage() {
                   <>{data.share.note}</>
                 )}
               </div>
+              {data.tls && (
+                <div className="card-note share-link" data-testid="certificate">
+                  HTTPS certificate (SHA-256), for teammates to check:{' '}
+                  <CopyField value={data.tls.fingerprint256} what="certificate fingerprint" />
+                </div>
+              )}
               <p className="card-note">
-                Where the gate listens (this computer or your network), public paths, limits and the anonymous tier are
-                in{' '}
+                The exact address and port, HTTPS, public paths, limits and the anonymous tier are in{' '}
                 <a className="link" href={hrefOf('settings')}>
                   Settings
                 </a>
@@ -195,7 +208,7 @@ function TeamCard({ status }: { status: StatusReport }) {
 }
 
 function ListenBadge({ status }: { status: StatusReport }) {
-  const exposed = isExposed(status.listen.host);
+  const exposed = status.network;
   return (
     <span
       className={exposed ? 'badge badge-info' : 'badge'}

@@ -13,6 +13,7 @@ import { useToast } from '../components/Toast.js';
 import { MODE_INFO, ROLE_INFO } from '../lib/roles.js';
 import { useResource } from '../lib/useResource.js';
 import { isExposed } from './OverviewPage.js';
+import { SharingSwitch } from '../components/SharingSwitch.js';
 
 type Save = (patch: SettingsPatch) => Promise<RuntimeSettings>;
 
@@ -36,7 +37,12 @@ export function SettingsPage() {
         {startup.resource.state === 'loading' && <Loading />}
         {startup.resource.state === 'error' && <ErrorState error={startup.resource.error} onRetry={startup.reload} />}
         {startup.resource.data && (
-          <ConnectionSection report={startup.resource.data} onSaved={(report) => startup.set(report)} />
+          <ConnectionSection
+            key={`connection-${startup.resource.data.saved.host ?? ''}`}
+            report={startup.resource.data}
+            onSaved={(report) => startup.set(report)}
+            onMoved={startup.reload}
+          />
         )}
         {settings.resource.state === 'loading' && <Loading label="Loading settings…" />}
         {settings.resource.state === 'error' && (
@@ -158,11 +164,23 @@ function useSaver() {
   return { busy, error, fields, run, reset };
 }
 
-function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved: (report: StartupReport) => void }) {
+function ConnectionSection({
+  report,
+  onSaved,
+  onMoved,
+}: {
+  report: StartupReport;
+  onSaved: (report: StartupReport) => void;
+  /** The sharing switch moved the listener (and saved where it listens). */
+  onMoved: () => void;
+}) {
   const toast = useToast();
+  const sharing = useResource((signal) => gate.sharing.get(signal), []);
   const [upstream, setUpstream] = useState(report.saved.upstream ?? '');
   const [host, setHost] = useState(report.saved.host ?? report.running.host);
   const [port, setPort] = useState(String(report.saved.port ?? report.running.port));
+  const [https, setHttps] = useState(report.saved.https ?? report.running.https);
+  const httpsId = useId();
   const [test, setTest] = useState<{ state: 'idle' | 'testing' | 'ok' | 'failed'; message?: string }>({
     state: 'idle',
   });
@@ -170,7 +188,8 @@ function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved
   const dirty =
     upstream !== (report.saved.upstream ?? '') ||
     host !== (report.saved.host ?? report.running.host) ||
-    port !== String(report.saved.port ?? report.running.port);
+    port !== String(report.saved.port ?? report.running.port) ||
+    https !== (report.saved.https ?? report.running.https);
   const portNumber = Number(port);
   const portError =
     port.trim() && (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535)
@@ -202,11 +221,12 @@ function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved
           upstream: upstream.trim() || null,
           host: host.trim() || null,
           port: port.trim() ? portNumber : null,
+          https,
         });
         onSaved(next);
         toast(next.restartNeeded ? 'Saved: restart the gate to apply' : 'Saved');
       },
-      (field) => ['upstream', 'host', 'port'].includes(field)
+      (field) => ['upstream', 'host', 'port', 'https'].includes(field)
     );
   };
 
@@ -214,13 +234,23 @@ function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved
   return (
     <FormSection
       title="Connection"
-      description="Which ComfyUI the gate fronts, and where the gate listens. Saved now, applied at the next start."
+      description="Who can connect (applied at once), which ComfyUI the gate fronts and the exact address and port (saved now, applied at the next start)."
       onSubmit={submit}
       busy={saver.busy}
       error={saver.error}
       onEdit={saver.reset}
       dirty={dirty}
     >
+      {sharing.resource.data && (
+        <SharingSwitch
+          network={sharing.resource.data.network}
+          onChanged={(next) => {
+            sharing.set(next);
+            onMoved();
+          }}
+        />
+      )}
+      {sharing.resource.state === 'error' && <ErrorState error={sharing.resource.error} onRetry={sharing.reload} />}
       <Field
         label="ComfyUI address"
         error={saver.fields['upstream']}
@@ -273,6 +303,25 @@ function ConnectionSection({ report, onSaved }: { report: StartupReport; onSaved
         <Field label="Port" error={portError ?? saver.fields['port']}>
           <input type="number" min={1} max={65535} value={port} onChange={(event) => setPort(event.target.value)} />
         </Field>
+      </div>
+      <div className="field">
+        <label htmlFor={httpsId}>
+          <input
+            id={httpsId}
+            type="checkbox"
+            checked={https}
+            style={{ accentColor: 'var(--accent)' }}
+            aria-describedby={`${httpsId}-hint`}
+            onChange={(event) => setHttps(event.target.checked)}
+          />{' '}
+          HTTPS with a self-signed certificate
+        </label>
+        <p id={`${httpsId}-hint`} className="field-hint">
+          Keys and sessions then travel encrypted on your network. The gate makes the certificate for this computer’s
+          names and addresses, keeps it in the data folder and renews it; teammates’ browsers warn once, and they check
+          the fingerprint on the share card. Applied at the next start. Running now:{' '}
+          {report.running.https ? 'HTTPS' : 'plain HTTP'}.
+        </p>
       </div>
       <datalist id="host-choices">
         <option value="127.0.0.1">This computer only</option>

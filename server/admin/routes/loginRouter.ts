@@ -13,7 +13,7 @@ import { lockedOutRefusal, PAGE_HEADERS } from '../../auth/lockedOut.js';
 import { authRefusal } from '../../auth/refusals.js';
 import { parseSignInReason, type SignInReason } from '../../auth/signInReasons.js';
 import { clientIpOf, isHttps } from '../../http/clientIp.js';
-import { renderLoginPage } from '../loginPage.js';
+import { renderLoginPage, type LoginPageOptions } from '../loginPage.js';
 import { safeNext } from '../safeNext.js';
 import { parseInput } from '../validate.js';
 
@@ -24,6 +24,8 @@ export interface LoginDeps {
   /** Closes the WebSockets opened under a session that just logged out. */
   endSession: (claims: TokenClaims) => void;
   audit: AuditLog;
+  /** Under HTTPS, the certificate's SHA-256 fingerprint, shown so a teammate can check the connection. */
+  fingerprint256: string | null;
 }
 
 const loginBodySchema = z.object({
@@ -32,7 +34,9 @@ const loginBodySchema = z.object({
 });
 
 /** /gate/login and /gate/logout: a key in, an HttpOnly session cookie out. */
-export function loginRouter({ authenticator, tokens, keys, endSession, audit }: LoginDeps): Router {
+export function loginRouter({ authenticator, tokens, keys, endSession, audit, fingerprint256 }: LoginDeps): Router {
+  const sendPage = (res: Response, status: number, next: string, error?: string, reason?: SignInReason): void =>
+    sendLoginPage(res, status, { next, error, reason, fingerprint256 });
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '8kb' });
   const json = express.json({ limit: '8kb' });
@@ -114,9 +118,9 @@ export function loginRouter({ authenticator, tokens, keys, endSession, audit }: 
   return router;
 }
 
-function sendPage(res: Response, status: number, next: string, error?: string, reason?: SignInReason): void {
+function sendLoginPage(res: Response, status: number, options: LoginPageOptions): void {
   res
     .status(status)
     .set({ ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' })
-    .send(renderLoginPage({ next, error, reason }));
+    .send(renderLoginPage(options));
 }

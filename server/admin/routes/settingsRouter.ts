@@ -10,7 +10,7 @@ import { parseInput } from '../validate.js';
 export interface SettingsRouterDeps {
   settings: SettingsStore;
   /** What the gate runs with now; start-up settings saved later apply at the next start. */
-  running: () => Pick<GateConfig, 'host' | 'port'> & { upstream: string };
+  running: () => Pick<GateConfig, 'host' | 'port' | 'https'> & { upstream: string };
   audit: Audit;
 }
 
@@ -61,6 +61,7 @@ function startupReport(settings: SettingsStore, running: ReturnType<SettingsRout
   const restartNeeded =
     (saved.upstream !== undefined && saved.upstream !== running.upstream) ||
     (saved.host !== undefined && saved.host !== running.host) ||
-    (saved.port !== undefined && saved.port !== running.port);
+    (saved.port !== undefined && saved.port !== running.port) ||
+    (saved.https !== undefined && saved.https !== running.https);
   return { running, saved, restartNeeded };
 }

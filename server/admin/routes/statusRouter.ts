@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { isLoopbackBind } from '../../http/hostNames.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { ShareAddress } from '../../net/shareAddress.js';
+import type { TlsSummary } from '../../tls/tlsSummary.js';
 import type { Upstream } from '../../proxy/upstream.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
 import { localDate, type UsageAggregator } from '../../usage/usageAggregator.js';
@@ -13,6 +14,9 @@ export interface StatusSources {
   usage: UsageAggregator;
   listen: { host: string; port: number };
   share: () => ShareAddress;
+  /** The sharing switch's position: on the network, or this computer only. */
+  network: () => boolean;
+  tls: TlsSummary | null;
   openSockets: () => number;
 }
 
@@ -25,7 +29,17 @@ interface ComfyInfo {
 }
 
 /** /gate/api/status: what the tray and the dashboard's overview show (admin only). */
-export function statusRouter({ upstream, keys, settings, usage, listen, share, openSockets }: StatusSources): Router {
+export function statusRouter({
+  upstream,
+  keys,
+  settings,
+  usage,
+  listen,
+  share,
+  network,
+  tls,
+  openSockets,
+}: StatusSources): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const all = keys.list();
@@ -48,7 +62,9 @@ export function statusRouter({ upstream, keys, settings, usage, listen, share, o
       },
       mode,
       listen,
+      network: network(),
       share: share(),
+      tls,
       keys: {
         total: all.length,
         active: all.filter((k) => k.active && (k.expiresAt === null || Date.parse(k.expiresAt) > now)).length,

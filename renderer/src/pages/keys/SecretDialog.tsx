@@ -22,7 +22,9 @@ export function SecretDialog({
 }) {
   // The share link comes from the gate (server/net/shareAddress.ts): this window's own address is
   // usually 127.0.0.1, which is no use to a teammate on another machine.
-  const share = useResource((signal) => gate.status(signal), []).resource.data?.share;
+  const status = useResource((signal) => gate.status(signal), []).resource.data;
+  const share = status?.share;
+  const fingerprint = status?.tls?.fingerprint256;
   const origin = (share?.url ?? `${window.location.origin}/`).replace(/\/$/, '');
   const lines = shareLines(origin, record.key);
   return (
@@ -33,7 +35,11 @@ export function SecretDialog({
       onClose={onClose}
       footer={
         <>
-          <CopyButton text={shareText(record.name, lines, record.key)} label="Copy invitation" className="button" />
+          <CopyButton
+            text={shareText(record.name, lines, record.key, fingerprint)}
+            label="Copy invitation"
+            className="button"
+          />
           <button type="button" className="button button-primary" onClick={onClose} data-autofocus>
             Done
           </button>
@@ -67,6 +73,14 @@ export function SecretDialog({
                   <CopyField value={lines.gateUrl} what="gate URL" />
                 </dd>
               </div>
+              {fingerprint && (
+                <div>
+                  <dt>HTTPS certificate (SHA-256)</dt>
+                  <dd>
+                    <CopyField value={fingerprint} what="certificate fingerprint" />
+                  </dd>
+                </div>
+              )}
               <div>
                 <dt>curl</dt>
                 <dd>
