@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
 import { createAdminApp } from './admin/adminApp.js';
-import { createAuthStep } from './auth/authStep.js';
+import { authStep } from './auth/authStep.js';
 import { Authenticator } from './auth/authenticator.js';
 import { loadOrCreateSecret } from './auth/secretFile.js';
 import { SessionTokens } from './auth/sessionTokens.js';
@@ -11,7 +11,7 @@ import type { SharingActor, SharingReport } from './admin/routes/sharingRouter.j
 import { GateError } from './errors.js';
 import { GateListener } from './http/gateListener.js';
 import { createGateServer } from './http/gateServer.js';
-import { isLoopbackBind } from './http/hostNames.js';
+import { isLoopbackBind } from './pipeline/hostNames.js';
 import { isSharedOnNetwork, listenHostFor, unprotectedRefusal } from './net/sharingChoice.js';
 import { resolveLocalName } from './net/localName.js';
 import { isWildcardHost, localGateUrl, shareAddress, type ShareAddress } from './net/shareAddress.js';
@@ -25,22 +25,27 @@ import { GATE_VERSION } from './runtime/version.js';
 import { TrustedProxies } from './http/trustedProxies.js';
 import { KeyStore } from './keys/keyStore.js';
 import { BruteForceLockout } from './limits/lockout.js';
-import { createLimitStep } from './limits/limitStep.js';
+import { limitStep } from './limits/limitStep.js';
 import { PromptTracker, watchForFinishedPrompts } from './limits/promptTracker.js';
 import { RateLimiter } from './limits/rateLimiter.js';
 import type { FinishedRequest } from './observe/finishedRequest.js';
-import { createAuthorizeStep } from './policy/authorizeStep.js';
-import { BodyBudget } from './proxy/bodyBudget.js';
-import { createBodyStage } from './proxy/bodyStage.js';
-import { createIsolationStep } from './isolation/isolationStep.js';
+import { authorizeStep } from './policy/authorizeStep.js';
+import { BodyBudget } from './pipeline/bodyBudget.js';
+import { bodyInspection } from './pipeline/bodyInspection.js';
+import { isolationStep } from './isolation/isolationStep.js';
 import { ComfyUsers } from './isolation/comfyUsers.js';
 import { createOwnSpaceAnswers } from './isolation/ownSpaceAnswers.js';
 import { TeammateSpaces } from './isolation/teammateSpaces.js';
 import { FileAccess } from './isolation/fileAccess.js';
 import { FileOwners } from './isolation/fileOwners.js';
 import { PromptOwners } from './isolation/promptOwners.js';
-import type { Exchange } from './proxy/pipeline.js';
-import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
+import { queuedPromptIds } from './isolation/comfyQueue.js';
+import { interruptCheck, jobCancelCheck, queueDeleteCheck } from './isolation/ownPromptChecks.js';
+import { promptIdCheck, promptStampCheck } from './isolation/promptIdentity.js';
+import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
+import { queueControlCheck } from './policy/queueControlCheck.js';
+import type { Exchange } from './pipeline/exchange.js';
+import { isLoopbackAddress, pauseStep, type PauseState } from './pipeline/pauseStep.js';
 import { keyVersion } from './auth/authenticator.js';
 import { SESSION_COOKIE } from './auth/credentials.js';
 import { SESSION_TTL_SECONDS } from './auth/sessionCookie.js';
@@ -53,7 +58,7 @@ import { RequestLog } from './logs/requestLog.js';
 import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './appLog/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
-import { createOriginGuard } from './proxy/originGuard.js';
+import { originStep } from './pipeline/originStep.js';
 import { Upstream } from './proxy/upstream.js';
 import { discoverUpstream } from './proxy/upstreamDiscovery.js';
 import type { AuthMode, NotificationSettings, RuntimeSettings } from './settings/settingsSchema.js';
@@ -323,20 +328,27 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   const gateServerParts = {
     steps: [
-      pauseGuard(pause),
-      createOriginGuard(() => loopbackOnly),
-      createAuthStep(authenticator, settings, keys),
-      createAuthorizeStep(settings),
-      createLimitStep(limiter, settings),
-      createIsolationStep(settings, owners, comfyUsers, files, fileOwners),
+      pauseStep(pause),
+      originStep(() => loopbackOnly),
+      authStep(authenticator, settings, keys),
+      authorizeStep(settings),
+      limitStep(limiter, settings),
+      isolationStep(settings, owners, comfyUsers, files, fileOwners),
     ],
-    inspectBody: createBodyStage({
-      limiter,
-      tracker,
-      owners,
-      upstream,
-      settings,
-      mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
+    inspectBody: bodyInspection({
+      checks: [
+        interruptCheck(owners, upstream),
+        jobCancelCheck(owners),
+        queueControlCheck(settings),
+        queueDeleteCheck(owners),
+        promptIdCheck({
+          owners,
+          queued: tracker,
+          mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
+        }),
+        promptQuotaCheck({ limiter, tracker, settings, queuedPromptIds: () => queuedPromptIds(upstream) }),
+        promptStampCheck(owners),
+      ],
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
       budget: bodyBudget,
     }),

@@ -4,7 +4,7 @@ import express, { type Request } from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { identify } from '../../server/admin/adminGuards.js';
 import type { Authenticator } from '../../server/auth/authenticator.js';
-import type { Principal } from '../../server/auth/principal.js';
+import type { Principal } from '../../server/pipeline/principal.js';
 import { GateMetrics } from '../../server/metrics/gateMetrics.js';
 import { authenticateWith } from '../../server/admin/adminGuards.js';
 import { metricsRouter } from '../../server/admin/routes/metricsRouter.js';
