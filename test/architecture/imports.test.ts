@@ -141,6 +141,7 @@ const SERVER_ARROWS = [
   'ws -> auth',
   'ws -> errors.ts',
   'ws -> isolation',
+  'ws -> keys',
   'ws -> observe',
   'ws -> pipeline',
 ];

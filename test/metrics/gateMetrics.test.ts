@@ -195,6 +195,26 @@ describe('GateMetrics', () => {
     expect(valueOf(parseExposition(await metrics.text()).samples, 'comfygate_open_websockets')).toBe(7);
   });
 
+  it('reads queued prompts at scrape time, by key name, and drops a name no longer counted to 0', async () => {
+    const counts = new Map([
+      ['key-a', 2],
+      ['anon:10.0.0.7', 1],
+    ]);
+    const names = new Map([['key-a', 'alice']]);
+    const metrics = new GateMetrics({
+      defaultMetrics: false,
+      queuedPrompts: { counts: () => counts, nameOf: (subject) => names.get(subject) ?? subject },
+    });
+    let { samples } = parseExposition(await metrics.text());
+    expect(valueOf(samples, 'comfygate_queued_prompts', { key: 'alice' })).toBe(2);
+    expect(valueOf(samples, 'comfygate_queued_prompts', { key: 'anon:10.0.0.7' })).toBe(1);
+
+    counts.delete('key-a');
+    ({ samples } = parseExposition(await metrics.text()));
+    expect(valueOf(samples, 'comfygate_queued_prompts', { key: 'alice' })).toBe(0);
+    expect(valueOf(samples, 'comfygate_queued_prompts', { key: 'anon:10.0.0.7' })).toBe(1);
+  });
+
   it('keeps two instances apart', async () => {
     const a = new GateMetrics({ defaultMetrics: false });
     const b = new GateMetrics({ defaultMetrics: false });
