@@ -7,14 +7,12 @@ import { startGate as startRealGate, type GateHandle, type KeyNamed, type StartG
 import { probeComfyUI } from '../server/proxy/upstream.js';
 import { discoverUpstream, type Discovery } from '../server/proxy/upstreamDiscovery.js';
 import type { AuthMode } from '../server/settings/settingsSchema.js';
-import { SettingsStore } from '../server/settings/settingsStore.js';
-import { FIRST_KEY_BUTTONS, firstKeyOffer, resolveFirstRunUpstream } from './firstRun/firstRun.js';
-import { askForUpstream } from './firstRun/upstreamPrompt.js';
+import { askFirstRunUpstream, protectionAtStart, welcomeFirstRun } from './firstRun/startQuestions.js';
 import { registerAppHandlers } from './ipc/appHandlers.js';
 import { IPC_CHANNELS, type DesktopState } from './ipc/contract.js';
 import { push } from './ipc/mainIpc.js';
 import type { DesktopPaths } from './lifecycle/appPaths.js';
-import { readDesktopFile, writeDesktopFile } from './lifecycle/desktopFile.js';
+import { readDesktopFile } from './lifecycle/desktopFile.js';
 import { createDesktopLogger } from './lifecycle/desktopLogger.js';
 import { createLoginItem } from './lifecycle/loginItem.js';
 import type { Shutdown } from './lifecycle/shutdown.js';
@@ -23,15 +21,10 @@ import { describeStartError } from './lifecycle/startError.js';
 import { bypassAdvice, bypassProbeUrls, findBypass } from './net/bypass.js';
 import { noticeContent, type GateNotice } from './notify/gateNotices.js';
 import { createUpstreamNotices } from './notify/upstreamNotices.js';
-import { isLoopbackHost, localGateUrl, type Interfaces } from '../server/net/shareAddress.js';
+import { localGateUrl, type Interfaces } from '../server/net/shareAddress.js';
 import { buildDesktopState, type DesktopExtras } from './state/desktopState.js';
 import { isGateCertificate } from './net/gateCertificate.js';
-import {
-  createTrayActions,
-  DASHBOARD_ROUTES,
-  UNPROTECTED_START_BUTTONS,
-  unprotectedStartQuestion,
-} from './tray/trayActions.js';
+import { createTrayActions } from './tray/trayActions.js';
 import { trayIconName, trayIconPath, type TrayIconName } from './tray/trayAppearance.js';
 import { createTrayController } from './tray/trayController.js';
 import { MODE_TITLES } from './tray/trayMenu.js';
@@ -93,16 +86,9 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
   shutdown.defer('flush the log', () => logger.flush());
 
   const upstream = firstRun
-    ? await resolveFirstRunUpstream({
-        configured: config.upstream,
-        discover,
-        ask: () => askForUpstream({ probe, discover, icon: paths.appIcon }),
-        save: (url) => saveUpstream(dataDir, url),
-      })
+    ? await askFirstRunUpstream({ dataDir, configured: config.upstream, discover, probe, icon: paths.appIcon })
     : config.upstream;
-  const mode = (await startsUnprotectedOnNetwork(dataDir, config.host))
-    ? await askProtectionAtStart(config)
-    : undefined;
+  const mode = await protectionAtStart(dataDir, config);
   const gate = await startGate({
     config: { ...config, upstream },
     ...(mode === undefined ? {} : { mode }),
@@ -269,49 +255,16 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
   checkBypass().catch((error: unknown) => report('check how ComfyUI listens', error));
 
   if (firstRun) {
-    const offer = await dialog.showMessageBox(
-      firstKeyOffer({
-        upstreamUrl: gate.state.upstream.url,
-        upstreamReachable: gate.state.upstream.reachable ?? (await probe(gate.state.upstream.url)),
-        mode: gate.state.mode,
-        hasAdminKey: gate.initialAdminKey !== undefined,
-      })
-    );
-    if (offer.checkboxChecked && gate.initialAdminKey !== undefined) clipboard.writeText(gate.initialAdminKey);
-    await writeDesktopFile(dataDir, { ...desktopFile, firstRunDone: true });
-    await windows.openDashboard(
-      offer.response === FIRST_KEY_BUTTONS.create ? DASHBOARD_ROUTES.newKey : DASHBOARD_ROUTES.home
-    );
+    await welcomeFirstRun({
+      gate,
+      probe,
+      dataDir,
+      desktopFile,
+      openDashboard: (route) => windows.openDashboard(route),
+    });
   } else if (!startsHidden(options.argv, platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin)) {
     await windows.openDashboard();
   }
 
   return { gate, state, showDashboard: () => windows.openDashboard() };
-}
-
-/** DESIGN.md: listening on the network with protection off needs the operator's explicit yes. */
-async function startsUnprotectedOnNetwork(dataDir: string, host: string): Promise<boolean> {
-  if (isLoopbackHost(host)) return false;
-  const settings = await SettingsStore.open(dataDir);
-  try {
-    return settings.current.mode === 'off';
-  } finally {
-    await settings.close();
-  }
-}
-
-/** 'required' unless the operator confirms starting unprotected (then settings.json decides). */
-async function askProtectionAtStart(listen: { host: string; port: number }): Promise<AuthMode | undefined> {
-  const { response } = await dialog.showMessageBox(unprotectedStartQuestion(listen));
-  return response === UNPROTECTED_START_BUTTONS.protect ? 'required' : undefined;
-}
-
-/** The first-run answer goes where the dashboard's start-up settings go: settings.json. */
-async function saveUpstream(dataDir: string, upstream: string): Promise<void> {
-  const settings = await SettingsStore.open(dataDir);
-  try {
-    await settings.updateStartup({ upstream });
-  } finally {
-    await settings.close();
-  }
 }

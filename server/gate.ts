@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
 import { createAdminApp } from './admin/adminApp.js';
-import { createAuthStep } from './auth/authStep.js';
+import { authStep } from './auth/authStep.js';
 import { Authenticator } from './auth/authenticator.js';
 import { loadOrCreateSecret } from './auth/secretFile.js';
 import { SessionTokens } from './auth/sessionTokens.js';
@@ -11,7 +11,7 @@ import type { SharingActor, SharingReport } from './admin/routes/sharingRouter.j
 import { GateError } from './errors.js';
 import { GateListener } from './http/gateListener.js';
 import { createGateServer } from './http/gateServer.js';
-import { isLoopbackBind } from './http/hostNames.js';
+import { isLoopbackBind } from './pipeline/hostNames.js';
 import { isSharedOnNetwork, listenHostFor, unprotectedRefusal } from './net/sharingChoice.js';
 import { resolveLocalName } from './net/localName.js';
 import { isWildcardHost, localGateUrl, shareAddress, type ShareAddress } from './net/shareAddress.js';
@@ -24,41 +24,44 @@ import {
 import { GATE_VERSION } from './runtime/version.js';
 import { TrustedProxies } from './http/trustedProxies.js';
 import { KeyStore } from './keys/keyStore.js';
-import { BruteForceLockout } from './limits/lockout.js';
-import { createLimitStep } from './limits/limitStep.js';
+import { BruteForceLockout, lockoutOptionsOf } from './limits/lockout.js';
+import { limitStep } from './limits/limitStep.js';
+import { promptAccounting } from './limits/promptAccounting.js';
 import { PromptTracker, watchForFinishedPrompts } from './limits/promptTracker.js';
 import { RateLimiter } from './limits/rateLimiter.js';
 import type { FinishedRequest } from './observe/finishedRequest.js';
-import { createAuthorizeStep } from './policy/authorizeStep.js';
-import { BodyBudget } from './proxy/bodyBudget.js';
-import { createBodyStage } from './proxy/bodyStage.js';
-import { createIsolationStep } from './isolation/isolationStep.js';
+import { authorizeStep } from './policy/authorizeStep.js';
+import { BodyBudget } from './pipeline/bodyBudget.js';
+import { bodyInspection } from './pipeline/bodyInspection.js';
+import { isolationStep } from './isolation/isolationStep.js';
 import { ComfyUsers } from './isolation/comfyUsers.js';
 import { createOwnSpaceAnswers } from './isolation/ownSpaceAnswers.js';
 import { TeammateSpaces } from './isolation/teammateSpaces.js';
 import { FileAccess } from './isolation/fileAccess.js';
 import { FileOwners } from './isolation/fileOwners.js';
 import { PromptOwners } from './isolation/promptOwners.js';
-import type { Exchange } from './proxy/pipeline.js';
-import { isLoopbackAddress, pauseGuard, type PauseState } from './proxy/pauseGuard.js';
-import { keyVersion } from './auth/authenticator.js';
-import { SESSION_COOKIE } from './auth/credentials.js';
-import { SESSION_TTL_SECONDS } from './auth/sessionCookie.js';
+import { queuedPromptIds } from './isolation/comfyQueue.js';
+import { interruptCheck, jobCancelCheck, queueDeleteCheck } from './isolation/ownPromptChecks.js';
+import { promptIdCheck, promptStampCheck } from './isolation/promptIdentity.js';
+import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
+import { queueControlCheck } from './policy/queueControlCheck.js';
+import { isLoopbackAddress, pauseStep, type PauseState } from './pipeline/pauseStep.js';
+import { isOwnerKey, ownerSession, type OwnerSession } from './auth/ownerSession.js';
 import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
 import { AuditLog } from './logs/auditLog.js';
 import { LogStream } from './logs/logStream.js';
-import type { Retention } from './logs/jsonlLogFile.js';
-import { RequestLog } from './logs/requestLog.js';
+import { logRetentionOf, RequestLog } from './logs/requestLog.js';
 import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './appLog/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
-import { createOriginGuard } from './proxy/originGuard.js';
+import { originStep } from './pipeline/originStep.js';
 import { Upstream } from './proxy/upstream.js';
 import { discoverUpstream } from './proxy/upstreamDiscovery.js';
-import type { AuthMode, NotificationSettings, RuntimeSettings } from './settings/settingsSchema.js';
+import type { AuthMode, NotificationSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
 import { removeStaleFiles } from './store/staleFiles.js';
+import { closeSocketsOfEndedKeys } from './ws/endedKeySockets.js';
 import { WsRelay } from './ws/wsRelay.js';
 import { tlsForConfig } from './tls/gateCertificate.js';
 import type { TlsSummary } from './tls/tlsSummary.js';
@@ -101,7 +104,7 @@ export interface KeyNamed {
   name: string;
 }
 
-export type { TlsSummary };
+export type { OwnerSession, TlsSummary };
 
 export interface GateEvents {
   upstream: [reachable: boolean];
@@ -117,13 +120,6 @@ export interface GateEvents {
   quota: [key: KeyNamed & { limit: number }];
   /** Anything in `state` may have changed (mode, upstream, pause, sharing, keys). */
   change: [];
-}
-
-/** A session for the operator's own window: set as a cookie in its session partition, never in a URL. */
-export interface OwnerSession {
-  cookieName: string;
-  value: string;
-  maxAgeSeconds: number;
 }
 
 export interface GateHandle {
@@ -145,9 +141,6 @@ export interface GateHandle {
   ownerSession(): Promise<OwnerSession>;
   stop(): Promise<void>;
 }
-
-/** Marks the admin key the desktop app signs its own window in with. */
-const OWNER_KEY_NOTE = 'Used by the ComfyGate desktop app on this computer to open the dashboard.';
 
 /** How often lastUsedAt values are written to keys.json (never once per request). */
 const USAGE_FLUSH_MS = 5_000;
@@ -195,7 +188,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const upstreamUrl = await resolveUpstream(config, logger);
   const upstream = new Upstream({ url: upstreamUrl, connectTimeoutMs: config.connectTimeoutMs });
   const tokens = new SessionTokens(secret, signedOut);
-  const lockout = new BruteForceLockout(lockoutOptions(settings.current.lockout));
+  const lockout = new BruteForceLockout(lockoutOptionsOf(settings.current.lockout));
   const authenticator = new Authenticator(keys, tokens, options.legacyApiKey, lockout);
   const limiter = new RateLimiter();
   const tracker = new PromptTracker();
@@ -203,9 +196,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const comfyUsers = new ComfyUsers(upstream);
   const files = new FileAccess(fileOwners, upstream, settings);
   let openSockets = (): number => 0;
-  let queuedShown = new Set<string>();
   const bodyBudget = new BodyBudget(config.bodyBudgetMb * 1024 * 1024);
-  const metrics = new GateMetrics({ openWebSockets: () => openSockets(), bodyBudget });
+  const metrics = new GateMetrics({
+    openWebSockets: () => openSockets(),
+    bodyBudget,
+    queuedPrompts: { counts: () => tracker.counts(), nameOf: (subject) => keys.get(subject)?.name ?? subject },
+  });
   const observers: Array<(finished: FinishedRequest) => void> = [
     usage.observe,
     metrics.observe,
@@ -271,20 +267,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     logStream,
     audit,
     logRetention: () => settings.current.logRetention,
-    metrics: {
-      contentType: metrics.contentType,
-      text: () => {
-        const shown = new Set<string>();
-        for (const [subject, count] of tracker.counts()) {
-          const name = keys.get(subject)?.name ?? subject;
-          shown.add(name);
-          metrics.setQueuedPrompts(name, count);
-        }
-        for (const name of queuedShown) if (!shown.has(name)) metrics.setQueuedPrompts(name, 0);
-        queuedShown = shown;
-        return metrics.text();
-      },
-    },
+    metrics,
     authenticator,
     tokens,
     logger,
@@ -302,6 +285,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   const proxies = new TrustedProxies(settings.current.trustProxy);
   const spaces = new TeammateSpaces(config.dataDir);
+  const accountPrompts = promptAccounting({
+    limiter,
+    tracker,
+    onQuotaReached: (reached) => events.emit('quota', reached),
+  });
   const ownSpace = createOwnSpaceAnswers({
     spaces,
     upstream,
@@ -311,7 +299,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       upstream,
       timeoutMs: config.upstreamTimeoutMs,
       onResponse: (exchange, status) => {
-        accountPrompts(exchange, status, limiter, tracker, (reached) => events.emit('quota', reached));
+        accountPrompts(exchange, status);
         ownSpace.onResponse(exchange, status);
         if (status === 200 && exchange.isolatedAs !== null && exchange.promptId !== null) {
           fileOwners.expectOutputs(exchange.promptId, exchange.isolatedAs, Date.now());
@@ -323,20 +311,27 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   const gateServerParts = {
     steps: [
-      pauseGuard(pause),
-      createOriginGuard(() => loopbackOnly),
-      createAuthStep(authenticator, settings, keys),
-      createAuthorizeStep(settings),
-      createLimitStep(limiter, settings),
-      createIsolationStep(settings, owners, comfyUsers, files, fileOwners),
+      pauseStep(pause),
+      originStep(() => loopbackOnly),
+      authStep(authenticator, settings, keys),
+      authorizeStep(settings),
+      limitStep(limiter, settings),
+      isolationStep(settings, owners, comfyUsers, files, fileOwners),
     ],
-    inspectBody: createBodyStage({
-      limiter,
-      tracker,
-      owners,
-      upstream,
-      settings,
-      mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
+    inspectBody: bodyInspection({
+      checks: [
+        interruptCheck(owners, upstream),
+        jobCancelCheck(owners),
+        queueControlCheck(settings),
+        queueDeleteCheck(owners),
+        promptIdCheck({
+          owners,
+          queued: tracker,
+          mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
+        }),
+        promptQuotaCheck({ limiter, tracker, settings, queuedPromptIds: () => queuedPromptIds(upstream) }),
+        promptStampCheck(owners),
+      ],
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
       budget: bodyBudget,
     }),
@@ -353,28 +348,15 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   keys.events.on('changed', () => events.emit('change'));
   keys.events.on('firstUse', (id) => {
     const record = keys.get(id);
-    if (record !== undefined && record.note !== OWNER_KEY_NOTE) events.emit('firstUse', { id, name: record.name });
+    if (record !== undefined && !isOwnerKey(record)) events.emit('firstUse', { id, name: record.name });
   });
   // Nothing is lost meanwhile (the last good version stays in force), but changes are refused until it is fixed.
   const warnInvalid = (error: Error) => logger.warn({ err: error }, error.message);
   keys.events.on('invalid', warnInvalid);
   settings.events.on('invalid', warnInvalid);
-  keys.events.on('changed', (revoked) => {
-    if (revoked.size === 0) return;
-    const closed = relay.closeWhere(
-      (s) => s.principal !== undefined && revoked.has(s.principal.keyId),
-      'API key revoked'
-    );
-    if (closed > 0) logger.info({ closed }, 'closed WebSockets of revoked keys');
-  });
-  keys.events.on('sessionsEnded', (keyIds) => {
-    relay.closeWhere((s) => {
-      const token = s.principal?.token;
-      return token !== undefined && keyIds.has(token.keyId) && token.issuedAtMs <= keys.sessionsEndedAt(token.keyId);
-    }, 'Signed out everywhere');
-  });
+  closeSocketsOfEndedKeys(keys, relay, logger);
   settings.events.on('change', (current, previous) => {
-    lockout.configure(lockoutOptions(current.lockout));
+    lockout.configure(lockoutOptionsOf(current.lockout));
     usage.setRetentionDays(current.retentionDays);
     if (current.trustProxy !== previous.trustProxy) proxies.configure(current.trustProxy);
     if (JSON.stringify(current.logRetention) !== JSON.stringify(previous.logRetention)) {
@@ -506,13 +488,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     setSharing(network) {
       return setSharing(network, { keyId: null, clientIp: null });
     },
-    async ownerSession() {
-      const record =
-        keys.list().find((k) => k.note === OWNER_KEY_NOTE && k.role === 'admin' && k.active) ??
-        (await keys.create({ name: 'This computer (desktop app)', role: 'admin', note: OWNER_KEY_NOTE })).record;
-      const { token } = tokens.sign('session', record.id, keyVersion(record), SESSION_TTL_SECONDS);
-      return { cookieName: SESSION_COOKIE, value: token, maxAgeSeconds: SESSION_TTL_SECONDS };
-    },
+    ownerSession: () => ownerSession(keys, tokens),
     stop() {
       stopping ??= (async () => {
         clearInterval(usageFlush);
@@ -537,44 +513,6 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       return stopping;
     },
   };
-}
-
-function lockoutOptions(settings: RuntimeSettings['lockout']) {
-  return {
-    maxFailures: settings.maxFailures,
-    windowMs: settings.windowMinutes * 60_000,
-    lockoutMs: settings.lockoutMinutes * 60_000,
-  };
-}
-
-function logRetentionOf(settings: RuntimeSettings['logRetention']): Retention {
-  return { maxAgeMs: settings.days * 24 * 3600_000, maxTotalBytes: settings.maxMegabytes * 1024 * 1024 };
-}
-
-/**
- * A prompt ComfyUI accepted counts against the daily quota and holds a queue slot until it ends. The prompt that uses
- * up a key's quota is announced: the count passes the limit exactly once a day, later prompts are refused before.
- */
-function accountPrompts(
-  exchange: Exchange,
-  status: number,
-  limiter: RateLimiter,
-  tracker: PromptTracker,
-  onQuotaReached: (reached: KeyNamed & { limit: number }) => void
-): void {
-  if (status !== 200) return;
-  const subject = exchange.limitSubject;
-  if (exchange.promptId !== null && subject !== null) {
-    const now = Date.now();
-    limiter.countPrompt(subject, now);
-    tracker.add(subject, exchange.promptId);
-    const principal = exchange.principal;
-    const limit = principal?.limits.promptsPerDay ?? null;
-    if (principal !== undefined && limit !== null && limiter.promptsToday(subject, now) === limit) {
-      onQuotaReached({ id: principal.keyId, name: principal.name, limit });
-    }
-  }
-  if (exchange.deletedPrompts) for (const id of exchange.deletedPrompts) tracker.finish(id);
 }
 
 /** With an empty key store, an admin key to get in with; shown once, stored only as a hash. */

@@ -4,10 +4,10 @@ import { findCredential } from '../auth/credentials.js';
 import { lockedOutRefusal } from '../auth/lockedOut.js';
 import { authRefusal } from '../auth/refusals.js';
 import { clientIpOf, forwardedHostOf, isHttps } from '../http/clientIp.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../pipeline/principal.js';
 import { GateError } from '../errors.js';
-import { isOwnOrigin } from '../proxy/originGuard.js';
-import { isLoopbackHostHeader } from '../http/hostNames.js';
+import { isOwnOrigin } from '../pipeline/originStep.js';
+import { isLoopbackHostHeader } from '../pipeline/hostNames.js';
 
 const principals = new WeakMap<Response, Principal>();
 
@@ -26,7 +26,7 @@ export function callerOf(res: Response): Principal {
  * The gate's own pages and API refuse what a browser on another site could send: a foreign Origin,
  * `Sec-Fetch-Site: cross-site` on anything but a navigation, and — when the gate listens on
  * loopback only — a Host that is not a loopback name (a DNS-rebinding page), unless a trusted proxy named the
- * host the browser addressed (see originGuard.ts).
+ * host the browser addressed (see pipeline/originStep.ts).
  */
 export function browserGuard(loopbackOnly: () => boolean): RequestHandler {
   return function browserGuard(req: Request, _res: Response, next: NextFunction) {

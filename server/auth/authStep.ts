@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { GateError } from '../errors.js';
-import { matchesPublicPath, normalizePath } from '../proxy/normalizePath.js';
-import type { Exchange, RequestStep } from '../proxy/pipeline.js';
+import { matchesPublicPath, normalizePath } from '../pipeline/normalizePath.js';
+import type { Exchange } from '../pipeline/exchange.js';
+import type { RequestStep } from '../pipeline/steps.js';
 import type { KeyStore } from '../keys/keyStore.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { Authenticator } from './authenticator.js';
@@ -17,7 +18,7 @@ const CHALLENGE = 'Bearer realm="ComfyGate"';
  * but `off`; without one, `optional` lets the request pass as anonymous and `required` refuses it
  * unless its path is public: browsers navigating to a page are sent to the login page.
  */
-export function createAuthStep(authenticator: Authenticator, settings: SettingsStore, keys: KeyStore): RequestStep {
+export function authStep(authenticator: Authenticator, settings: SettingsStore, keys: KeyStore): RequestStep {
   return function authenticate(exchange: Exchange): GateError | undefined {
     const { mode, publicPaths } = settings.current;
     // A locked address is refused whatever it sends, so it learns nothing and cannot go on guessing.

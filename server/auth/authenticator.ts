@@ -3,7 +3,8 @@ import type { KeyRecord } from '../keys/keySchema.js';
 import type { KeyStore, VerifyResult } from '../keys/keyStore.js';
 import type { BruteForceLockout } from '../limits/lockout.js';
 import type { Credential } from './credentials.js';
-import { LEGACY_KEY_ID, UNLIMITED, type Principal } from './principal.js';
+import type { Principal } from '../pipeline/principal.js';
+import { LEGACY_KEY_ID, UNLIMITED } from './principal.js';
 import { looksLikeJwt, type SessionTokens } from './sessionTokens.js';
 import type { SignInReason } from './signInReasons.js';
 

@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
+import type { CredentialSource } from '../pipeline/principal.js';
 
 /** The gate's session cookie; the `__Host-` prefix is used under TLS (see sessionCookie.ts). */
 export const SESSION_COOKIE = 'comfygate_session';
 export const SECURE_SESSION_COOKIE = '__Host-comfygate_session';
-
-export type CredentialSource = 'header' | 'bearer' | 'query' | 'cookie';
 
 export interface Credential {
   source: CredentialSource;

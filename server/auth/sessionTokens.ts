@@ -1,27 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-
-export type TokenKind = 'session' | 'access';
+import type { TokenClaims, TokenKind } from '../pipeline/principal.js';
 
 /** Where single signed-out tokens are remembered (signedOutSessions.ts keeps them on disk). */
 export interface SignOutList {
   has(jti: string): boolean;
   /** Resolves once the sign-out will survive a restart. */
   add(jti: string, exp: number): Promise<void>;
-}
-
-export interface TokenClaims {
-  /** The key id the token speaks for. */
-  keyId: string;
-  /** A fingerprint of the key's current secret: rotating the key invalidates its tokens. */
-  keyVersion: string;
-  jti: string;
-  kind: TokenKind;
-  /** When it was signed, ms since the epoch: "sign out everywhere" ends the tokens of a key signed up to an instant. */
-  issuedAtMs: number;
-  /** Expiry, seconds since the epoch. */
-  exp: number;
 }
 
 const claimsSchema = z.object({

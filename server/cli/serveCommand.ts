@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { startGate } from '../gate.js';
-import { isLoopbackBind } from '../http/hostNames.js';
+import { isLoopbackBind } from '../pipeline/hostNames.js';
 import { localGateUrl } from '../net/shareAddress.js';
 import { authModeSchema, type AuthMode } from '../settings/settingsSchema.js';
 import { SettingsStore } from '../settings/settingsStore.js';

@@ -7,7 +7,8 @@ import type { Logger } from '../appLog/logger.js';
 import { finishedRequest } from '../observe/finish.js';
 import type { RequestObserver } from '../observe/finishedRequest.js';
 import { upstreamUpgradeHeaders } from '../proxy/forwardHeaders.js';
-import { Exchange, runSteps, type RequestStep } from '../proxy/pipeline.js';
+import { Exchange } from '../pipeline/exchange.js';
+import { runSteps, type RequestStep } from '../pipeline/steps.js';
 import type { WsRelay } from '../ws/wsRelay.js';
 import { peerAddressOf, rememberForwarded } from './clientIp.js';
 import { forwardedFrom } from './forwardedHeaders.js';
@@ -16,7 +17,7 @@ import type { TrustedProxies } from './trustedProxies.js';
 
 export interface GateServerParts {
   steps: readonly RequestStep[];
-  /** Reads and checks the body of the few requests that need it (see bodyStage.ts). */
+  /** Reads and checks the body of the few requests that need it (see pipeline/bodyInspection.ts). */
   inspectBody: (exchange: Exchange, res: ServerResponse) => Promise<GateError | undefined>;
   forward: (exchange: Exchange, res: ServerResponse) => void;
   relay: WsRelay;

@@ -1,5 +1,5 @@
 import { GateError } from '../errors.js';
-import { isJsonObject, memberText, objectMembers, withMemberValue } from '../proxy/jsonMembers.js';
+import { isJsonObject, memberText, objectMembers, withMemberValue } from '../pipeline/jsonMembers.js';
 import type { Upstream } from '../proxy/upstream.js';
 
 /** How long the answer to "does ComfyUI run with `--multi-user`?" is trusted (it may be restarted). */

@@ -1,5 +1,5 @@
 import { GateError } from '../errors.js';
-import { isJsonObject } from '../proxy/jsonMembers.js';
+import { isJsonObject } from '../pipeline/jsonMembers.js';
 import type { Upstream } from '../proxy/upstream.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import { outputFileKeys } from './fileKeys.js';

@@ -1,6 +1,7 @@
 import { GateError } from '../errors.js';
 import { hasScope } from '../policy/scopes.js';
-import type { Exchange, RequestStep } from '../proxy/pipeline.js';
+import type { Exchange } from '../pipeline/exchange.js';
+import type { RequestStep } from '../pipeline/steps.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { ComfyUsers } from './comfyUsers.js';
 import { ownSpaceRoute } from './ownSpaceRoutes.js';
@@ -21,7 +22,7 @@ const JOB_CANCEL_PATH = /^\/jobs\/([^/]+)\/cancel$/;
  * Under ComfyUI's `--multi-user`, an isolated caller's `Comfy-User` is their key's own ComfyUI user;
  * without it, their settings and per-user files are kept apart by the gate (ownSpaceAnswers.ts).
  */
-export function createIsolationStep(
+export function isolationStep(
   settings: SettingsStore,
   owners: PromptOwners,
   users: ComfyUsers,

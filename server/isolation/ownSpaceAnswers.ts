@@ -1,11 +1,11 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GateError } from '../errors.js';
 import { sendRefusal } from '../http/proxiedRefusal.js';
-import { isJsonObject } from '../proxy/jsonMembers.js';
+import { isJsonObject } from '../pipeline/jsonMembers.js';
 import { classifyUpstreamError } from '../proxy/httpForward.js';
-import type { Exchange } from '../proxy/pipeline.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import type { Upstream } from '../proxy/upstream.js';
-import type { OwnSpaceRoute } from './ownSpaceRoutes.js';
+import type { OwnSpaceRoute } from '../pipeline/findings.js';
 import {
   MAX_SETTING_ID,
   MAX_SPACE_BYTES,

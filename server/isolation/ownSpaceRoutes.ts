@@ -1,26 +1,6 @@
 import { classifyRoute, userdataFileOf } from '../policy/routeClasses.js';
 import { PER_USER_FILES } from './teammateSpaces.js';
-
-export type OwnSpaceKind =
-  | 'read_settings'
-  | 'read_setting'
-  | 'write_settings'
-  | 'write_setting'
-  | 'read_file'
-  | 'write_file'
-  | 'write_workflow'
-  | 'delete_workflow'
-  | 'move_workflow';
-
-/**
- * A request about a teammate's own ComfyUI settings, per-user files or saved workflows. `name` is the
- * setting id or the file as ComfyUI's handler reads it; `dest` the destination of a move, else ''.
- */
-export interface OwnSpaceRoute {
-  readonly kind: OwnSpaceKind;
-  readonly name: string;
-  readonly dest: string;
-}
+import type { OwnSpaceRoute } from '../pipeline/findings.js';
 
 const READ_SETTINGS: OwnSpaceRoute = { kind: 'read_settings', name: '', dest: '' };
 const WRITE_SETTINGS: OwnSpaceRoute = { kind: 'write_settings', name: '', dest: '' };

@@ -1,26 +1,11 @@
-import { arrayItems, memberText, objectMembers } from '../proxy/jsonMembers.js';
+import { arrayItems, memberText, objectMembers } from '../pipeline/jsonMembers.js';
+import type { OwnWindow } from '../pipeline/findings.js';
 
 /** ComfyUI must be asked again, for more history: its page held too few of the caller's entries. */
 export const ASK_WIDER = Symbol('ask ComfyUI for a wider page');
 
 /** ComfyUI keeps at most this many history entries: a window this wide is the whole history. */
 const HISTORY_SIZE = 10_000;
-
-/**
- * A page of `/history` or of the jobs API as an isolated caller asked for it. ComfyUI pages over
- * everyone's entries, so the gate asks it for a wider page (or all) and pages the caller's own.
- */
-export type OwnWindow =
-  | {
-      kind: 'history';
-      /** `max_items`: the newest N, or N from `offset` on. */
-      maxItems: number | undefined;
-      /** `offset`: counted from the oldest entry. */
-      offset: number | undefined;
-      /** How many entries ComfyUI is asked for now; undefined for all. */
-      asked: number | undefined;
-    }
-  | { kind: 'jobs'; limit: number | undefined; offset: number };
 
 /**
  * The window a `/history` query (with `max_items` or `offset`) or any `/jobs` query asks for; null

@@ -5,7 +5,7 @@ import {
   type JsonMember,
   type JsonPiece,
   type JsonText,
-} from '../proxy/jsonMembers.js';
+} from '../pipeline/jsonMembers.js';
 
 /**
  * The member the gate writes into every prompt's `extra_data`. ComfyUI keeps `extra_data` in the

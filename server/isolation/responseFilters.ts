@@ -5,16 +5,14 @@ import {
   objectMembers,
   withMemberValue,
   type JsonMember,
-} from '../proxy/jsonMembers.js';
+} from '../pipeline/jsonMembers.js';
 import { filterUsers } from './comfyUsers.js';
 import type { FileAccess } from './fileAccess.js';
 import { uploadedFileKey } from './fileKeys.js';
 import { ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
 import type { PromptOwners } from './promptOwners.js';
 import { redactArgv, redactExecutionError } from './redactErrors.js';
-
-/** Which ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
-export type IsolatedView = 'queue' | 'history' | 'system_stats' | 'jobs' | 'job' | 'users' | 'upload';
+import type { IsolatedView } from '../pipeline/findings.js';
 
 /**
  * Rewrites one JSON answer of ComfyUI for `subject`, or answers undefined when the text is not the

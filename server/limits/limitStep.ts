@@ -1,5 +1,6 @@
 import { GateError, headerObject } from '../errors.js';
-import type { Exchange, RequestStep } from '../proxy/pipeline.js';
+import type { Exchange } from '../pipeline/exchange.js';
+import type { RequestStep } from '../pipeline/steps.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import { isPageFile } from './pageFiles.js';
 import type { RateLimiter } from './rateLimiter.js';
@@ -11,12 +12,12 @@ export function anonymousSubject(clientIp: string): string {
 
 /**
  * Requests per minute and per hour for the caller's key, or for their address in the anonymous
- * tier. Nothing is limited in mode `off`. Prompt limits are checked in the body stage.
+ * tier. Nothing is limited in mode `off`. Prompt limits are checked on the body (promptQuotaCheck.ts).
  * The limits are there for scripts and the GPU: the web UI's own files and opening the WebSocket
  * (which the web UI retries every 300 ms while it is down) are not counted, so using the web UI
  * never trips them.
  */
-export function createLimitStep(limiter: RateLimiter, settings: SettingsStore): RequestStep {
+export function limitStep(limiter: RateLimiter, settings: SettingsStore): RequestStep {
   return function limit(exchange: Exchange): GateError | undefined {
     const { mode, anonymous } = settings.current;
     if (mode === 'off') return undefined;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { RuntimeSettings } from '../settings/settingsSchema.js';
 
 export interface LockoutOptions {
   /** Failures within `windowMs` that lock the address. */
@@ -15,6 +16,15 @@ export const DEFAULT_LOCKOUT_OPTIONS: Readonly<LockoutOptions> = Object.freeze({
   lockoutMs: 15 * 60_000,
   maxTracked: 10_000,
 });
+
+/** The lockout options the operator's settings (minutes) ask for. */
+export function lockoutOptionsOf(settings: RuntimeSettings['lockout']): Omit<LockoutOptions, 'maxTracked'> {
+  return {
+    maxFailures: settings.maxFailures,
+    windowMs: settings.windowMinutes * 60_000,
+    lockoutMs: settings.lockoutMinutes * 60_000,
+  };
+}
 
 export interface LockoutEvents {
   locked: [ip: string, until: number];

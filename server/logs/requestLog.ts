@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../appLog/logger.js';
 import type { RequestObserver } from '../observe/finishedRequest.js';
+import type { RuntimeSettings } from '../settings/settingsSchema.js';
 import { JsonlLogFile, LOGS_DIR, type Retention, type RotationOptions } from './jsonlLogFile.js';
 import {
   clampLimit,
@@ -42,6 +43,11 @@ async function firstLineTime(path: string): Promise<string | undefined> {
   } finally {
     await handle.close();
   }
+}
+
+/** The retention the operator's settings (days, megabytes) ask for. */
+export function logRetentionOf(settings: RuntimeSettings['logRetention']): Retention {
+  return { maxAgeMs: settings.days * 24 * 3600_000, maxTotalBytes: settings.maxMegabytes * 1024 * 1024 };
 }
 
 export interface RequestLogOptions extends RotationOptions {

@@ -23,8 +23,18 @@ export interface GateMetricsOptions {
   openWebSockets?: () => number;
   /** Read at scrape time: what request bodies being checked hold now, and what they may hold. */
   bodyBudget?: { readonly inUse: number; readonly limitBytes: number };
+  /**
+   * Read at scrape time: the prompts each caller has queued or running (limits/promptTracker.ts) and the
+   * name the gauge shows for a caller (its key's). A name no longer counted drops to 0.
+   */
+  queuedPrompts?: QueuedPromptsReader;
   /** Node process metrics (CPU, memory, event loop lag, GC) with the `comfygate_` prefix. Default true. */
   defaultMetrics?: boolean;
+}
+
+export interface QueuedPromptsReader {
+  counts(): Iterable<readonly [subject: string, count: number]>;
+  nameOf(subject: string): string;
 }
 
 interface CounterChild {
@@ -85,11 +95,25 @@ export class GateMetrics {
           }
         : undefined,
     });
+    const queuedPrompts = options.queuedPrompts;
+    let queuedShown = new Set<string>();
     this.#queuedPrompts = new Gauge({
       name: 'comfygate_queued_prompts',
       help: 'Prompts a key has queued or running in ComfyUI right now',
       labelNames: ['key'] as const,
       registers,
+      collect: queuedPrompts
+        ? function collect(this: Gauge<'key'>) {
+            const shown = new Set<string>();
+            for (const [subject, count] of queuedPrompts.counts()) {
+              const name = queuedPrompts.nameOf(subject);
+              shown.add(name);
+              this.set({ key: name }, count);
+            }
+            for (const name of queuedShown) if (!shown.has(name)) this.set({ key: name }, 0);
+            queuedShown = shown;
+          }
+        : undefined,
     });
     this.#refusals = new Counter({
       name: 'comfygate_limit_refusals_total',

@@ -1,4 +1,4 @@
-import { isLoopbackBind } from '../http/hostNames.js';
+import { isLoopbackBind } from '../pipeline/hostNames.js';
 import type { AuthMode } from '../settings/settingsSchema.js';
 
 /** Where "This computer only" listens. */

@@ -1,5 +1,5 @@
-import { normalizePath } from '../proxy/normalizePath.js';
-import type { Exchange } from '../proxy/pipeline.js';
+import { normalizePath } from '../pipeline/normalizePath.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import type { FinishedRequest } from './finishedRequest.js';
 
 const BOOT = Date.now().toString(36);

@@ -1,6 +1,7 @@
 import { GateError } from '../errors.js';
-import { normalizePath } from '../proxy/normalizePath.js';
-import type { Exchange, RequestStep } from '../proxy/pipeline.js';
+import { normalizePath } from '../pipeline/normalizePath.js';
+import type { Exchange } from '../pipeline/exchange.js';
+import type { RequestStep } from '../pipeline/steps.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import { isPerUserWrite } from '../isolation/ownSpaceRoutes.js';
 import { classifyRoute, isManagerRoute, needsManageForBody } from './routeClasses.js';
@@ -14,7 +15,7 @@ import { logStandIn } from './standIns.js';
  * (their own ComfyUI user under --multi-user, else the gate's copy for their key, see
  * ownSpaceAnswers.ts), never in what teammates share: they need only `generate` then.
  */
-export function createAuthorizeStep(settings: SettingsStore): RequestStep {
+export function authorizeStep(settings: SettingsStore): RequestStep {
   return function authorize(exchange: Exchange): GateError | undefined {
     const req = exchange.req;
     const normalized = normalizePath(req.url ?? '/');

@@ -1,10 +1,4 @@
-/** An answer the gate gives in ComfyUI's place, byte for byte what ComfyUI would send. */
-export interface StandIn {
-  readonly status: number;
-  readonly contentType: string;
-  readonly body: string;
-}
-
+import type { StandIn } from '../pipeline/findings.js';
 /**
  * ComfyUI's terminal log (§4.3) with nothing in it. The server log shows every teammate's prompts and
  * errors, so a caller who may not manage the server gets an empty one, and a subscription that is

@@ -9,7 +9,7 @@ import type { PromptOwners } from '../isolation/promptOwners.js';
 import { ASK_WIDER, ownPage, windowPath } from '../isolation/ownWindow.js';
 import { filterResponse } from '../isolation/responseFilters.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forwardHeaders.js';
-import type { Exchange } from './pipeline.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import type { Upstream } from './upstream.js';
 
 export interface ForwardOptions {
@@ -32,7 +32,7 @@ const CLIENT_GONE = new Error('client closed the connection');
 /**
  * Streams one request to ComfyUI and its answer back, through undici's lowest-level dispatch API:
  * one handler object per request, backpressure both ways, no buffering of bodies (except the few
- * small JSON bodies the body stage already read and may have rewritten).
+ * small JSON bodies the body checks already read and may have rewritten).
  */
 export function createForwarder({
   upstream,

@@ -1,6 +1,6 @@
 import { redactExecutionError } from '../isolation/redactErrors.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';
-import { isJsonObject } from '../proxy/jsonMembers.js';
+import { isJsonObject } from '../pipeline/jsonMembers.js';
 
 /** What an isolated socket remembers between frames. */
 export interface IsolatedSocketState {

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../pipeline/principal.js';
 import { withoutTokenParam } from '../auth/credentials.js';
 import { finishedRequest } from '../observe/finish.js';
 import type { RequestObserver } from '../observe/finishedRequest.js';
-import type { Exchange } from '../proxy/pipeline.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import type { Logger } from '../appLog/logger.js';
 import { GateError, rawErrorResponse } from '../errors.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';

@@ -26,6 +26,7 @@ const SERVER_ARROWS = [
   'admin -> logs',
   'admin -> metrics',
   'admin -> net',
+  'admin -> pipeline',
   'admin -> proxy',
   'admin -> settings',
   'admin -> tls',
@@ -35,17 +36,17 @@ const SERVER_ARROWS = [
   'auth -> errors.ts',
   'auth -> keys',
   'auth -> limits',
-  'auth -> proxy',
+  'auth -> pipeline',
   'auth -> settings',
   'auth -> store',
   'cli -> appLog',
   'cli -> config',
   'cli -> errors.ts',
   'cli -> gate.ts',
-  'cli -> http',
   'cli -> keys',
   'cli -> logs',
   'cli -> net',
+  'cli -> pipeline',
   'cli -> runtime',
   'cli -> settings',
   'cli -> tls',
@@ -68,6 +69,7 @@ const SERVER_ARROWS = [
   'gate.ts -> metrics',
   'gate.ts -> net',
   'gate.ts -> observe',
+  'gate.ts -> pipeline',
   'gate.ts -> policy',
   'gate.ts -> proxy',
   'gate.ts -> runtime',
@@ -81,11 +83,13 @@ const SERVER_ARROWS = [
   'http -> auth',
   'http -> errors.ts',
   'http -> observe',
+  'http -> pipeline',
   'http -> proxy',
   'http -> ws',
   'isolation -> appLog',
   'isolation -> errors.ts',
   'isolation -> http',
+  'isolation -> pipeline',
   'isolation -> policy',
   'isolation -> proxy',
   'isolation -> settings',
@@ -93,7 +97,7 @@ const SERVER_ARROWS = [
   'keys -> errors.ts',
   'keys -> store',
   'limits -> errors.ts',
-  'limits -> proxy',
+  'limits -> pipeline',
   'limits -> settings',
   'logs -> appLog',
   'logs -> errors.ts',
@@ -103,23 +107,23 @@ const SERVER_ARROWS = [
   'metrics -> keys',
   'metrics -> observe',
   'metrics -> policy',
-  'net -> http',
+  'net -> pipeline',
   'net -> settings',
   'observe -> keys',
+  'observe -> pipeline',
   'observe -> policy',
-  'observe -> proxy',
+  'pipeline -> errors.ts',
+  'pipeline -> keys',
   'policy -> errors.ts',
   'policy -> isolation',
   'policy -> keys',
-  'policy -> proxy',
+  'policy -> pipeline',
   'policy -> settings',
   'proxy -> auth',
   'proxy -> errors.ts',
   'proxy -> http',
   'proxy -> isolation',
-  'proxy -> limits',
-  'proxy -> policy',
-  'proxy -> settings',
+  'proxy -> pipeline',
   'runtime -> store',
   'settings -> config',
   'settings -> http',
@@ -137,12 +141,15 @@ const SERVER_ARROWS = [
   'ws -> auth',
   'ws -> errors.ts',
   'ws -> isolation',
+  'ws -> keys',
   'ws -> observe',
-  'ws -> proxy',
+  'ws -> pipeline',
 ];
 
 /** What the store layer may use: itself and the foundations every room shares. */
 const STORE_MAY_IMPORT = new Set(['store', 'appLog', 'errors.ts']);
+/** What the request pipeline may use: itself, the error type and the key schema's types (roles, scopes, limits). */
+const PIPELINE_MAY_IMPORT = new Set(['pipeline', 'errors.ts', 'keys']);
 
 describe('import graph', () => {
   it('finds the imports it checks (the parser sees the tree)', () => {
@@ -187,6 +194,13 @@ describe('import graph', () => {
   it('the store layer (server/store/) imports no concern folder', () => {
     const upward = withinServer.filter(
       (edge) => serverRoom(edge.from) === 'store' && !STORE_MAY_IMPORT.has(serverRoom(edge.to!))
+    );
+    expect(upward.map(describeEdge)).toEqual([]);
+  });
+
+  it('the request pipeline (server/pipeline/) imports no concern folder', () => {
+    const upward = withinServer.filter(
+      (edge) => serverRoom(edge.from) === 'pipeline' && !PIPELINE_MAY_IMPORT.has(serverRoom(edge.to!))
     );
     expect(upward.map(describeEdge)).toEqual([]);
   });

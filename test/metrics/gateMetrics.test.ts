@@ -4,7 +4,7 @@ import express, { type Request } from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { identify } from '../../server/admin/adminGuards.js';
 import type { Authenticator } from '../../server/auth/authenticator.js';
-import type { Principal } from '../../server/auth/principal.js';
+import type { Principal } from '../../server/pipeline/principal.js';
 import { GateMetrics } from '../../server/metrics/gateMetrics.js';
 import { authenticateWith } from '../../server/admin/adminGuards.js';
 import { metricsRouter } from '../../server/admin/routes/metricsRouter.js';
@@ -193,6 +193,26 @@ describe('GateMetrics', () => {
     expect(valueOf(parseExposition(await metrics.text()).samples, 'comfygate_open_websockets')).toBe(5);
     open = 7;
     expect(valueOf(parseExposition(await metrics.text()).samples, 'comfygate_open_websockets')).toBe(7);
+  });
+
+  it('reads queued prompts at scrape time, by key name, and drops a name no longer counted to 0', async () => {
+    const counts = new Map([
+      ['key-a', 2],
+      ['anon:10.0.0.7', 1],
+    ]);
+    const names = new Map([['key-a', 'alice']]);
+    const metrics = new GateMetrics({
+      defaultMetrics: false,
+      queuedPrompts: { counts: () => counts, nameOf: (subject) => names.get(subject) ?? subject },
+    });
+    let { samples } = parseExposition(await metrics.text());
+    expect(valueOf(samples, 'comfygate_queued_prompts', { key: 'alice' })).toBe(2);
+    expect(valueOf(samples, 'comfygate_queued_prompts', { key: 'anon:10.0.0.7' })).toBe(1);
+
+    counts.delete('key-a');
+    ({ samples } = parseExposition(await metrics.text()));
+    expect(valueOf(samples, 'comfygate_queued_prompts', { key: 'alice' })).toBe(0);
+    expect(valueOf(samples, 'comfygate_queued_prompts', { key: 'anon:10.0.0.7' })).toBe(1);
   });
 
   it('keeps two instances apart', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePath } from '../../server/proxy/normalizePath.js';
+import { normalizePath } from '../../server/pipeline/normalizePath.js';
 import {
   ROUTE_TABLE,
   classifyRoute,

@@ -2,7 +2,7 @@
  * What the gate's API speaks, as the dashboard sees it. Shapes the server defines are imported as types only
  * (the renderer talks to the gate over HTTP, never by importing its code).
  */
-import type { CredentialSource } from '../../../server/auth/credentials.js';
+import type { CredentialSource } from '../../../server/pipeline/principal.js';
 import type { ErrorCode } from '../../../server/errors.js';
 import type { Preset } from '../../../server/keys/keyPresets.js';
 import type { Limits, PublicKeyRecord, Role, Scope } from '../../../server/keys/keySchema.js';

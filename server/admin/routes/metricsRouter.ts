@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { principalOf } from '../adminGuards.js';
-import type { Principal } from '../../auth/principal.js';
+import type { Principal } from '../../pipeline/principal.js';
 import { errorBody, statusFor, type ErrorCode } from '../../errors.js';
 import type { GateMetrics } from '../../metrics/gateMetrics.js';
 

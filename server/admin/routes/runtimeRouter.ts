@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { GateError } from '../../errors.js';
-import { isLoopbackAddress } from '../../proxy/pauseGuard.js';
+import { isLoopbackAddress } from '../../pipeline/pauseStep.js';
 import { parseInput } from '../validate.js';
 import { sharingBodySchema, type SharingControl } from './sharingRouter.js';
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { isLoopbackBind } from '../../http/hostNames.js';
+import { isLoopbackBind } from '../../pipeline/hostNames.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { ShareAddress } from '../../net/shareAddress.js';
 import type { TlsSummary } from '../../tls/tlsSummary.js';

@@ -1,15 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Principal } from '../auth/principal.js';
 import type { GateError } from '../errors.js';
-import type { OwnSpaceRoute } from '../isolation/ownSpaceRoutes.js';
-import type { OwnWindow } from '../isolation/ownWindow.js';
-import type { IsolatedView } from '../isolation/responseFilters.js';
-import type { StandIn } from '../policy/standIns.js';
-import type { RouteClass } from '../policy/routeClasses.js';
+import type { Scope } from '../keys/keySchema.js';
+import type { IsolatedView, OwnSpaceRoute, OwnWindow, StandIn } from './findings.js';
+import type { Principal } from './principal.js';
 
-/** What the body stage must look at before forwarding (the only requests whose body the gate reads). */
-export type BodyCheck = 'prompt' | 'queue_or_history' | 'interrupt' | 'job_cancel';
+/** Which body the body checks look at before forwarding (the only requests whose body the gate reads). */
+export type BodyKind = 'prompt' | 'queue_or_history' | 'interrupt' | 'job_cancel';
 
 /**
  * What the gate knows about one proxied request or WebSocket upgrade. Each step reads what the
@@ -22,7 +19,8 @@ export class Exchange {
   principal: Principal | undefined = undefined;
   /** The normalized path (see normalizePath.ts); the raw path until the authorize step ran. */
   path: string;
-  routeClass: RouteClass | null = null;
+  /** The route class (policy/routeClasses.ts) the authorize step decided on. */
+  routeClass: Scope | null = null;
   /** Whose limits apply: a key id, `anon:<ip>`, or null when nothing is limited. */
   limitSubject: string | null = null;
   /** Extra response headers for the client ([name, value, …]): the rate-limit headers. */
@@ -39,12 +37,12 @@ export class Exchange {
   comfyUser: string | null = null;
   /** Work a step started that must finish before forwarding (creating the caller's ComfyUI user). */
   pending: Promise<GateError | undefined> | null = null;
-  bodyCheck: BodyCheck | null = null;
+  bodyCheck: BodyKind | null = null;
   /** What the gate answers itself in ComfyUI's place (a feature the caller may not see), or null. */
   standIn: StandIn | null = null;
   /** Streams the request body to ComfyUI through a check of its own (team isolation's uploads). */
   bodyFilter: ((req: IncomingMessage) => Readable) | null = null;
-  /** The body the body stage read, as the pieces to forward (slices of the bytes read, new text where it edited). */
+  /** The body the body checks read, as the pieces to forward (slices of the bytes read, new text where it edited). */
   body: readonly Buffer[] | null = null;
   /** The prompt id of a `POST /prompt`, known before forwarding because the gate sets it. */
   promptId: string | null = null;
@@ -67,16 +65,4 @@ export class Exchange {
   ) {
     this.path = req.url ?? '/';
   }
-}
-
-/** One check on the way in. Answers nothing to let the request pass, or the refusal to send. */
-export type RequestStep = (exchange: Exchange) => GateError | undefined;
-
-/** Runs the steps in order and stops at the first refusal; the same steps guard HTTP and WebSocket. */
-export function runSteps(steps: readonly RequestStep[], exchange: Exchange): GateError | undefined {
-  for (let i = 0; i < steps.length; i++) {
-    const refusal = steps[i]!(exchange);
-    if (refusal) return refusal;
-  }
-  return undefined;
 }

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
-import { createOriginGuard } from '../../server/proxy/originGuard.js';
-import { Exchange } from '../../server/proxy/pipeline.js';
+import { originStep } from '../../server/pipeline/originStep.js';
+import { Exchange } from '../../server/pipeline/exchange.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { startTestGate, type TestGate } from '../helpers/testGate.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
@@ -150,7 +150,7 @@ describe('DNS rebinding', () => {
   it('leaves Host names alone on a gate shared on the LAN (teammates use its LAN name or address)', () => {
     const exchange = (host: string): Exchange =>
       new Exchange({ headers: { host }, method: 'GET', url: '/queue' } as IncomingMessage, false, '192.168.1.20');
-    expect(createOriginGuard(() => false)(exchange('gpu-box.lan:8189'))).toBeUndefined();
-    expect(createOriginGuard(() => true)(exchange('gpu-box.lan:8189'))?.code).toBe('forbidden_origin');
+    expect(originStep(() => false)(exchange('gpu-box.lan:8189'))).toBeUndefined();
+    expect(originStep(() => true)(exchange('gpu-box.lan:8189'))?.code).toBe('forbidden_origin');
   });
 });

@@ -1,5 +1,5 @@
 import { GateError } from '../errors.js';
-import type { RequestStep } from './pipeline.js';
+import type { RequestStep } from './steps.js';
 
 export interface PauseState {
   paused: boolean;
@@ -10,7 +10,7 @@ export function isLoopbackAddress(ip: string): boolean {
 }
 
 /** While sharing is paused, only this machine gets through; a 503 tells everyone else why. */
-export function pauseGuard(pause: PauseState): RequestStep {
+export function pauseStep(pause: PauseState): RequestStep {
   return (exchange) =>
     pause.paused && !isLoopbackAddress(exchange.clientIp)
       ? new GateError('paused', 'The operator has paused sharing of this ComfyUI; try again later')

@@ -1,8 +1,8 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { pauseGuard } from '../../server/proxy/pauseGuard.js';
-import { Exchange } from '../../server/proxy/pipeline.js';
+import { pauseStep } from '../../server/pipeline/pauseStep.js';
+import { Exchange } from '../../server/pipeline/exchange.js';
 
 function from(ip: string): Exchange {
   return new Exchange(new IncomingMessage(new Socket()), false, ip);
@@ -10,7 +10,7 @@ function from(ip: string): Exchange {
 
 describe('pause guard', () => {
   const state = { paused: false };
-  const guard = pauseGuard(state);
+  const guard = pauseStep(state);
 
   it.each([
     ['192.168.1.20', true],

@@ -1,6 +1,7 @@
 import { GateError } from '../errors.js';
-import { isLoopbackHostHeader } from '../http/hostNames.js';
-import type { Exchange, RequestStep } from './pipeline.js';
+import type { Exchange } from './exchange.js';
+import { isLoopbackHostHeader } from './hostNames.js';
+import type { RequestStep } from './steps.js';
 
 /**
  * The CSRF check ComfyUI can no longer do behind a proxy: a browser request that carries an Origin
@@ -14,8 +15,8 @@ import type { Exchange, RequestStep } from './pipeline.js';
  * and the preflight itself carries no such header, so it is refused here. `loopbackOnly` is asked per request:
  * the sharing switch moves the listener while the gate runs.
  */
-export function createOriginGuard(loopbackOnly: () => boolean): RequestStep {
-  return function originGuard(exchange: Exchange) {
+export function originStep(loopbackOnly: () => boolean): RequestStep {
+  return function origin(exchange: Exchange) {
     const headers = exchange.req.headers;
     const forwardedHost = exchange.forwardedHost;
     if (forwardedHost === null && loopbackOnly() && !isLoopbackHostHeader(headers.host)) {

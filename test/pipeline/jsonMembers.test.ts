@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editTopLevelMembers } from '../../server/proxy/jsonMembers.js';
+import { editTopLevelMembers } from '../../server/pipeline/jsonMembers.js';
 
 const NONE = new Set<string>();
 
