@@ -2,12 +2,21 @@ import { mkdir } from 'node:fs/promises';
 import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { app, clipboard, dialog, Menu, nativeImage, Notification, shell, Tray, type NativeImage } from 'electron';
-import { loadConfig } from '../server/config/loadConfig.js';
-import { startGate as startRealGate, type GateHandle, type KeyNamed, type StartGateOptions } from '../server/gate.js';
-import { probeComfyUI } from '../server/proxy/upstream.js';
-import { discoverUpstream, type Discovery } from '../server/proxy/upstreamDiscovery.js';
-import type { AuthMode } from '../server/settings/settingsSchema.js';
-import { SettingsStore } from '../server/settings/settingsStore.js';
+import {
+  loadConfig,
+  startGate as startRealGate,
+  probeComfyUI,
+  discoverUpstream,
+  SettingsStore,
+  isLoopbackHost,
+  localGateUrl,
+  type GateHandle,
+  type KeyNamed,
+  type StartGateOptions,
+  type Discovery,
+  type AuthMode,
+  type Interfaces,
+} from '../server/contract/desktop.js';
 import { FIRST_KEY_BUTTONS, firstKeyOffer, resolveFirstRunUpstream } from './firstRun/firstRun.js';
 import { askForUpstream } from './firstRun/upstreamPrompt.js';
 import { registerAppHandlers } from './ipc/appHandlers.js';
@@ -23,7 +32,6 @@ import { describeStartError } from './lifecycle/startError.js';
 import { bypassAdvice, bypassProbeUrls, findBypass } from './net/bypass.js';
 import { noticeContent, type GateNotice } from './notify/gateNotices.js';
 import { createUpstreamNotices } from './notify/upstreamNotices.js';
-import { isLoopbackHost, localGateUrl, type Interfaces } from '../server/net/shareAddress.js';
 import { buildDesktopState, type DesktopExtras } from './state/desktopState.js';
 import { isGateCertificate } from './net/gateCertificate.js';
 import {

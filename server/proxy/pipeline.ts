@@ -1,12 +1,20 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
-import type { GateError } from '../errors.js';
+import type { ErrorCode, GateError } from '../errors.js';
 import type { OwnSpaceRoute } from '../isolation/ownSpaceRoutes.js';
 import type { OwnWindow } from '../isolation/ownWindow.js';
 import type { IsolatedView } from '../isolation/responseFilters.js';
 import type { StandIn } from '../policy/standIns.js';
 import type { RouteClass } from '../policy/routeClasses.js';
+
+const BOOT = Date.now().toString(36);
+let counter = 0;
+
+/** Unique within this process and across restarts, without a random draw per request. */
+export function nextRequestId(): string {
+  return `${BOOT}-${(++counter).toString(36)}`;
+}
 
 /** What the body stage must look at before forwarding (the only requests whose body the gate reads). */
 export type BodyCheck = 'prompt' | 'queue_or_history' | 'interrupt' | 'job_cancel';
@@ -53,7 +61,9 @@ export class Exchange {
   /** Time to ComfyUI's response headers, ms. */
   upstreamMs: number | null = null;
   /** The gate's own refusal code, when it answered instead of ComfyUI. */
-  refusal: string | null = null;
+  refusal: ErrorCode | null = null;
+  /** The id the request log shows for this request; refusals carry it in their body. */
+  readonly requestId = nextRequestId();
   readonly startedAt = performance.now();
   readonly time = Date.now();
 
