@@ -2,11 +2,19 @@ import { mkdir } from 'node:fs/promises';
 import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { app, clipboard, dialog, Menu, nativeImage, Notification, shell, Tray, type NativeImage } from 'electron';
-import { loadConfig } from '../server/config/loadConfig.js';
-import { startGate as startRealGate, type GateHandle, type KeyNamed, type StartGateOptions } from '../server/gate.js';
-import { probeComfyUI } from '../server/proxy/upstream.js';
-import { discoverUpstream, type Discovery } from '../server/proxy/upstreamDiscovery.js';
-import type { AuthMode } from '../server/settings/settingsSchema.js';
+import {
+  loadConfig,
+  startGate as startRealGate,
+  probeComfyUI,
+  discoverUpstream,
+  localGateUrl,
+  type GateHandle,
+  type KeyNamed,
+  type StartGateOptions,
+  type Discovery,
+  type AuthMode,
+  type Interfaces,
+} from '../server/contract/desktop.js';
 import { askFirstRunUpstream, protectionAtStart, welcomeFirstRun } from './firstRun/startQuestions.js';
 import { registerAppHandlers } from './ipc/appHandlers.js';
 import { IPC_CHANNELS, type DesktopState } from './ipc/contract.js';
@@ -21,7 +29,6 @@ import { describeStartError } from './lifecycle/startError.js';
 import { bypassAdvice, bypassProbeUrls, findBypass } from './net/bypass.js';
 import { noticeContent, type GateNotice } from './notify/gateNotices.js';
 import { createUpstreamNotices } from './notify/upstreamNotices.js';
-import { localGateUrl, type Interfaces } from '../server/net/shareAddress.js';
 import { buildDesktopState, type DesktopExtras } from './state/desktopState.js';
 import { isGateCertificate } from './net/gateCertificate.js';
 import { createTrayActions } from './tray/trayActions.js';

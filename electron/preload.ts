@@ -3,7 +3,7 @@
  * Exposes a small API as `window.comfygateDesktop`; the dashboard works without it in a browser.
  */
 import { contextBridge } from 'electron';
-import type { AuthMode } from '../server/settings/settingsSchema.js';
+import type { AuthMode } from '../server/contract/desktop.js';
 import { DESKTOP_API_NAME, IPC_CHANNELS, type DesktopState } from './ipc/contract.js';
 import { invoke, onPush } from './ipc/rendererIpc.js';
 

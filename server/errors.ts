@@ -1,34 +1,37 @@
 import type { ServerResponse } from 'node:http';
 
 /** Every error the gate itself answers with. The status comes from the code, never from the caller. */
-export type ErrorCode =
-  | 'bad_request'
-  | 'login_required'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'forbidden_origin'
-  | 'forbidden_scope'
-  | 'not_your_prompt'
-  | 'not_your_file'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'rate_limit_minute'
-  | 'rate_limit_hour'
-  | 'rate_limit_prompts_day'
-  | 'queue_limit'
-  | 'websocket_limit'
-  | 'locked_out'
-  | 'not_found'
-  | 'not_available'
-  | 'method_not_allowed'
-  | 'upstream_unreachable'
-  | 'upstream_unexpected'
-  | 'upstream_timeout'
-  | 'shutting_down'
-  | 'paused'
-  | 'data_file_corrupt'
-  | 'server_busy'
-  | 'internal';
+export const ERROR_CODES = [
+  'bad_request',
+  'login_required',
+  'unauthorized',
+  'forbidden',
+  'forbidden_origin',
+  'forbidden_scope',
+  'not_your_prompt',
+  'not_your_file',
+  'conflict',
+  'payload_too_large',
+  'rate_limit_minute',
+  'rate_limit_hour',
+  'rate_limit_prompts_day',
+  'queue_limit',
+  'websocket_limit',
+  'locked_out',
+  'not_found',
+  'not_available',
+  'method_not_allowed',
+  'upstream_unreachable',
+  'upstream_unexpected',
+  'upstream_timeout',
+  'shutting_down',
+  'paused',
+  'data_file_corrupt',
+  'server_busy',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export function statusFor(code: ErrorCode): number {
   switch (code) {
@@ -75,6 +78,11 @@ export function statusFor(code: ErrorCode): number {
   }
 }
 
+/** The refusals that are limits at work (rate, queue, sockets, lockout): the ones metrics count by code. */
+export function isLimitCode(code: ErrorCode): boolean {
+  return statusFor(code) === 429;
+}
+
 export class GateError extends Error {
   readonly status: number;
   constructor(
@@ -102,18 +110,60 @@ export class GatePageError extends GateError {
   }
 }
 
-export function errorBody(code: ErrorCode, message: string): string {
-  return JSON.stringify({ error: { code, message } });
+/** Input that failed validation: besides the message, the problems by field path for a form to show beside each field. */
+export class GateInputError extends GateError {
+  constructor(
+    message: string,
+    /** Field path (`limits.perMinute`, `body` for the whole input) to the problem with it. */
+    readonly fields: Readonly<Record<string, string>>
+  ) {
+    super('bad_request', message);
+    this.name = 'GateInputError';
+  }
+}
+
+/** The gate's one JSON error shape, as clients read it. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    /** The id the request log shows for this request, to quote when asking an admin about it. */
+    requestId?: string;
+    /** For `bad_request`: the problems by field path, so a client never re-parses `message`. */
+    fields?: Readonly<Record<string, string>>;
+  };
+}
+
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  extra?: Omit<ErrorBody['error'], 'code' | 'message'>
+): string {
+  const body: ErrorBody = { error: { code, message, ...extra } };
+  return JSON.stringify(body);
+}
+
+/** The JSON body for a GateError, with the request's id when it has one and its field problems when it has some. */
+export function errorBodyOf(error: GateError, requestId?: string): string {
+  return errorBody(error.code, error.message, {
+    requestId,
+    fields: error instanceof GateInputError ? error.fields : undefined,
+  });
 }
 
 /** Writes the gate's one JSON error shape on a plain `http` response (the proxy path has no express). */
-export function sendError(res: ServerResponse, error: GateError, extraHeaders?: Record<string, string>): void {
+export function sendError(
+  res: ServerResponse,
+  error: GateError,
+  extraHeaders?: Record<string, string>,
+  requestId?: string
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const page = error instanceof GatePageError ? error.html : undefined;
-  const body = page ?? errorBody(error.code, error.message);
+  const body = page ?? errorBodyOf(error, requestId);
   res.writeHead(error.status, {
     ...error.headers,
     ...extraHeaders,
@@ -126,8 +176,12 @@ export function sendError(res: ServerResponse, error: GateError, extraHeaders?: 
 }
 
 /** Answers on a raw socket (refused WebSocket upgrades, unparsable requests): cheap, then closed. */
-export function rawErrorResponse(error: GateError, extraHeaders: Record<string, string> = {}): string {
-  const body = errorBody(error.code, error.message);
+export function rawErrorResponse(
+  error: GateError,
+  extraHeaders: Record<string, string> = {},
+  requestId?: string
+): string {
+  const body = errorBodyOf(error, requestId);
   let head = `HTTP/1.1 ${error.status} ${reasonPhrase(error.status)}\r\n`;
   for (const [name, value] of Object.entries({ ...error.headers, ...extraHeaders })) head += `${name}: ${value}\r\n`;
   head +=

@@ -8,7 +8,7 @@ import { SessionTokens } from './auth/sessionTokens.js';
 import { SignedOutSessions } from './auth/signedOutSessions.js';
 import type { GateConfig } from './config/schema.js';
 import type { SharingActor, SharingReport } from './admin/routes/sharingRouter.js';
-import { GateError } from './errors.js';
+import { GateError, isLimitCode } from './errors.js';
 import { GateListener } from './http/gateListener.js';
 import { createGateServer } from './http/gateServer.js';
 import { isLoopbackBind } from './pipeline/hostNames.js';
@@ -144,15 +144,6 @@ export interface GateHandle {
 
 /** How often lastUsedAt values are written to keys.json (never once per request). */
 const USAGE_FLUSH_MS = 5_000;
-/** Refusals the metrics count by code: the limits at work. */
-const LIMIT_REFUSALS = new Set([
-  'rate_limit_minute',
-  'rate_limit_hour',
-  'rate_limit_prompts_day',
-  'queue_limit',
-  'websocket_limit',
-  'locked_out',
-]);
 /** Bodies the gate reads (prompts carry whole workflows); ComfyUI's own default limit is 100 MB. */
 const MAX_INSPECTED_BODY_BYTES = 100 * 1024 * 1024;
 
@@ -210,7 +201,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   ];
   const observe = (finished: FinishedRequest): void => {
     for (const observer of observers) observer(finished);
-    if (finished.refusal !== undefined && LIMIT_REFUSALS.has(finished.refusal)) metrics.countRefusal(finished.refusal);
+    if (finished.refusal !== undefined && isLimitCode(finished.refusal)) metrics.countRefusal(finished.refusal);
   };
   const events = new EventEmitter<GateEvents>();
   lockout.events.on('locked', (ip, until) => {

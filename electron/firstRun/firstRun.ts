@@ -1,6 +1,5 @@
 import type { MessageBoxOptions } from 'electron';
-import type { Discovery } from '../../server/proxy/upstreamDiscovery.js';
-import type { AuthMode } from '../../server/settings/settingsSchema.js';
+import type { Discovery, AuthMode } from '../../server/contract/desktop.js';
 import { MODE_TITLES } from '../tray/trayMenu.js';
 
 export interface FirstRunUpstreamDeps {

@@ -1,9 +1,11 @@
+import {
+  SettingsStore,
+  isLoopbackHost,
+  type AuthMode,
+  type Discovery,
+  type GateHandle,
+} from '../../server/contract/desktop.js';
 import { clipboard, dialog } from 'electron';
-import type { GateHandle } from '../../server/gate.js';
-import type { Discovery } from '../../server/proxy/upstreamDiscovery.js';
-import type { AuthMode } from '../../server/settings/settingsSchema.js';
-import { SettingsStore } from '../../server/settings/settingsStore.js';
-import { isLoopbackHost } from '../../server/net/shareAddress.js';
 import { writeDesktopFile, type DesktopFile } from '../lifecycle/desktopFile.js';
 import { DASHBOARD_ROUTES, UNPROTECTED_START_BUTTONS, unprotectedStartQuestion } from '../tray/trayActions.js';
 import { FIRST_KEY_BUTTONS, firstKeyOffer, resolveFirstRunUpstream } from './firstRun.js';

@@ -1,5 +1,5 @@
 import { BrowserWindow } from 'electron';
-import { startupSettingsSchema } from '../../server/settings/settingsSchema.js';
+import { startupSettingsSchema } from '../../server/contract/desktop.js';
 
 /**
  * "Where is ComfyUI?" — a small window asked on first run when nothing answers on 8188 or 8000.

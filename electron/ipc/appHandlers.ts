@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { GateHandle } from '../../server/gate.js';
-import { authModeSchema } from '../../server/settings/settingsSchema.js';
+import { authModeSchema, type GateHandle } from '../../server/contract/desktop.js';
 import { IPC_CHANNELS, type DesktopState, type ShareAddress } from './contract.js';
 import { handleInvokes, type InvokeHandlers } from './mainIpc.js';
 

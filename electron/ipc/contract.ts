@@ -3,8 +3,7 @@
  * Types only apart from the channel names, and no imports that carry code: both the main process
  * and the sandboxed preload bundle include this file.
  */
-import type { ShareAddress } from '../../server/net/shareAddress.js';
-import type { AuthMode } from '../../server/settings/settingsSchema.js';
+import type { ShareAddress, AuthMode } from '../../server/contract/desktop.js';
 
 export type { ShareAddress };
 

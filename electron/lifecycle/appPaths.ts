@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { App } from 'electron';
-import { defaultDataDir } from '../../server/config/dataDir.js';
+import { defaultDataDir } from '../../server/contract/desktop.js';
 
 export interface DesktopPaths {
   /** The built dashboard the gate serves at /gate/. */

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createLogger, type Logger } from '../../server/appLog/logger.js';
+import { createLogger, type Logger } from '../../server/contract/desktop.js';
 
 /** Above this size the previous log is kept as desktop.log.1 and a new one begins. */
 const ROTATE_BYTES = 5 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../server/config/loadConfig.js';
+import { ConfigError } from '../../server/contract/desktop.js';
 
 /** One sentence for the "could not start" dialog, from whatever start-up threw. */
 export function describeStartError(error: unknown, listen?: { host: string; port: number }): string {

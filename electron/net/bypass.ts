@@ -1,5 +1,5 @@
 import type { MessageBoxOptions } from 'electron';
-import { isLoopbackHost, lanAddresses, type Interfaces } from '../../server/net/shareAddress.js';
+import { isLoopbackHost, lanAddresses, type Interfaces } from '../../server/contract/desktop.js';
 
 /**
  * Where to look for ComfyUI answering around the gate: when the gate reaches ComfyUI on this

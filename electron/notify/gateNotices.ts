@@ -1,5 +1,4 @@
-import type { KeyNamed } from '../../server/gate.js';
-import type { NotificationSettings } from '../../server/settings/settingsSchema.js';
+import type { KeyNamed, NotificationSettings } from '../../server/contract/desktop.js';
 
 /** Something the gate reported that the operator may want to hear about while the dashboard is closed. */
 export type GateNotice =

@@ -1,4 +1,4 @@
-import type { GateState } from '../../server/gate.js';
+import type { GateState } from '../../server/contract/desktop.js';
 import type { DesktopState } from '../ipc/contract.js';
 
 /** What the desktop app itself finds out, next to the gate's own state. */

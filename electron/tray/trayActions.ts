@@ -1,5 +1,5 @@
 import type { MessageBoxOptions } from 'electron';
-import type { GateHandle } from '../../server/gate.js';
+import type { GateHandle } from '../../server/contract/desktop.js';
 import type { DesktopState } from '../ipc/contract.js';
 import type { TrayActions } from './trayMenu.js';
 

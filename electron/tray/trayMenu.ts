@@ -1,5 +1,5 @@
 import type { MenuItemConstructorOptions } from 'electron';
-import type { AuthMode } from '../../server/settings/settingsSchema.js';
+import type { AuthMode } from '../../server/contract/desktop.js';
 import type { DesktopState } from '../ipc/contract.js';
 
 /** What the tray menu can do; the menu only decides which of these a click calls. */

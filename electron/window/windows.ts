@@ -1,5 +1,5 @@
 import { app, BrowserWindow, dialog, session, shell, type Cookies, type WebContents } from 'electron';
-import type { OwnerSession } from '../../server/gate.js';
+import type { OwnerSession } from '../../server/contract/desktop.js';
 import { classifyNavigation, dashboardUrl, type NavigationTarget } from './navigation.js';
 import { comfyWindowOptions, dashboardWindowOptions, GATE_PARTITION } from './windowOptions.js';
 

@@ -5,9 +5,10 @@ import express from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { SessionTokens } from '../auth/sessionTokens.js';
 import type { TokenClaims } from '../pipeline/principal.js';
-import { GateError, GatePageError, errorBody } from '../errors.js';
+import { GateError, GatePageError, errorBodyOf } from '../errors.js';
 import type { KeyStore } from '../keys/keyStore.js';
 import type { Logger } from '../appLog/logger.js';
+import { nextRequestId } from '../pipeline/exchange.js';
 import type { Upstream } from '../proxy/upstream.js';
 import type { RuntimeSettings } from '../settings/settingsSchema.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
@@ -189,13 +190,15 @@ export function createAdminApp(options: AdminAppOptions): Express {
       return;
     }
     const gateError = toGateError(error);
-    if (gateError.code === 'internal') logger.error({ err: error }, 'admin request failed');
+    // Admin requests have no request-log line: the id ties the answer to the log entry of an internal error.
+    const requestId = nextRequestId();
+    if (gateError.code === 'internal') logger.error({ err: error, requestId }, 'admin request failed');
     const page = gateError instanceof GatePageError ? gateError.html : undefined;
     res
       .status(gateError.status)
       .set({ ...gateError.headers, 'cache-control': 'no-store' })
       .type(page === undefined ? 'application/json' : 'text/html; charset=utf-8')
-      .send(page ?? errorBody(gateError.code, gateError.message));
+      .send(page ?? errorBodyOf(gateError, requestId));
   });
 
   return app;

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HealthReport } from '../admin/health.js';
+import { ERROR_CODES, type ErrorBody } from '../errors.js';
 import { SESSION_COOKIE } from '../auth/credentials.js';
 import type { FinishedRequest } from '../observe/finishedRequest.js';
 import {
@@ -151,7 +152,7 @@ const logEntrySchema = z.object({
   bytesIn: z.number().int(),
   bytesOut: z.number().int(),
   promptId: z.string().optional(),
-  refusal: z.string().optional().describe("The gate's refusal code when it refused the request"),
+  refusal: z.enum(ERROR_CODES).optional().describe("The gate's refusal code when it refused the request"),
 }) satisfies z.ZodType<FinishedRequest>;
 
 const logsQuery = z.object({
@@ -171,13 +172,21 @@ const auditEntrySchema = z.looseObject({
 const errorSchema = z.object({
   error: z.object({
     code: z
-      .string()
+      .enum(ERROR_CODES)
       .describe(
         'Stable, machine-readable: bad_request, unauthorized, forbidden, not_found, conflict, rate_limit_minute, locked_out, …'
       ),
     message: z.string().describe('For people; never a stack trace'),
+    requestId: z
+      .string()
+      .optional()
+      .describe('The id the request log shows for this request (proxied requests), or that the gate log names (admin)'),
+    fields: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("For bad_request: the problems by field path ('limits.perMinute', 'body' for the whole input)"),
   }),
-});
+}) satisfies z.ZodType<ErrorBody>;
 
 // ---- Components -----------------------------------------------------------------------------------
 

@@ -63,7 +63,7 @@ export function createGateServer({
     exchange.refusal = refusal.code;
     // The unread body is discarded, not buffered; the connection stays usable.
     exchange.req.resume();
-    sendRefusal(exchange.req, res, refusal);
+    sendRefusal(exchange, res, refusal);
   }
 
   /** A feature the caller may not see, answered as ComfyUI without it would (see standIns.ts). */
@@ -143,8 +143,8 @@ export function createGateServer({
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = req.url ?? '';
-    const refuse = (error: GateError): void => {
-      socket.end(rawErrorResponse(error));
+    const refuse = (error: GateError, requestId?: string): void => {
+      socket.end(rawErrorResponse(error, {}, requestId));
     };
     if (url.charCodeAt(0) !== 47) return refuse(new GateError('bad_request', 'The request target must be a path'));
     if (isGatePath(url)) return refuse(new GateError('not_found', 'The gate has no WebSocket endpoints'));
@@ -159,7 +159,7 @@ export function createGateServer({
     if (refusal) {
       exchange.refusal = refusal.code;
       observe(finishedRequest(exchange, 'ws', refusal.status, 0, 0));
-      return refuse(refusal);
+      return refuse(refusal, exchange.requestId);
     }
   });
 

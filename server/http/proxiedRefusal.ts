@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatePageError, type GateError } from '../errors.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import { refusalAdvice } from './refusalAdvice.js';
 import { REFUSAL_PAGE_CSP, renderRefusalPage } from './refusalPage.js';
 
@@ -15,13 +16,14 @@ export function isPageNavigation(req: IncomingMessage): boolean {
 /**
  * The refusal as ComfyUI would word an error, with the gate's `code` and `message` where API callers
  * read them: ComfyUI's frontends print `error.message: error.details` and walk `node_errors` (the
- * older one crashes without it), so both show why in their own dialog.
+ * older one crashes without it), so both show why in their own dialog. `requestId` is the request log's id.
  */
-export function comfyShapedErrorBody(error: GateError): string {
+export function comfyShapedErrorBody(error: GateError, requestId: string): string {
   return JSON.stringify({
     error: {
       code: error.code,
       message: error.message,
+      requestId,
       type: error.code,
       details: refusalAdvice(error.code).todo,
       extra_info: {},
@@ -35,7 +37,7 @@ export function comfyShapedErrorBody(error: GateError): string {
  * ComfyUI's error shape for everything else. Same status and headers (Retry-After, WWW-Authenticate) either way.
  */
 export function sendRefusal(
-  req: IncomingMessage,
+  exchange: Exchange,
   res: ServerResponse,
   error: GateError,
   extraHeaders?: Readonly<Record<string, string>>
@@ -44,13 +46,14 @@ export function sendRefusal(
     res.destroy();
     return;
   }
+  const req = exchange.req;
   const page = isPageNavigation(req);
   // A refusal that brings its own page (the locked-out sign-in page, which says until when) keeps it.
   const body = page
     ? error instanceof GatePageError
       ? error.html
       : renderRefusalPage(error, req.url ?? '/')
-    : comfyShapedErrorBody(error);
+    : comfyShapedErrorBody(error, exchange.requestId);
   res.writeHead(error.status, {
     ...error.headers,
     ...extraHeaders,

@@ -217,7 +217,7 @@ function refuse(exchange: Exchange, res: ServerResponse, error: GateError): void
   // An unread body is discarded, not buffered.
   exchange.req.resume();
   // ComfyUI's error shape, as every refusal of a ComfyUI route (proxiedRefusal.ts).
-  sendRefusal(exchange.req, res, error, headersOf(exchange));
+  sendRefusal(exchange, res, error, headersOf(exchange));
 }
 
 /** ComfyUI's own settings of its one user, which every teammate shares. */

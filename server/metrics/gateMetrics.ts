@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ErrorCode } from '../errors.js';
 import { scopeSchema } from '../keys/keySchema.js';
 import type { FinishedRequest, RequestObserver } from '../observe/finishedRequest.js';
 import type { RouteClass } from '../policy/routeClasses.js';
@@ -194,7 +195,7 @@ export class GateMetrics {
     this.#queuedPrompts.remove({ key: keyName });
   }
 
-  countRefusal(code: string): void {
+  countRefusal(code: ErrorCode): void {
     let child = this.#refusalChildren.get(code);
     if (!child) {
       child = this.#refusals.labels({ code });

@@ -2,14 +2,6 @@ import { normalizePath } from '../pipeline/normalizePath.js';
 import type { Exchange } from '../pipeline/exchange.js';
 import type { FinishedRequest } from './finishedRequest.js';
 
-const BOOT = Date.now().toString(36);
-let counter = 0;
-
-/** Unique within this process and across restarts, without a random draw per request. */
-export function nextRequestId(): string {
-  return `${BOOT}-${(++counter).toString(36)}`;
-}
-
 /** The record observers get, from what the exchange learned on its way through the gate. */
 export function finishedRequest(
   exchange: Exchange,
@@ -22,7 +14,7 @@ export function finishedRequest(
   const record: FinishedRequest = {
     kind,
     time: exchange.time,
-    requestId: nextRequestId(),
+    requestId: exchange.requestId,
     keyId: principal?.keyId ?? null,
     keyName: principal?.name ?? null,
     role: principal?.role ?? null,

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { Role } from '../keys/keySchema.js';
 import type { RouteClass } from '../policy/routeClasses.js';
 
@@ -29,7 +30,7 @@ export interface FinishedRequest {
   /** Set for an accepted `POST /prompt`. */
   promptId?: string;
   /** The gate's own refusal code (unauthorized, rate_limit_minute, …), when it refused. */
-  refusal?: string;
+  refusal?: ErrorCode;
 }
 
 /** Called once per finished request, on the event loop: must not block or throw. */

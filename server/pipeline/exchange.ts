@@ -1,9 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { GateError } from '../errors.js';
+import type { ErrorCode, GateError } from '../errors.js';
 import type { Scope } from '../keys/keySchema.js';
 import type { IsolatedView, OwnSpaceRoute, OwnWindow, StandIn } from './findings.js';
 import type { Principal } from './principal.js';
+
+const BOOT = Date.now().toString(36);
+let counter = 0;
+
+/** Unique within this process and across restarts, without a random draw per request. */
+export function nextRequestId(): string {
+  return `${BOOT}-${(++counter).toString(36)}`;
+}
 
 /** Which body the body checks look at before forwarding (the only requests whose body the gate reads). */
 export type BodyKind = 'prompt' | 'queue_or_history' | 'interrupt' | 'job_cancel';
@@ -51,7 +59,9 @@ export class Exchange {
   /** Time to ComfyUI's response headers, ms. */
   upstreamMs: number | null = null;
   /** The gate's own refusal code, when it answered instead of ComfyUI. */
-  refusal: string | null = null;
+  refusal: ErrorCode | null = null;
+  /** The id the request log shows for this request; refusals carry it in their body. */
+  readonly requestId = nextRequestId();
   readonly startedAt = performance.now();
   readonly time = Date.now();
 

@@ -54,7 +54,12 @@ export function createForwarder({
       // The caller's own ComfyUI user, whatever Comfy-User they sent.
       if (exchange.comfyUser !== null) headers = replaceHeader(headers, 'comfy-user', exchange.comfyUser);
     } catch {
-      sendError(res, new GateError('bad_request', 'The request headers could not be read'));
+      sendError(
+        res,
+        new GateError('bad_request', 'The request headers could not be read'),
+        undefined,
+        exchange.requestId
+      );
       return;
     }
     const path = withoutTokenParam(req.url ?? '/');
@@ -260,7 +265,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   #refuseHeld(message: string): void {
     this.exchange.refusal = 'upstream_unexpected';
-    if (!this.res.headersSent) sendRefusal(this.exchange.req, this.res, new GateError('upstream_unexpected', message));
+    if (!this.res.headersSent) sendRefusal(this.exchange, this.res, new GateError('upstream_unexpected', message));
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -275,7 +280,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (gateError.code === 'upstream_unreachable') this.upstream.markReachable(false);
     this.exchange.refusal = gateError.code;
     if (this.res.headersSent) this.res.destroy();
-    else sendRefusal(req, this.res, gateError, { connection: 'close' });
+    else sendRefusal(this.exchange, this.res, gateError, { connection: 'close' });
     // An unread request body would otherwise keep the client's socket busy.
     if (!req.complete) req.destroy();
   }

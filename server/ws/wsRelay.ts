@@ -189,7 +189,7 @@ export class WsRelay {
             `ComfyUI at ${this.#options.upstreamUrl} did not accept the WebSocket in time`
           )
         : new GateError('upstream_unreachable', `ComfyUI is not reachable at ${this.#options.upstreamUrl}`);
-      socket.end(rawErrorResponse(refusal));
+      socket.end(rawErrorResponse(refusal, {}, exchange.requestId));
     });
 
     upstream.once('open', () => {

@@ -50,8 +50,22 @@ const SERVER_ARROWS = [
   'cli -> runtime',
   'cli -> settings',
   'cli -> tls',
+  'contract -> admin',
+  'contract -> appLog',
+  'contract -> config',
+  'contract -> errors.ts',
+  'contract -> gate.ts',
+  'contract -> keys',
+  'contract -> logs',
+  'contract -> net',
+  'contract -> pipeline',
+  'contract -> proxy',
+  'contract -> settings',
+  'contract -> tls',
+  'contract -> usage',
   'docs -> admin', // up: openapi.ts takes HealthReport from admin/health.ts
   'docs -> auth',
+  'docs -> errors.ts',
   'docs -> keys',
   'docs -> observe',
   'docs -> settings',
@@ -104,11 +118,13 @@ const SERVER_ARROWS = [
   'logs -> observe',
   'logs -> policy',
   'logs -> settings',
+  'metrics -> errors.ts',
   'metrics -> keys',
   'metrics -> observe',
   'metrics -> policy',
   'net -> pipeline',
   'net -> settings',
+  'observe -> errors.ts',
   'observe -> keys',
   'observe -> pipeline',
   'observe -> policy',
@@ -179,6 +195,18 @@ describe('import graph', () => {
         ((edge.to?.startsWith('server/') === true && !edge.typeOnly) || edge.to?.startsWith('electron/') === true)
     );
     expect(values.map(describeEdge)).toEqual([]);
+  });
+
+  it('renderer/ and electron/ reach server/ only through their door in server/contract/', () => {
+    const doors: Record<string, string> = {
+      renderer: 'server/contract/api.ts',
+      electron: 'server/contract/desktop.ts',
+    };
+    const around = edges.filter((edge) => {
+      const door = doors[edge.from.split('/')[0]!];
+      return door !== undefined && edge.to?.startsWith('server/') === true && edge.to !== door;
+    });
+    expect(around.map(describeEdge)).toEqual([]);
   });
 
   it('the arrows between server/ rooms are the listed ones', () => {

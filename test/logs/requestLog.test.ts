@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SessionTokens } from '../../server/auth/sessionTokens.js';
+import type { ErrorCode } from '../../server/errors.js';
 import { generateKey } from '../../server/keys/keyFormat.js';
 import { BATCH_FLUSH_MS } from '../../server/logs/jsonlLogFile.js';
 import { logFileName } from '../../server/logs/logQuery.js';
@@ -190,7 +191,8 @@ describe('RequestLog', () => {
       finished(1, {
         path: `/view/${key}/x.png`,
         keyName: `named ${key}`,
-        refusal: `bad ${jwt}`,
+        // Refusals are typed codes; the log still redacts whatever reaches it.
+        refusal: `bad ${jwt}` as ErrorCode,
         promptId: key,
         requestId: jwt,
         clientIp: `1.2.3.4 ${key}`,

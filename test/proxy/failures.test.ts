@@ -32,6 +32,7 @@ describe('upstream unreachable', () => {
       error: {
         code: 'upstream_unreachable',
         message: `ComfyUI is not reachable at ${deadUrl}`,
+        requestId: expect.stringMatching(/^[0-9a-z]+-[0-9a-z]+$/) as unknown,
         type: 'upstream_unreachable',
         details: expect.stringContaining('Try again in a minute') as unknown,
         extra_info: {},

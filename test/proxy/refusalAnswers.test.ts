@@ -71,6 +71,7 @@ describe("refusals in ComfyUI's error shape", () => {
       error: {
         code: 'forbidden_scope',
         message: "POST /prompt needs scope 'generate'; this key (role viewer) has read",
+        requestId: expect.stringMatching(/^[0-9a-z]+-[0-9a-z]+$/) as unknown,
         type: 'forbidden_scope',
         details: expect.stringContaining('Ask the person who runs this ComfyUI') as unknown,
         extra_info: {},

@@ -1,6 +1,8 @@
+import type { ErrorBody } from './types.js';
+
 /**
  * The dashboard's one way to talk to the gate: same origin, the session cookie, JSON both ways, and the gate's
- * error shape `{"error":{"code","message"}}` turned into typed errors. A 401 means the session is gone: the page
+ * error shape `{"error":{"code","message","requestId","fields"}}` turned into typed errors. A 401 means the session is gone: the page
  * goes to the login page and comes back here afterwards.
  */
 
@@ -10,14 +12,13 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string
+    message: string,
+    /** For a 400: the problems by field path (`limits.perMinute`, `name`), as the gate sent them. */
+    readonly fields: Readonly<Record<string, string>> = {},
+    /** The id the gate's logs show for this request, when it sent one. */
+    readonly requestId?: string
   ) {
     super(message);
-  }
-
-  /** For a 400 `Invalid request: a.b: problem; c: problem`: the problems by field path (`a.b`, `c`). */
-  get fields(): Record<string, string> {
-    return this.status === 400 ? fieldErrors(this.message) : {};
   }
 }
 
@@ -97,12 +98,12 @@ export async function request<T>(method: string, path: string, options: RequestO
   const text = await res.text();
   const data = parseJson(text);
   if (res.ok) return data as T;
-  const { code, message } = errorOf(data, res);
+  const { code, message, fields, requestId } = errorOf(data, res);
   if (res.status === 401) {
     redirectToLogin(res.headers.get('x-comfygate-reason'));
-    throw new UnauthorizedError(401, code, message);
+    throw new UnauthorizedError(401, code, message, fields, requestId);
   }
-  throw new ApiError(res.status, code, message);
+  throw new ApiError(res.status, code, message, fields, requestId);
 }
 
 function parseJson(text: string): unknown {
@@ -114,25 +115,40 @@ function parseJson(text: string): unknown {
   }
 }
 
-function errorOf(data: unknown, res: Response): { code: string; message: string } {
+interface ErrorParts {
+  code: string;
+  message: string;
+  fields: Record<string, string>;
+  requestId?: string;
+}
+
+/** The gate's error body, checked field by field: an older gate or a proxy in between may answer otherwise. */
+function errorOf(data: unknown, res: Response): ErrorParts {
   if (typeof data === 'object' && data !== null && 'error' in data) {
     const error = data.error;
     if (typeof error === 'object' && error !== null) {
-      const { code, message } = error as { code?: unknown; message?: unknown };
-      if (typeof code === 'string' && typeof message === 'string') return { code, message };
+      const { code, message, fields, requestId } = error as Partial<Record<keyof ErrorBody['error'], unknown>>;
+      if (typeof code === 'string' && typeof message === 'string') {
+        return {
+          code,
+          message,
+          fields: stringRecord(fields),
+          requestId: typeof requestId === 'string' ? requestId : undefined,
+        };
+      }
     }
   }
-  return { code: `http_${res.status}`, message: `The gate answered ${res.status} ${res.statusText}`.trim() };
+  return {
+    code: `http_${res.status}`,
+    message: `The gate answered ${res.status} ${res.statusText}`.trim(),
+    fields: {},
+  };
 }
 
-/** Splits the gate's validation message into problems by field path. */
-export function fieldErrors(message: string): Record<string, string> {
-  const body = message.replace(/^Invalid request:\s*/, '');
+function stringRecord(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of body.split('; ')) {
-    const match = /^([A-Za-z0-9_.]+): (.+)$/.exec(part);
-    if (match?.[1] && match[2] && out[match[1]] === undefined) out[match[1]] = match[2];
-  }
+  if (typeof value !== 'object' || value === null) return out;
+  for (const [name, problem] of Object.entries(value)) if (typeof problem === 'string') out[name] = problem;
   return out;
 }
 

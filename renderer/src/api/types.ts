@@ -1,26 +1,34 @@
 /**
- * What the gate's API speaks, as the dashboard sees it. Shapes the server defines are imported as types only
- * (the renderer talks to the gate over HTTP, never by importing its code).
+ * What the gate's API speaks, as the dashboard sees it. Shapes the server defines come, as types only, from its
+ * contract (server/contract/api.ts): the renderer talks to the gate over HTTP, never by importing its code.
  */
-import type { CredentialSource } from '../../../server/pipeline/principal.js';
-import type { ErrorCode } from '../../../server/errors.js';
-import type { Preset } from '../../../server/keys/keyPresets.js';
-import type { Limits, PublicKeyRecord, Role, Scope } from '../../../server/keys/keySchema.js';
-import type { AuditAction, AuditRecord } from '../../../server/logs/auditLog.js';
-import type { Page } from '../../../server/logs/logQuery.js';
-import type { RequestLogLine } from '../../../server/logs/requestLogLine.js';
-import type { LogCoverage } from '../../../server/logs/logSchema.js';
 import type {
+  AllUsageReport,
+  AuditAction,
+  AuditRecord,
   AuthMode,
+  CredentialSource,
+  DayUsage,
+  ErrorBody,
+  ErrorCode,
+  Limits,
+  LogCoverage,
+  NamedUsageRow,
+  Page,
+  Preset,
+  PublicKeyRecord,
+  RequestLogLine,
+  Role,
   RuntimeSettings,
+  Scope,
   SettingsPatch,
+  ShareAddress,
+  SharingReport,
   StartupPatch,
   StartupSettings,
-} from '../../../server/settings/settingsSchema.js';
-import type { AllUsageReport, DayUsage, NamedUsageRow, UsageReport } from '../../../server/usage/usageSchema.js';
-import type { ShareAddress } from '../../../server/net/shareAddress.js';
-import type { SharingReport } from '../../../server/admin/routes/sharingRouter.js';
-import type { TlsSummary } from '../../../server/tls/tlsSummary.js';
+  TlsSummary,
+  UsageReport,
+} from '../../../server/contract/api.js';
 
 export type {
   AllUsageReport,
@@ -28,6 +36,7 @@ export type {
   AuditRecord,
   AuthMode,
   DayUsage,
+  ErrorBody,
   ErrorCode,
   Limits,
   LogCoverage,

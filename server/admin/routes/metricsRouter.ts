@@ -4,6 +4,7 @@ import { principalOf } from '../adminGuards.js';
 import type { Principal } from '../../pipeline/principal.js';
 import { errorBody, statusFor, type ErrorCode } from '../../errors.js';
 import type { GateMetrics } from '../../metrics/gateMetrics.js';
+import { nextRequestId } from '../../pipeline/exchange.js';
 
 export interface MetricsRouterDeps {
   metrics: Pick<GateMetrics, 'text' | 'contentType'>;
@@ -61,5 +62,5 @@ function sendError(res: Response, code: ErrorCode, message: string, headers: Rec
     .status(statusFor(code))
     .set({ ...headers, 'cache-control': 'no-store' })
     .type('application/json')
-    .send(errorBody(code, message));
+    .send(errorBody(code, message, { requestId: nextRequestId() }));
 }
