@@ -32,7 +32,7 @@ describe('the gate handle the desktop app drives', () => {
     gate.events.on('paused', (paused) => seen.push(paused));
     gate.setPaused(true);
     expect(gate.state.paused).toBe(true);
-    // This machine still gets through; other addresses are refused (see proxy/pauseGuard.test.ts).
+    // This machine still gets through; other addresses are refused (see proxy/pauseGuard.unit.test.ts).
     expect((await call(`${gate.url}/api/prompt`, { headers: { 'x-api-key': gate.adminKey } })).status).toBe(200);
     gate.setPaused(false);
     expect(seen).toEqual([true, false]);
