@@ -13,8 +13,6 @@ export interface GateAndComfy {
     json?: unknown,
     headers?: Record<string, string>
   ) => Promise<JsonResponse<T>>;
-  /** A new key made through the admin API; fails the test unless the gate made it. */
-  createKey: (body: Record<string, unknown>) => Promise<{ key: string; id: string }>;
 }
 
 export interface GateAndComfyOptions {
@@ -54,11 +52,6 @@ export function withGateAndComfy(options: GateAndComfyOptions = {}): GateAndComf
     fake: startedLater(() => running.fake, 'fake'),
     gate,
     admin,
-    async createKey(body) {
-      const res = await admin<{ key: string; id: string }>('POST', '/gate/api/keys', body);
-      if (res.status !== 201) throw new Error(`the gate refused the key (${res.status}): ${res.text}`);
-      return res.body;
-    },
   };
 }
 
