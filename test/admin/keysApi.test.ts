@@ -2,17 +2,11 @@ import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { call, sessionCookieOf } from '../helpers/http.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
-
-function admin<T = unknown>(method: string, path: string, json?: unknown, headers: Record<string, string> = {}) {
-  return call<T>(`${gate.url}${path}`, { method, headers: { 'x-api-key': gate.adminKey, ...headers }, json });
-}
+const { fake, gate, admin } = withGateAndComfy({ gate: { mode: 'required' } });
 
 interface KeyAnswer {
   key: string;
@@ -22,16 +16,6 @@ interface KeyAnswer {
   hint: string;
   limits: Record<string, number | null>;
 }
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
-});
 
 describe('keys API', () => {
   it('creates a key (201, plaintext once), lists, shows, updates, rotates and deletes it', async () => {

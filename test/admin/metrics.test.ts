@@ -1,20 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
-});
+const { gate } = withGateAndComfy({ gate: { mode: 'required' } });
 
 /** The value of one sample line of Prometheus text, or undefined. */
 function sample(text: string, name: string, labels: string): number | undefined {

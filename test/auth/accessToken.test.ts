@@ -1,15 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { call, sessionCookieOf } from '../helpers/http.js';
-import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { fake, gate } = withGateAndComfy({ gate: { mode: 'required' } });
 
 beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   fake.addFile('output', 'token.png', Buffer.from('png bytes'));
   // A file put into ComfyUI's folder by hand has no owner; team isolation's file privacy is
   // tested in test/isolation/filePrivacy.test.ts.
@@ -19,11 +16,6 @@ beforeAll(async () => {
     json: { unownedFiles: 'visible' },
   });
   expect(shown.status).toBe(200);
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 async function newKeyAndToken(ttlSeconds?: number) {

@@ -1,13 +1,12 @@
 import { FormData, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { call, sessionCookieOf } from '../helpers/http.js';
-import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { fake, gate } = withGateAndComfy({ gate: { mode: 'required' } });
 let teammateKey: string;
 
 function form(fields: Record<string, string>): string {
@@ -23,18 +22,11 @@ async function loginWithForm(key: string, next = '/') {
 }
 
 beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   const created = await call<{ key: string }>(`${gate.url}/gate/api/keys`, {
     headers: { 'x-api-key': gate.adminKey },
     json: { name: 'Bob' },
   });
   teammateKey = created.body.key;
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 describe('login page', () => {

@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { call, sessionCookieOf } from '../helpers/http.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { gate } = withGateAndComfy({ gate: { mode: 'required' } });
 
 beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   // Every refusal here counts as a wrong credential from 127.0.0.1; the lockout is not what is tested.
   const res = await call(`${gate.url}/gate/api/settings`, {
     method: 'PATCH',
@@ -16,11 +12,6 @@ beforeAll(async () => {
     json: { lockout: { maxFailures: 1000 } },
   });
   expect(res.status).toBe(200);
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 const ASK = 'the person who runs this ComfyUI';

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { call, sessionCookieOf } from '../helpers/http.js';
-import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { fake, gate, admin } = withGateAndComfy({ gate: { mode: 'required' } });
 let wsBase: string;
 
 async function newKey(name: string): Promise<{ key: string; id: string }> {
@@ -16,19 +15,8 @@ async function newKey(name: string): Promise<{ key: string; id: string }> {
   return res.body;
 }
 
-function admin(method: string, path: string, json?: unknown) {
-  return call(`${gate.url}${path}`, { method, headers: { 'x-api-key': gate.adminKey }, json });
-}
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
+beforeAll(() => {
   wsBase = gate.url.replace('http', 'ws');
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 describe('WebSocket authentication', () => {

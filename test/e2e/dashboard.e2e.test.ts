@@ -188,6 +188,22 @@ describe('the dashboard in a real browser', () => {
     await harness.shot(page, 'keys');
   });
 
+  it('edits a key in the same form: a bad limit is named beside its box, a good one is saved', async () => {
+    const { page } = admin;
+    const row = page.locator('tr', { hasText: 'alice' });
+    await row.getByRole('button', { name: 'Edit alice' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit alice' });
+    expect(await dialog.getByLabel('Name').inputValue()).toBe('alice');
+    expect(await dialog.getByLabel('Prompts per day').inputValue()).toBe('200');
+    await dialog.getByLabel('Prompts per day').fill('0');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.getByText('A whole number of 1 or more, or empty for unlimited').waitFor();
+    await dialog.getByLabel('Prompts per day').fill('300');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect.poll(() => row.innerText()).toContain('300 prompts/day');
+  });
+
   it('shows a request made with the new key live in Logs and counts it in Usage', async () => {
     const { page } = admin;
     await goTo(page, 'Logs');

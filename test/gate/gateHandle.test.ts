@@ -1,20 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
-});
+const { gate } = withGateAndComfy({ gate: { mode: 'required' } });
 
 describe('the gate handle the desktop app drives', () => {
   it('switches the mode and reports it in state and events', async () => {
@@ -32,7 +20,7 @@ describe('the gate handle the desktop app drives', () => {
     gate.events.on('paused', (paused) => seen.push(paused));
     gate.setPaused(true);
     expect(gate.state.paused).toBe(true);
-    // This machine still gets through; other addresses are refused (see pipeline/pauseStep.test.ts).
+    // This machine still gets through; other addresses are refused (see pipeline/pauseStep.unit.test.ts).
     expect((await call(`${gate.url}/api/prompt`, { headers: { 'x-api-key': gate.adminKey } })).status).toBe(200);
     gate.setPaused(false);
     expect(seen).toEqual([true, false]);

@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { eventually } from '../helpers/testGate.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
-});
+const { gate } = withGateAndComfy({ gate: { mode: 'required' } });
 
 async function newKey(body: Record<string, unknown>): Promise<{ key: string; id: string }> {
   const res = await call<{ key: string; id: string }>(`${gate.url}/gate/api/keys`, {

@@ -2,21 +2,22 @@
 // Comfy-User the client sends, so settings and saved workflows are each teammate's own.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ComfyUsers } from '../../server/isolation/comfyUsers.js';
 import { Upstream } from '../../server/proxy/upstream.js';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { CURRENT_FRONTEND_FIRST_VISIT, replayVisit, signIn, unexpectedAnswers } from '../helpers/frontendVisit.js';
 import { call } from '../helpers/http.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
 interface UsersAnswer {
   storage: string;
   users: Record<string, string>;
 }
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { fake, gate } = withGateAndComfy({
+  comfy: { multiUser: true, users: { ops_1: 'ops' } },
+  gate: { mode: 'required' },
+});
 const keys: Record<string, { key: string; id: string }> = {};
 
 function as<T = unknown>(who: string, path: string, init: { json?: unknown; headers?: Record<string, string> } = {}) {
@@ -30,8 +31,6 @@ async function allUsers(): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  fake = await startFakeComfy({ multiUser: true, users: { ops_1: 'ops' } });
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   for (const [name, role] of [
     ['alice', 'creator'],
     ['bob', 'creator'],
@@ -48,11 +47,6 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error('the gate never treated ComfyUI as --multi-user');
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 describe('Comfy-User from the key', () => {

@@ -1,18 +1,16 @@
 // Under team isolation ComfyUI still pages over everyone's entries; the gate pages over the
 // caller's own: `/history?max_items=N` holds up to N of theirs, and the jobs API's totals count theirs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
 interface JobsAnswer {
   jobs: Array<{ id: string; status: string }>;
   pagination: { offset: number; limit: number | null; total: number; has_more: boolean };
 }
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { fake, gate } = withGateAndComfy({ comfy: { nodeDelayMs: 1, jobsApi: true }, gate: { mode: 'required' } });
 let alice: string;
 let bob: string;
 let olga: string;
@@ -31,8 +29,6 @@ async function queue(key: string, into: string[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  fake = await startFakeComfy({ nodeDelayMs: 1, jobsApi: true });
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   const key = async (name: string, role: string) =>
     (await as<{ key: string }>(gate.adminKey, '/gate/api/keys', { name, role })).body.key;
   alice = await key('alice', 'creator');
@@ -48,11 +44,6 @@ beforeAll(async () => {
   }
   throw new Error('the prompts never finished');
 }, 60_000);
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
-});
 
 describe('/history?max_items=N', () => {
   it("holds up to N of the caller's own newest entries, however many of others' came after", async () => {

@@ -1,10 +1,10 @@
 // Team isolation (DESIGN "Sharing safely") against the fake ComfyUI: two creators share one GPU and
 // neither sees nor touches the other's prompts; an operator sees everything.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
 type QueueTuple = [number, string, unknown, Record<string, unknown>, string[]];
@@ -21,8 +21,8 @@ interface ErrorAnswer {
   error: { code: string; message: string };
 }
 
-let fake: FakeComfy;
-let gate: TestGate;
+// Slow nodes keep a prompt running long enough to look at the queue while it runs.
+const { fake, gate } = withGateAndComfy({ comfy: { nodeDelayMs: 400 }, gate: { mode: 'required' } });
 let alice: string;
 let bob: string;
 let olga: string;
@@ -88,9 +88,6 @@ function framesNaming(socket: RecordingSocket, promptId: string): number {
 }
 
 beforeAll(async () => {
-  // Slow nodes keep a prompt running long enough to look at the queue while it runs.
-  fake = await startFakeComfy({ nodeDelayMs: 400 });
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   alice = await createKey('alice', 'creator');
   bob = await createKey('bob', 'creator');
   olga = await createKey('olga', 'operator');
@@ -99,11 +96,6 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(sockets.splice(0).map((socket) => socket.close()));
   await queueIdle();
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 describe('the queue', () => {

@@ -3,11 +3,10 @@
 // frontend answers as ComfyUI would. Operators keep writing ComfyUI's real settings.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { gateConfigSchema } from '../../server/config/schema.js';
 import { startGate } from '../../server/gate.js';
 import { TeammateSpaces } from '../../server/isolation/teammateSpaces.js';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import {
   CURRENT_FRONTEND_FIRST_VISIT,
   LEGACY_FRONTEND_FIRST_VISIT,
@@ -16,14 +15,13 @@ import {
   unexpectedAnswers,
 } from '../helpers/frontendVisit.js';
 import { call } from '../helpers/http.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
 interface ErrorAnswer {
   error: { code: string; message: string };
 }
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { fake, gate } = withGateAndComfy({ gate: { mode: 'required' } });
 const keys: Record<string, { key: string; id: string }> = {};
 
 function as<T = unknown>(who: string, path: string, init: { json?: unknown; body?: string; method?: string } = {}) {
@@ -37,8 +35,6 @@ async function comfySettings(): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   for (const [name, role] of [
     ['alice', 'creator'],
     ['bob', 'creator'],
@@ -50,11 +46,6 @@ beforeAll(async () => {
     expect(res.status).toBe(201);
     keys[name] = res.body;
   }
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 describe("a creator's first visit without --multi-user", () => {

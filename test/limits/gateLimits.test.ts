@@ -1,15 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
-
-function admin<T = unknown>(method: string, path: string, json?: unknown) {
-  return call<T>(`${gate.url}${path}`, { method, headers: { 'x-api-key': gate.adminKey }, json });
-}
+// Slow nodes keep prompts in the queue long enough to hit the queue limit.
+const { fake, gate, admin } = withGateAndComfy({ comfy: { nodeDelayMs: 150 }, gate: { mode: 'required' } });
 
 async function keyWith(body: Record<string, unknown>): Promise<{ key: string; id: string }> {
   const res = await admin<{ key: string; id: string }>('POST', '/gate/api/keys', { name: 'limited', ...body });
@@ -33,17 +28,6 @@ async function queueIdle(): Promise<void> {
   }
   throw new Error('the fake ComfyUI never became idle');
 }
-
-beforeAll(async () => {
-  // Slow nodes keep prompts in the queue long enough to hit the queue limit.
-  fake = await startFakeComfy({ nodeDelayMs: 150 });
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
-});
 
 describe('requests per minute', () => {
   it('counts down in the headers, then refuses with 429, Retry-After and the limit named', async () => {

@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { gate } = withGateAndComfy({ gate: { mode: 'required' } });
 /** A request from a second address on the loopback network, to show other addresses are unaffected. */
 async function fromOther(path: string, key: string): Promise<number> {
   const answer = await rawExchange(
@@ -17,18 +15,11 @@ async function fromOther(path: string, key: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   await call(`${gate.url}/gate/api/settings`, {
     method: 'PATCH',
     headers: { 'x-api-key': gate.adminKey },
     json: { lockout: { maxFailures: 3, windowMinutes: 5, lockoutMinutes: 1 } },
   });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 describe('brute-force lockout', () => {

@@ -1,15 +1,13 @@
 // Issue 16 item 4: limits protect the GPU, not punish the page. The web UI's own files and opening
 // the WebSocket do not count toward requests per minute or hour; API calls do.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { gate } = withGateAndComfy({ comfy: { nodeDelayMs: 5 }, gate: { mode: 'required' } });
 const sockets: RecordingSocket[] = [];
 
 async function keyWith(body: Record<string, unknown>): Promise<string> {
@@ -73,18 +71,8 @@ const SIDEBAR_CALLS = [
   ...Array.from({ length: 8 }, (_, i) => `/api/view?filename=ComfyUI_0000${i}_.png&type=output&preview=webp;90`),
 ];
 
-beforeAll(async () => {
-  fake = await startFakeComfy({ nodeDelayMs: 5 });
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
-});
-
 afterEach(async () => {
   await Promise.all(sockets.splice(0).map((socket) => socket.close()));
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 describe('what counts toward requests per minute', () => {

@@ -1,25 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
 import { originStep } from '../../server/pipeline/originStep.js';
 import { Exchange } from '../../server/pipeline/exchange.js';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
-});
+const { fake, gate } = withGateAndComfy();
 
 const prompt = { prompt: SMALL_PROMPT };
 

@@ -1,11 +1,11 @@
 // Issue 16 item 1: what clients probe by themselves answers, for a role that may not use it, as a
 // ComfyUI without that feature would (ComfyUI-Manager → 404), and the terminal log works for teammates
 // without showing them the server's log, which tells of everyone's work.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
 interface ComfyShapedError {
@@ -13,8 +13,7 @@ interface ComfyShapedError {
   node_errors: object;
 }
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { fake, gate } = withGateAndComfy({ comfy: { nodeDelayMs: 5 }, gate: { mode: 'required' } });
 const keys: Record<string, string> = {};
 const sockets: RecordingSocket[] = [];
 
@@ -35,8 +34,6 @@ function typesOf(socket: RecordingSocket): unknown[] {
 }
 
 beforeAll(async () => {
-  fake = await startFakeComfy({ nodeDelayMs: 5 });
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   for (const role of ['viewer', 'creator', 'operator']) {
     const res = await call<{ key: string }>(`${gate.url}/gate/api/keys`, {
       headers: { 'x-api-key': gate.adminKey },
@@ -53,11 +50,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(sockets.splice(0).map((socket) => socket.close()));
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 describe('ComfyUI-Manager for a role without install', () => {

@@ -1,27 +1,18 @@
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
 const MB = 1024 * 1024;
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { gate } = withGateAndComfy({ gate: { mode: 'required', bodyBudgetMb: 4 } });
 let port: number;
 
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required', bodyBudgetMb: 4 });
+beforeAll(() => {
   port = Number(new URL(gate.url).port);
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 /** A valid prompt of exactly `bytes` bytes: a big UI workflow in extra_pnginfo, as the ComfyUI frontend sends. */

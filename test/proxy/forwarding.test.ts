@@ -1,21 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FormData, request } from 'undici';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { rawExchange } from '../helpers/raw.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
-});
+const { fake, gate } = withGateAndComfy();
 
 function lastRequestAtFake() {
   const last = fake.requests.at(-1);

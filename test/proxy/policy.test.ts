@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { fake, gate } = withGateAndComfy({ comfy: { nodeDelayMs: 5 }, gate: { mode: 'required' } });
 const keys: Record<string, string> = {};
 
 beforeAll(async () => {
-  fake = await startFakeComfy({ nodeDelayMs: 5 });
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
   for (const role of ['viewer', 'creator', 'operator', 'admin']) {
     const res = await call<{ key: string }>(`${gate.url}/gate/api/keys`, {
       headers: { 'x-api-key': gate.adminKey },
@@ -19,11 +15,6 @@ beforeAll(async () => {
     });
     keys[role] = res.body.key;
   }
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 /** One request per route class; none of them may reach ComfyUI when refused. */

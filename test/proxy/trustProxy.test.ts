@@ -1,26 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { forwardedFrom } from '../../server/http/forwardedHeaders.js';
 import { TrustedProxies } from '../../server/http/trustedProxies.js';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { rawExchange } from '../helpers/raw.js';
-import { startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
-});
+const { fake, gate } = withGateAndComfy({ gate: { mode: 'required' } });
 
 /** What a TLS-terminating proxy in front of the gate (Caddy, nginx) adds for a browser at https://gate.example. */
 const FROM_HTTPS_PROXY = {

@@ -1,13 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { call } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw.js';
-import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
+import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
-let fake: FakeComfy;
-let gate: TestGate;
+const { fake, gate } = withGateAndComfy({ gate: { mode: 'required' } });
 let wsBase: string;
 let port: number;
 const opened: RecordingSocket[] = [];
@@ -43,9 +42,7 @@ async function refusalsCounted(): Promise<number> {
   return Number(/^comfygate_limit_refusals_total\{code="websocket_limit"\} (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
-beforeAll(async () => {
-  fake = await startFakeComfy();
-  gate = await startTestGate({ upstream: fake.url, mode: 'required' });
+beforeAll(() => {
   wsBase = gate.url.replace('http', 'ws');
   port = Number(new URL(gate.url).port);
 });
@@ -53,11 +50,6 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((socket) => socket.close()));
   await patchSettings({ mode: 'required', maxWebSocketsPerKey: 20 });
-});
-
-afterAll(async () => {
-  await gate.stop();
-  await fake.close();
 });
 
 describe('open WebSockets per key', () => {

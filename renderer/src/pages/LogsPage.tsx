@@ -8,12 +8,19 @@ import { Icon } from '../components/Icon.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { EmptyState, ErrorState, Loading, StatusDot } from '../components/States.js';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, formatTime, plural } from '../lib/format.js';
+import {
+  appendOlder,
+  isFiltered,
+  LOG_KEEP,
+  logQuery,
+  matchesPath,
+  mergeLogLines,
+  pathFilterError,
+  STATUS_CHOICES,
+} from '../lib/logFilters.js';
 import { hrefOf } from '../lib/router.js';
 import { useDebounced } from '../lib/useDebounced.js';
 import { useResource } from '../lib/useResource.js';
-
-const KEEP = 500;
-const STATUS_CHOICES = ['', '2xx', '3xx', '4xx', '5xx'] as const;
 
 type Connection = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
@@ -22,27 +29,15 @@ export function StatusBadge({ status }: { status: number }) {
   return <span className={`status-code status-code-${tone}`}>{status}</span>;
 }
 
-/** Newest first, each request once (a line can come from the history and from the stream). */
-function merge(incoming: RequestLogLine[], current: RequestLogLine[]): RequestLogLine[] {
-  const seen = new Set<string>();
-  const out: RequestLogLine[] = [];
-  for (const line of [...incoming, ...current]) {
-    if (seen.has(line.requestId)) continue;
-    seen.add(line.requestId);
-    out.push(line);
-  }
-  out.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
-  return out.slice(0, KEEP);
-}
-
 export function LogsPage() {
   const keys = useResource((signal) => gate.keys.list(signal), []);
   const [key, setKey] = useState('');
   const [status, setStatus] = useState('');
   const [pathInput, setPathInput] = useState('');
   const path = useDebounced(pathInput.trim());
-  const pathError = path && !path.startsWith('/') ? 'A path starts with /' : undefined;
-  const filterPath = pathError ? '' : path;
+  const pathError = pathFilterError(path);
+  const filters = { key, status, path };
+  const query = logQuery(filters);
 
   const [items, setItems] = useState<RequestLogLine[]>([]);
   const [history, setHistory] = useState<{
@@ -70,24 +65,19 @@ export function LogsPage() {
     setHistory({ state: 'loading', next: null });
     buffered.current = [];
     setBufferedCount(0);
-    gate.logs
-      .list(
-        { key: key || undefined, status: status || undefined, path: filterPath || undefined, limit: 100 },
-        controller.signal
-      )
-      .then(
-        (page) => {
-          setItems((current) => merge(current, page.items));
-          setHistory({ state: 'ready', next: page.next });
-          setCoverage(page.coverage);
-        },
-        (error: unknown) => {
-          if (!isAbort(error)) setHistory({ state: 'error', error, next: null });
-        }
-      );
+    gate.logs.list({ ...query, limit: 100 }, controller.signal).then(
+      (page) => {
+        setItems((current) => mergeLogLines(current, page.items));
+        setHistory({ state: 'ready', next: page.next });
+        setCoverage(page.coverage);
+      },
+      (error: unknown) => {
+        if (!isAbort(error)) setHistory({ state: 'error', error, next: null });
+      }
+    );
 
     setConnection('connecting');
-    const source = new EventSource(gate.logs.streamUrl({ key: key || undefined, status: status || undefined }));
+    const source = new EventSource(gate.logs.streamUrl({ key: query.key, status: query.status }));
     source.onopen = () => setConnection('live');
     source.onerror = () => setConnection(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
     source.addEventListener('request', (event: MessageEvent<string>) => {
@@ -97,20 +87,20 @@ export function LogsPage() {
       } catch {
         return;
       }
-      if (filterPath && !line.path.startsWith(filterPath)) return;
+      if (!matchesPath(line, query.path)) return;
       if (pausedRef.current) {
-        buffered.current = [line, ...buffered.current].slice(0, KEEP);
+        buffered.current = [line, ...buffered.current].slice(0, LOG_KEEP);
         setBufferedCount(buffered.current.length);
         return;
       }
-      setItems((current) => merge([line], current));
+      setItems((current) => mergeLogLines([line], current));
       setFresh((current) => new Set([...current, line.requestId].slice(-50)));
     });
     return () => {
       controller.abort();
       source.close();
     };
-  }, [key, status, filterPath]);
+  }, [query.key, query.status, query.path]);
 
   const togglePause = useCallback(() => {
     const next = !pausedRef.current;
@@ -120,39 +110,28 @@ export function LogsPage() {
       const lines = buffered.current;
       buffered.current = [];
       setBufferedCount(0);
-      setItems((current) => merge(lines, current));
+      setItems((current) => mergeLogLines(lines, current));
     }
   }, []);
 
   const loadOlder = (): void => {
     if (!history.next) return;
     setOlderBusy(true);
-    gate.logs
-      .list({
-        key: key || undefined,
-        status: status || undefined,
-        path: filterPath || undefined,
-        limit: 100,
-        before: history.next,
-      })
-      .then(
-        (page) => {
-          setOlderBusy(false);
-          setItems((current) => [
-            ...current,
-            ...page.items.filter((l) => !current.some((c) => c.requestId === l.requestId)),
-          ]);
-          setHistory({ state: 'ready', next: page.next });
-        },
-        (error: unknown) => {
-          setOlderBusy(false);
-          setHistory({ state: 'error', error, next: history.next });
-        }
-      );
+    gate.logs.list({ ...query, limit: 100, before: history.next }).then(
+      (page) => {
+        setOlderBusy(false);
+        setItems((current) => appendOlder(current, page.items));
+        setHistory({ state: 'ready', next: page.next });
+      },
+      (error: unknown) => {
+        setOlderBusy(false);
+        setHistory({ state: 'error', error, next: history.next });
+      }
+    );
   };
 
   const keyNames = useMemo(() => new Map((keys.resource.data ?? []).map((k) => [k.id, k.name])), [keys.resource.data]);
-  const filtered = key !== '' || status !== '' || filterPath !== '';
+  const filtered = isFiltered(filters);
 
   return (
     <>
@@ -288,10 +267,10 @@ export function LogsPage() {
         {items.length > 0 && (
           <div className="table-footer">
             <span className="muted small">
-              {items.length} requests shown{items.length >= KEEP ? ' (the newest 500)' : ''}
+              {items.length} requests shown{items.length >= LOG_KEEP ? ' (the newest 500)' : ''}
             </span>
             {history.state === 'error' && <span className="form-error">{errorMessage(history.error)}</span>}
-            {history.next && items.length < KEEP && (
+            {history.next && items.length < LOG_KEEP && (
               <button type="button" className="button button-small" onClick={loadOlder} disabled={olderBusy}>
                 {olderBusy ? 'Loading…' : 'Load older'}
               </button>

@@ -5,11 +5,12 @@ import type { Role, RuntimeSettings, SettingsPatch, StartupReport } from '../api
 import { CopyButton } from '../components/CopyButton.js';
 import { Field } from '../components/Field.js';
 import { Icon } from '../components/Icon.js';
-import { limitErrorsFrom, LimitsFields, limitsDraft, parseLimits } from '../components/LimitsFields.js';
+import { LimitsFields } from '../components/LimitsFields.js';
 import { ModeSwitch } from '../components/ModeSwitch.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { ErrorState, Loading, StatusDot } from '../components/States.js';
 import { useToast } from '../components/Toast.js';
+import { limitErrorsFrom, limitsDraft, parseLimits } from '../lib/limitsDraft.js';
 import { MODE_INFO, ROLE_INFO } from '../lib/roles.js';
 import { useResource } from '../lib/useResource.js';
 import { isExposed } from './OverviewPage.js';

@@ -1,24 +1,24 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError, errorMessage } from '../../api/client.js';
 import { gate } from '../../api/gate.js';
-import type { CreateKeyBody, KeyRecord, KeyWithSecret, Limits, Role, UpdateKeyBody } from '../../api/types.js';
+import type { KeyRecord, KeyWithSecret, Limits, Role } from '../../api/types.js';
 import { Dialog } from '../../components/Dialog.js';
 import { Field } from '../../components/Field.js';
 import {
-  limitErrorsFrom,
-  LimitsFields,
-  limitsDraft,
-  parseLimits,
-  type LimitsDraft,
-} from '../../components/LimitsFields.js';
-import { useResource } from '../../lib/useResource.js';
+  checkKeyDraft,
+  createKeyBody,
+  GUEST_LIMITS,
+  updateKeyBody,
+  withChoice,
+  type KeyChoice,
+  type KeyDraft,
+  type KeyFormErrors,
+} from '../../lib/keyForm.js';
+import { limitsDraft, type LimitsDraft } from '../../lib/limitsDraft.js';
 import { ROLE_INFO, ROLES } from '../../lib/roles.js';
-import { ExpiryField, expiryValue, type ExpiryDraft } from './ExpiryField.js';
+import { useResource } from '../../lib/useResource.js';
+import { KeyForm, serverErrors, WHAT_COUNTS } from './KeyForm.js';
 
-/** The choices of the New key dialog: the gate's presets, plus a plain viewer. */
-type Choice = 'guest' | Role;
-
-const CHOICES: { value: Choice; label: string; summary: string }[] = [
+const CHOICES: { value: KeyChoice; label: string; summary: string }[] = [
   {
     value: 'guest',
     label: 'Guest',
@@ -31,21 +31,7 @@ const CHOICES: { value: Choice; label: string; summary: string }[] = [
   { value: 'admin', label: 'Admin', summary: ROLE_INFO.admin.summary },
 ];
 
-/** The gate's guest preset (server/keys/keyPresets.ts), shown before it is sent. */
-const GUEST_LIMITS: Limits = { perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 };
-/** What requests per minute and per hour count (server/limits/limitStep.ts). */
-const WHAT_COUNTS =
-  'Requests per minute and hour count API calls only: the web UI’s own files and opening its WebSocket are free, so loading the page never uses them up.';
 const NO_LIMITS: Limits = { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null };
-
-interface Errors {
-  name?: string;
-  note?: string;
-  expiresAt?: string;
-  role?: string;
-  limits: Partial<Record<keyof Limits, string>>;
-  form?: string;
-}
 
 export function CreateKeyDialog({
   onClose,
@@ -56,43 +42,35 @@ export function CreateKeyDialog({
 }) {
   const settings = useResource((signal) => gate.settings.get(signal), []);
   const defaults = settings.resource.data?.defaultLimits ?? NO_LIMITS;
-  const [choice, setChoice] = useState<Choice>('creator');
-  const [name, setName] = useState('');
-  const [note, setNote] = useState('');
-  const [limits, setLimits] = useState<LimitsDraft | undefined>();
-  const [expiry, setExpiry] = useState<ExpiryDraft>({ choice: 'never', date: '' });
-  const [errors, setErrors] = useState<Errors>({ limits: {} });
+  const [choice, setChoice] = useState<KeyChoice>('creator');
+  // Limits follow the choice and the default limits (loaded late) until the first edit.
+  const [draft, setDraft] = useState<Omit<KeyDraft, 'limits'> & { limits?: LimitsDraft }>({
+    name: '',
+    note: '',
+    expiry: { choice: 'never', date: '' },
+  });
+  const [errors, setErrors] = useState<KeyFormErrors>({ limits: {} });
   const [busy, setBusy] = useState(false);
 
-  const shownLimits = limits ?? limitsDraft(choice === 'guest' ? GUEST_LIMITS : defaults);
+  const shown: KeyDraft = {
+    ...draft,
+    limits: draft.limits ?? limitsDraft(choice === 'guest' ? GUEST_LIMITS : defaults),
+  };
 
-  const pick = (next: Choice): void => {
+  const pick = (next: KeyChoice): void => {
     setChoice(next);
-    setLimits(limitsDraft(next === 'guest' ? GUEST_LIMITS : defaults));
-    if (next === 'guest') setExpiry({ choice: '7', date: expiry.date });
-    else if (choice === 'guest' && expiry.choice === '7') setExpiry({ choice: 'never', date: expiry.date });
+    setDraft(withChoice(shown, choice, next, defaults));
   };
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    const parsed = parseLimits(shownLimits);
-    const expiresAt = expiryValue(expiry);
-    const local: Errors = { limits: parsed.errors };
-    if (!name.trim()) local.name = 'Give the key a name, such as the teammate it is for';
-    if (expiresAt === '') local.expiresAt = 'Pick a date';
-    if (local.name || local.expiresAt || Object.keys(parsed.errors).length) {
-      setErrors(local);
+    const checked = checkKeyDraft(shown, 'Give the key a name, such as the teammate it is for');
+    if ('errors' in checked) {
+      setErrors(checked.errors);
       return;
     }
-    const body: CreateKeyBody = {
-      name: name.trim(),
-      note,
-      limits: parsed.limits,
-      expiresAt: expiresAt ?? null,
-      ...(choice === 'viewer' ? { role: 'viewer' as const } : { preset: choice }),
-    };
     setBusy(true);
-    gate.keys.create(body).then(onCreated, (error: unknown) => {
+    gate.keys.create(createKeyBody(checked.key, choice)).then(onCreated, (error: unknown) => {
       setBusy(false);
       setErrors(serverErrors(error));
     });
@@ -115,22 +93,24 @@ export function CreateKeyDialog({
         </>
       }
     >
-      <form id="key-form" className="form" onSubmit={submit} noValidate>
-        <div className="form-row">
-          <Field label="Name" error={errors.name} hint="Who or what the key is for.">
-            <input
-              type="text"
-              value={name}
-              maxLength={100}
-              autoComplete="off"
-              data-autofocus
-              onChange={(event) => setName(event.target.value)}
-            />
-          </Field>
-          <Field label="Note" error={errors.note} hint="Optional, only you see it.">
-            <input type="text" value={note} maxLength={1000} onChange={(event) => setNote(event.target.value)} />
-          </Field>
-        </div>
+      <KeyForm
+        id="key-form"
+        value={shown}
+        // Only an edit of the limits themselves fixes them; typing a name leaves them following.
+        onChange={(next) => setDraft(next.limits === shown.limits ? { ...next, limits: draft.limits } : next)}
+        errors={errors}
+        onSubmit={submit}
+        hints={{
+          name: 'Who or what the key is for.',
+          note: 'Optional, only you see it.',
+          limits: (
+            <>
+              <p className="field-hint">Empty means unlimited. New keys start from the default limits in Settings.</p>
+              <p className="field-hint">{WHAT_COUNTS}</p>
+            </>
+          ),
+        }}
+      >
         <fieldset className="choice-group">
           <legend>What may it do?</legend>
           <div className="choice-grid">
@@ -150,19 +130,7 @@ export function CreateKeyDialog({
           </div>
           {errors.role && <p className="field-error">{errors.role}</p>}
         </fieldset>
-        <fieldset className="plain-fieldset">
-          <legend>Limits</legend>
-          <p className="field-hint">Empty means unlimited. New keys start from the default limits in Settings.</p>
-          <p className="field-hint">{WHAT_COUNTS}</p>
-          <LimitsFields value={shownLimits} onChange={setLimits} errors={errors.limits} />
-        </fieldset>
-        <ExpiryField value={expiry} onChange={setExpiry} error={errors.expiresAt} />
-        {errors.form && (
-          <p className="form-error" role="alert">
-            {errors.form}
-          </p>
-        )}
-      </form>
+      </KeyForm>
     </Dialog>
   );
 }
@@ -176,34 +144,25 @@ export function EditKeyDialog({
   onClose: () => void;
   onSaved: (key: KeyRecord) => void;
 }) {
-  const [name, setName] = useState(record.name);
-  const [note, setNote] = useState(record.note);
+  const [draft, setDraft] = useState<KeyDraft>({
+    name: record.name,
+    note: record.note,
+    limits: limitsDraft(record.limits),
+    expiry: { choice: 'keep', date: '' },
+  });
   const [role, setRole] = useState<Role>(record.role);
-  const [limits, setLimits] = useState(limitsDraft(record.limits));
-  const [expiry, setExpiry] = useState<ExpiryDraft>({ choice: 'keep', date: '' });
-  const [errors, setErrors] = useState<Errors>({ limits: {} });
+  const [errors, setErrors] = useState<KeyFormErrors>({ limits: {} });
   const [busy, setBusy] = useState(false);
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    const parsed = parseLimits(limits);
-    const expiresAt = expiryValue(expiry);
-    const local: Errors = { limits: parsed.errors };
-    if (!name.trim()) local.name = 'A key needs a name';
-    if (expiresAt === '') local.expiresAt = 'Pick a date';
-    if (local.name || local.expiresAt || Object.keys(parsed.errors).length) {
-      setErrors(local);
+    const checked = checkKeyDraft(draft, 'A key needs a name');
+    if ('errors' in checked) {
+      setErrors(checked.errors);
       return;
     }
-    const body: UpdateKeyBody = { name: name.trim(), note, limits: parsed.limits };
-    if (role !== record.role) {
-      body.role = role;
-      // A guest's own scopes would outlive a new role; the role's scopes take over.
-      if (record.scopes !== null) body.scopes = null;
-    }
-    if (expiresAt !== undefined) body.expiresAt = expiresAt;
     setBusy(true);
-    gate.keys.update(record.id, body).then(onSaved, (error: unknown) => {
+    gate.keys.update(record.id, updateKeyBody(checked.key, role, record)).then(onSaved, (error: unknown) => {
       setBusy(false);
       setErrors(serverErrors(error));
     });
@@ -230,21 +189,15 @@ export function EditKeyDialog({
         </>
       }
     >
-      <form id="edit-key-form" className="form" onSubmit={submit} noValidate>
-        <div className="form-row">
-          <Field label="Name" error={errors.name}>
-            <input
-              type="text"
-              value={name}
-              maxLength={100}
-              data-autofocus
-              onChange={(event) => setName(event.target.value)}
-            />
-          </Field>
-          <Field label="Note" error={errors.note}>
-            <input type="text" value={note} maxLength={1000} onChange={(event) => setNote(event.target.value)} />
-          </Field>
-        </div>
+      <KeyForm
+        id="edit-key-form"
+        value={draft}
+        onChange={setDraft}
+        errors={errors}
+        onSubmit={submit}
+        hints={{ limits: <p className="field-hint">Empty means unlimited. {WHAT_COUNTS}</p> }}
+        currentExpiry={record.expiresAt}
+      >
         <Field
           label="Role"
           error={errors.role}
@@ -262,33 +215,7 @@ export function EditKeyDialog({
             ))}
           </select>
         </Field>
-        <fieldset className="plain-fieldset">
-          <legend>Limits</legend>
-          <p className="field-hint">Empty means unlimited. {WHAT_COUNTS}</p>
-          <LimitsFields value={limits} onChange={setLimits} errors={errors.limits} />
-        </fieldset>
-        <ExpiryField value={expiry} onChange={setExpiry} current={record.expiresAt} error={errors.expiresAt} />
-        {errors.form && (
-          <p className="form-error" role="alert">
-            {errors.form}
-          </p>
-        )}
-      </form>
+      </KeyForm>
     </Dialog>
   );
-}
-
-function serverErrors(error: unknown): Errors {
-  if (!(error instanceof ApiError) || error.status !== 400) return { limits: {}, form: errorMessage(error) };
-  const fields = error.fields;
-  const out: Errors = {
-    name: fields['name'],
-    note: fields['note'],
-    role: fields['role'] ?? fields['scopes'],
-    expiresAt: fields['expiresAt'],
-    limits: limitErrorsFrom(fields, 'limits'),
-  };
-  const placed = out.name || out.note || out.role || out.expiresAt || Object.keys(out.limits).length;
-  if (!placed) out.form = error.message;
-  return out;
 }
