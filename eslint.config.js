@@ -75,7 +75,7 @@ export default tseslint.config(
           patterns: [
             {
               regex: '(^|/)server/(?!contract/api\\.js$)',
-              message: 'The renderer takes the gate\'s types from server/contract/api.ts only.',
+              message: "The renderer takes the gate's types from server/contract/api.ts only.",
             },
             {
               regex: '(^|/)server/contract/api\\.js$',

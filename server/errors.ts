@@ -134,7 +134,11 @@ export interface ErrorBody {
   };
 }
 
-export function errorBody(code: ErrorCode, message: string, extra?: Omit<ErrorBody['error'], 'code' | 'message'>): string {
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  extra?: Omit<ErrorBody['error'], 'code' | 'message'>
+): string {
   const body: ErrorBody = { error: { code, message, ...extra } };
   return JSON.stringify(body);
 }

@@ -54,7 +54,12 @@ export function createForwarder({
       // The caller's own ComfyUI user, whatever Comfy-User they sent.
       if (exchange.comfyUser !== null) headers = replaceHeader(headers, 'comfy-user', exchange.comfyUser);
     } catch {
-      sendError(res, new GateError('bad_request', 'The request headers could not be read'), undefined, exchange.requestId);
+      sendError(
+        res,
+        new GateError('bad_request', 'The request headers could not be read'),
+        undefined,
+        exchange.requestId
+      );
       return;
     }
     const path = withoutTokenParam(req.url ?? '/');
