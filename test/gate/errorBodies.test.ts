@@ -69,7 +69,7 @@ describe('error bodies', () => {
     expect(first.status).toBe(404);
     expect(first.body.error).toMatchObject({
       code: 'not_found',
-      requestId: expect.stringMatching(/^[0-9a-z]+-[0-9a-z]+$/) as string,
+      requestId: expect.stringMatching(/^[0-9a-z]+-[0-9a-z]+$/) as unknown,
     });
     expect(second.body.error.requestId).not.toBe(first.body.error.requestId);
   });

@@ -2,8 +2,8 @@ import type { ErrorBody } from './types.js';
 
 /**
  * The dashboard's one way to talk to the gate: same origin, the session cookie, JSON both ways, and the gate's
- * error shape `{"error":{"code","message","requestId","fields"}}` turned into typed errors. A 401 means the session is gone: the page
- * goes to the login page and comes back here afterwards.
+ * error shape `{"error":{"code","message","fields"}}` turned into typed errors. A 401 means the session is gone:
+ * the page goes to the login page and comes back here afterwards.
  */
 
 export class ApiError extends Error {
@@ -14,9 +14,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     /** For a 400: the problems by field path (`limits.perMinute`, `name`), as the gate sent them. */
-    readonly fields: Readonly<Record<string, string>> = {},
-    /** The id the gate's logs show for this request, when it sent one. */
-    readonly requestId?: string
+    readonly fields: Readonly<Record<string, string>> = {}
   ) {
     super(message);
   }
@@ -98,12 +96,12 @@ export async function request<T>(method: string, path: string, options: RequestO
   const text = await res.text();
   const data = parseJson(text);
   if (res.ok) return data as T;
-  const { code, message, fields, requestId } = errorOf(data, res);
+  const { code, message, fields } = errorOf(data, res);
   if (res.status === 401) {
     redirectToLogin(res.headers.get('x-comfygate-reason'));
-    throw new UnauthorizedError(401, code, message, fields, requestId);
+    throw new UnauthorizedError(401, code, message, fields);
   }
-  throw new ApiError(res.status, code, message, fields, requestId);
+  throw new ApiError(res.status, code, message, fields);
 }
 
 function parseJson(text: string): unknown {
@@ -119,7 +117,6 @@ interface ErrorParts {
   code: string;
   message: string;
   fields: Record<string, string>;
-  requestId?: string;
 }
 
 /** The gate's error body, checked field by field: an older gate or a proxy in between may answer otherwise. */
@@ -127,15 +124,9 @@ function errorOf(data: unknown, res: Response): ErrorParts {
   if (typeof data === 'object' && data !== null && 'error' in data) {
     const error = data.error;
     if (typeof error === 'object' && error !== null) {
-      const { code, message, fields, requestId } = error as Partial<Record<keyof ErrorBody['error'], unknown>>;
-      if (typeof code === 'string' && typeof message === 'string') {
-        return {
-          code,
-          message,
-          fields: stringRecord(fields),
-          requestId: typeof requestId === 'string' ? requestId : undefined,
-        };
-      }
+      const { code, message, fields } = error as Partial<Record<keyof ErrorBody['error'], unknown>>;
+      if (typeof code === 'string' && typeof message === 'string')
+        return { code, message, fields: stringRecord(fields) };
     }
   }
   return {

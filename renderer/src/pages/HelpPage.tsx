@@ -600,7 +600,9 @@ const SECTIONS: Section[] = [
       <>
         <p>
           Errors from the gate itself are JSON: <code>{'{"error":{"code":"…","message":"…"}}'}</code>. The message says
-          what happened; the code says which case it is.
+          what happened; the code says which case it is. <code>error.requestId</code> is the request’s id in the gate’s
+          request log (<code>requestId</code> in <code>GET /gate/api/logs</code>): quote it when you ask an admin why
+          something was refused. An invalid input also lists each problem by field name in <code>error.fields</code>.
         </p>
         <p>
           On ComfyUI routes the same answer also has ComfyUI’s fields (<code>error.type</code>,{' '}
