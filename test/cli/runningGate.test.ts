@@ -1,37 +1,21 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
-import { runCli, spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli, spawnCli, stopProcess } from '../helpers/cli.js';
+import { listeningUrl, withCliFixture } from '../helpers/cliFixture.js';
 
-let fake: FakeComfy;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-});
-afterAll(async () => {
-  await fake.close();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'comfygate-running-'));
-  dirs.push(dir);
-  return dir;
-}
+const fixture = withCliFixture('running');
 
 async function startServe(dataDir: string) {
-  const child = spawnCli(['serve', '--upstream', fake.url, '--port', '0', '--data-dir', dataDir]);
-  const url = (await waitForLine(child, /^ComfyGate listening on /)).replace('ComfyGate listening on ', '').trim();
+  const child = spawnCli(['serve', '--upstream', fixture.fake.url, '--port', '0', '--data-dir', dataDir]);
+  const url = await listeningUrl(child);
   return { child, url };
 }
 
 /** Each spawn costs a second of tsx start-up, several on a loaded machine: room for that, not for a hang. */
 describe('the CLI talks to the gate that runs', { timeout: 120_000 }, () => {
   it('status shows the running gate from its runtime record (0600), and none after it stops', async () => {
-    const dataDir = await freshDir();
+    const dataDir = await fixture.freshDir();
     const { child, url } = await startServe(dataDir);
     try {
       expect((await stat(join(dataDir, 'gate.runtime.json'))).mode & 0o777).toBe(0o600);
@@ -51,7 +35,7 @@ describe('the CLI talks to the gate that runs', { timeout: 120_000 }, () => {
   });
 
   it('a gate killed with SIGKILL is reported as not running (stale record), not as running', async () => {
-    const dataDir = await freshDir();
+    const dataDir = await fixture.freshDir();
     const { child } = await startServe(dataDir);
     await stopProcess(child, 'SIGKILL');
     const result = await runCli(['status', '--json', '--data-dir', dataDir]);
@@ -61,7 +45,7 @@ describe('the CLI talks to the gate that runs', { timeout: 120_000 }, () => {
   });
 
   it('a key made by keys create is accepted on the very next request, and the CLI says which gate applied it', async () => {
-    const dataDir = await freshDir();
+    const dataDir = await fixture.freshDir();
     const { child, url } = await startServe(dataDir);
     try {
       for (let round = 0; round < 3; round++) {
@@ -85,7 +69,7 @@ describe('the CLI talks to the gate that runs', { timeout: 120_000 }, () => {
   });
 
   it('update, revoke and delete by name are in force on the very next request, each saying which gate applied it', async () => {
-    const dataDir = await freshDir();
+    const dataDir = await fixture.freshDir();
     const { child, url } = await startServe(dataDir);
     const applied = `Applied by the gate running at ${url} (pid ${child.pid}).`;
     const queue = async (key: string): Promise<number> => {
@@ -125,7 +109,7 @@ describe('the CLI talks to the gate that runs', { timeout: 120_000 }, () => {
   });
 
   it('without a running gate the CLI says so, and the control route refuses callers without the token', async () => {
-    const dataDir = await freshDir();
+    const dataDir = await fixture.freshDir();
     const created = await runCli(['keys', 'create', '--name', 'early', '--data-dir', dataDir]);
     expect(created.stdout).toContain(`No gate is running for ${dataDir}; the change applies when one starts.`);
 
@@ -150,7 +134,7 @@ describe('the CLI talks to the gate that runs', { timeout: 120_000 }, () => {
   });
 
   it('a mistyped --data-dir is announced, not silently used; status does not create it', async () => {
-    const parent = await freshDir();
+    const parent = await fixture.freshDir();
     const missing = join(parent, 'typo');
     const status = await runCli(['status', '--data-dir', missing]);
     expect(status.stdout).toContain(`No gate is running for ${missing}.`);

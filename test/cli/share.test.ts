@@ -1,29 +1,13 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
-import { runCli, spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli, spawnCli, stopProcess } from '../helpers/cli.js';
+import { listeningUrl, withCliFixture } from '../helpers/cliFixture.js';
 
 // 127.0.0.2 stands in for "my network": tests bind loopback addresses only.
 const NETWORK_STAND_IN = { COMFYGATE_NETWORK_HOST: '127.0.0.2' };
 
-let fake: FakeComfy;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-});
-afterAll(async () => {
-  await fake.close();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'comfygate-share-'));
-  dirs.push(dir);
-  return dir;
-}
+const fixture = withCliFixture('share');
 
 async function savedHost(dataDir: string): Promise<unknown> {
   return (JSON.parse(await readFile(join(dataDir, 'settings.json'), 'utf8')) as { host?: unknown }).host;
@@ -31,13 +15,13 @@ async function savedHost(dataDir: string): Promise<unknown> {
 
 describe('comfygate share on|off', { timeout: 120_000 }, () => {
   it('moves the running gate live, keeps the choice for the next start, and status follows', async () => {
-    const dataDir = await freshDir();
+    const dataDir = await fixture.freshDir();
     const child = spawnCli(
-      ['serve', '--upstream', fake.url, '--port', '0', '--auth', 'required', '--data-dir', dataDir],
+      ['serve', '--upstream', fixture.fake.url, '--port', '0', '--auth', 'required', '--data-dir', dataDir],
       NETWORK_STAND_IN
     );
     try {
-      const url = (await waitForLine(child, /^ComfyGate listening on /)).replace('ComfyGate listening on ', '').trim();
+      const url = await listeningUrl(child);
       const port = new URL(url).port;
 
       const on = await runCli(['share', 'on', '--data-dir', dataDir], NETWORK_STAND_IN);
@@ -67,7 +51,7 @@ describe('comfygate share on|off', { timeout: 120_000 }, () => {
   });
 
   it('with no gate running it only saves the choice, and refuses the network with protection off', async () => {
-    const dataDir = await freshDir();
+    const dataDir = await fixture.freshDir();
     const on = await runCli(['share', 'on', '--data-dir', dataDir]);
     expect(on.code).toBe(0);
     expect(on.stdout).toMatch(/No gate is running .*the next start listens on 0\.0\.0\.0/);

@@ -1,33 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
+import { listeningUrl, withCliFixture } from '../helpers/cliFixture.js';
 
-let fake: FakeComfy;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeComfy();
-});
-afterAll(async () => {
-  await fake.close();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'comfygate-https-'));
-  dirs.push(dir);
-  return dir;
-}
+const fixture = withCliFixture('https');
 
 describe('comfygate serve --https', { timeout: 120_000 }, () => {
   it('listens on https, prints the fingerprint, and the CLI applies changes to it over TLS', async () => {
-    const dataDir = await freshDir();
-    const child = spawnCli(['serve', '--https', '--upstream', fake.url, '--port', '0', '--data-dir', dataDir]);
+    const dataDir = await fixture.freshDir();
+    const child = spawnCli(['serve', '--https', '--upstream', fixture.fake.url, '--port', '0', '--data-dir', dataDir]);
     try {
-      const url = (await waitForLine(child, /^ComfyGate listening on /)).replace('ComfyGate listening on ', '').trim();
+      const url = await listeningUrl(child);
       expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       const https = await waitForLine(child, /^HTTPS: /);
       expect(https).toMatch(
@@ -42,7 +25,7 @@ describe('comfygate serve --https', { timeout: 120_000 }, () => {
   });
 
   it('refuses an unreadable --tls-cert, or one without its key, with a clear message', async () => {
-    const dataDir = await freshDir();
+    const dataDir = await fixture.freshDir();
     const missing = await runCli([
       'serve',
       '--tls-cert',
@@ -50,7 +33,7 @@ describe('comfygate serve --https', { timeout: 120_000 }, () => {
       '--tls-key',
       join(dataDir, 'nope-key.pem'),
       '--upstream',
-      fake.url,
+      fixture.fake.url,
       '--port',
       '0',
       '--data-dir',

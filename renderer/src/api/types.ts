@@ -3,56 +3,25 @@
  * contract (server/contract/api.ts): the renderer talks to the gate over HTTP, never by importing its code.
  */
 import type {
-  AllUsageReport,
   AuditAction,
-  AuditRecord,
   AuthMode,
   CredentialSource,
   DayUsage,
-  ErrorBody,
-  ErrorCode,
   Limits,
   LogCoverage,
-  NamedUsageRow,
   Page,
   Preset,
   PublicKeyRecord,
   RequestLogLine,
   Role,
-  RuntimeSettings,
   Scope,
-  SettingsPatch,
   ShareAddress,
   SharingReport,
-  StartupPatch,
   StartupSettings,
   TlsSummary,
-  UsageReport,
 } from '../../../server/contract/api.js';
 
-export type {
-  AllUsageReport,
-  AuditAction,
-  AuditRecord,
-  AuthMode,
-  DayUsage,
-  ErrorBody,
-  ErrorCode,
-  Limits,
-  LogCoverage,
-  NamedUsageRow,
-  Page,
-  Preset,
-  PublicKeyRecord,
-  RequestLogLine,
-  Role,
-  RuntimeSettings,
-  Scope,
-  SettingsPatch,
-  StartupPatch,
-  StartupSettings,
-  UsageReport,
-};
+export type * from '../../../server/contract/api.js';
 
 export type KeyRecord = PublicKeyRecord;
 
