@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { KeyRecord } from '../keys/keySchema.js';
+import { NO_LIMITS, type KeyRecord } from '../keys/keySchema.js';
 import type { KeyStore, VerifyResult } from '../keys/keyStore.js';
 import type { BruteForceLockout } from '../limits/lockout.js';
 import type { Credential } from './credentials.js';
 import type { Principal } from '../pipeline/principal.js';
-import { LEGACY_KEY_ID, UNLIMITED } from './principal.js';
+import { LEGACY_KEY_ID } from './principal.js';
 import { looksLikeJwt, type SessionTokens } from './sessionTokens.js';
 import type { SignInReason } from './signInReasons.js';
 
@@ -81,7 +81,7 @@ export class Authenticator {
           name: 'COMFYGATE_API_KEY',
           role: 'admin',
           scopes: null,
-          limits: UNLIMITED,
+          limits: NO_LIMITS,
           via: credential.source,
         },
       };

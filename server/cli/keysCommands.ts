@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import { GateError } from '../errors.js';
-import { parseExpiry, roleSchema, type Limits, type PublicKeyRecord, type Role } from '../keys/keySchema.js';
+import { parseExpiry, roleSchema, type PublicKeyRecord, type Role } from '../keys/keySchema.js';
 import { applyKeyDefaults, presetSchema, type Preset } from '../keys/keyPresets.js';
 import type { CreateKeyInput, UpdateKeyInput } from '../keys/keySchema.js';
 import { KeyNotFoundError, KeyStore } from '../keys/keyStore.js';
@@ -15,38 +15,28 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exitCodes.js';
 import { confirmOrRefuse } from './confirm.js';
 import { findKey } from './keyLookup.js';
 import { textTable } from './textTable.js';
+import { addLimitOptions, formatLimits, LIMIT_FLAGS, limitsFromFlags, type LimitFlagValues } from './limitFlags.js';
 
 interface OutputFlags {
   json?: boolean;
 }
 
-interface CreateFlags extends OutputFlags {
+interface CreateFlags extends OutputFlags, LimitFlagValues {
   name: string;
   role?: Role;
-  perMinute?: number;
-  perHour?: number;
-  promptsPerDay?: number;
-  maxQueued?: number;
   expires?: string;
   note?: string;
   preset?: Preset;
 }
 
-interface UpdateFlags extends OutputFlags {
+interface UpdateFlags extends OutputFlags, LimitFlagValues {
   name?: string;
   role?: Role;
-  perMinute?: LimitFlag;
-  perHour?: LimitFlag;
-  promptsPerDay?: LimitFlag;
-  maxQueued?: LimitFlag;
   expires?: string;
   /** false when --no-expiry was given. */
   expiry?: boolean;
   note?: string;
 }
-
-/** 'none' lifts the limit; commander turns a null from a parser into '', so the word itself travels. */
-type LimitFlag = number | 'none';
 
 interface DeleteFlags extends OutputFlags {
   yes?: boolean;
@@ -61,7 +51,7 @@ export function registerKeysCommands(program: Command): void {
     program.command('keys').description('create, list, revoke, rotate, sign out and delete API keys')
   );
 
-  addDataDirOption(keys.command('create'))
+  const create = addDataDirOption(keys.command('create'))
     .description('create a key; it is printed once and cannot be shown again')
     .requiredOption('--name <name>', 'who or what the key is for')
     .addOption(new Option('--role <role>', 'what the key may do (default: creator)').choices(roleSchema.options))
@@ -70,11 +60,8 @@ export function registerKeysCommands(program: Command): void {
         '--preset <preset>',
         'guest: a viewer that may also generate, within tight limits, for 7 days'
       ).choices(presetSchema.options)
-    )
-    .option('--per-minute <n>', 'requests per minute (default: unlimited)', positiveInteger)
-    .option('--per-hour <n>', 'requests per hour (default: unlimited)', positiveInteger)
-    .option('--prompts-per-day <n>', 'prompts queued per day (default: unlimited)', positiveInteger)
-    .option('--max-queued <n>', 'prompts waiting in the queue at once (default: unlimited)', positiveInteger)
+    );
+  addLimitOptions(create, 'create')
     .option('--expires <when>', 'a duration such as 30d, 12h, 2w, or a date such as 2026-01-31', futureExpiry)
     .option('--note <text>', 'a note for yourself')
     .option('--json', 'print the key and its record as one JSON object')
@@ -85,12 +72,7 @@ export function registerKeysCommands(program: Command): void {
           name: flags.name,
           role: flags.role,
           note: flags.note,
-          limits: definedOnly({
-            perMinute: flags.perMinute,
-            perHour: flags.perHour,
-            promptsPerDay: flags.promptsPerDay,
-            maxQueued: flags.maxQueued,
-          }),
+          limits: limitsFromFlags(flags),
           expiresAt: flags.expires,
         };
         const settings = await SettingsStore.open(dataDir);
@@ -134,15 +116,12 @@ export function registerKeysCommands(program: Command): void {
       })
     );
 
-  addDataDirOption(keys.command('update'))
+  const update = addDataDirOption(keys.command('update'))
     .description('change the name, role, limits, expiry or note of a key; what is not given stays')
     .argument('<key>', KEY_ARGUMENT)
     .option('--name <name>', 'a new name')
-    .addOption(new Option('--role <role>', 'a new role').choices(roleSchema.options))
-    .option('--per-minute <n>', 'requests per minute, or none for unlimited', limitOrNone)
-    .option('--per-hour <n>', 'requests per hour, or none for unlimited', limitOrNone)
-    .option('--prompts-per-day <n>', 'prompts queued per day, or none for unlimited', limitOrNone)
-    .option('--max-queued <n>', 'prompts waiting in the queue at once, or none for unlimited', limitOrNone)
+    .addOption(new Option('--role <role>', 'a new role').choices(roleSchema.options));
+  addLimitOptions(update, 'update')
     .addOption(
       new Option('--expires <when>', 'a duration such as 30d, 12h, 2w, or a date such as 2026-01-31')
         .argParser(futureExpiry)
@@ -267,36 +246,18 @@ async function withKeyStore(command: Command, run: (store: KeyStore, dataDir: st
   }
 }
 
-function positiveInteger(value: string): number {
-  const number = Number(value.trim());
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < 1) {
-    throw new InvalidArgumentError('Expected a positive whole number such as 60.');
-  }
-  return number;
-}
-
-/** A limit for `keys update`: a positive whole number, or none to lift it. */
-function limitOrNone(value: string): LimitFlag {
-  if (/^\s*(none|unlimited)\s*$/i.test(value)) return 'none';
-  try {
-    return positiveInteger(value);
-  } catch {
-    throw new InvalidArgumentError('Expected a positive whole number such as 60, or none for unlimited.');
-  }
-}
-
-const UPDATE_FLAGS =
-  '--name, --role, --per-minute, --per-hour, --prompts-per-day, --max-queued, --expires, --no-expiry, --note';
+const UPDATE_FLAGS = [
+  '--name',
+  '--role',
+  ...LIMIT_FLAGS.map((limit) => limit.flag),
+  '--expires',
+  '--no-expiry',
+  '--note',
+].join(', ');
 
 /** The fields the operator gave, as the store's patch; giving none is a usage error, not a silent no-op. */
 function updatePatch(flags: UpdateFlags): UpdateKeyInput {
-  const limit = (value: LimitFlag | undefined): number | null | undefined => (value === 'none' ? null : value);
-  const limits = definedOnly({
-    perMinute: limit(flags.perMinute),
-    perHour: limit(flags.perHour),
-    promptsPerDay: limit(flags.promptsPerDay),
-    maxQueued: limit(flags.maxQueued),
-  });
+  const limits = limitsFromFlags(flags);
   const patch: UpdateKeyInput = definedOnly({
     name: flags.name,
     role: flags.role,
@@ -384,16 +345,6 @@ function isExpired(record: PublicKeyRecord, now: number): boolean {
 function keyState(record: PublicKeyRecord, now: number): 'active' | 'revoked' | 'expired' {
   if (!record.active) return 'revoked';
   return isExpired(record, now) ? 'expired' : 'active';
-}
-
-function formatLimits(limits: Limits): string {
-  const parts = [
-    limits.perMinute !== null && `${limits.perMinute}/min`,
-    limits.perHour !== null && `${limits.perHour}/hour`,
-    limits.promptsPerDay !== null && `${limits.promptsPerDay} prompts/day`,
-    limits.maxQueued !== null && `${limits.maxQueued} queued`,
-  ].filter((part) => part !== false);
-  return parts.length === 0 ? 'unlimited' : parts.join(', ');
 }
 
 /** Local time to the minute: what the operator's clock shows; seconds would only add noise to a table. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GateError } from '../errors.js';
-import type { Limits } from './keySchema.js';
+import { NO_LIMITS, type Limits } from './keySchema.js';
 
 export const presetSchema = z.enum(['guest', 'creator', 'operator', 'admin']);
 export type Preset = z.infer<typeof presetSchema>;
@@ -10,7 +10,7 @@ export type Preset = z.infer<typeof presetSchema>;
  * limits hold the GPU; requests per minute and hour stop scripts, and leave room for a person
  * reloading the web UI and opening its sidebars (about 25 API calls a load; its files are free).
  */
-export const GUEST_LIMITS: Limits = { perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 };
+export const GUEST_LIMITS: Limits = { ...NO_LIMITS, perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 };
 const GUEST_DAYS = 7;
 
 /**

@@ -8,14 +8,64 @@ export type Scope = z.infer<typeof scopeSchema>;
 
 /** null = unlimited. */
 const limitValue = z.number().int('expected a whole number').positive('expected a positive number').nullable();
+/** Seconds and weights may have fractions. */
+const amountValue = z
+  .number()
+  .positive('expected a positive number')
+  .max(1e9, 'expected at most 1000000000')
+  .nullable();
 
-export const limitsSchema = z.object({
-  perMinute: limitValue,
-  perHour: limitValue,
-  promptsPerDay: limitValue,
-  maxQueued: limitValue,
+/** What a key may share of the GPU: fair-queue weight, GPU time per day and the size of one generation. */
+export const shareLimitsSchema = z.object({
+  /** Seconds of ComfyUI execution per UTC day. */
+  gpuSecondsPerDay: amountValue,
+  /** Image area, width × height. */
+  maxPixels: limitValue,
+  maxBatch: limitValue,
+  maxSteps: limitValue,
+  /** Video length in frames. */
+  maxFrames: limitValue,
+  /** Nodes in one prompt. */
+  maxNodes: limitValue,
+  /** Share of the queue against other keys (2 = twice as many prompts started); null = the role's. */
+  weight: z.number().positive('expected a positive number').max(1000, 'expected at most 1000').nullable(),
 });
+export type ShareLimits = z.infer<typeof shareLimitsSchema>;
+
+export const limitsSchema = z
+  .object({
+    perMinute: limitValue,
+    perHour: limitValue,
+    promptsPerDay: limitValue,
+    maxQueued: limitValue,
+  })
+  .extend(shareLimitsSchema.shape);
 export type Limits = z.infer<typeof limitsSchema>;
+
+export const NO_SHARE_LIMITS: ShareLimits = Object.freeze({
+  gpuSecondsPerDay: null,
+  maxPixels: null,
+  maxBatch: null,
+  maxSteps: null,
+  maxFrames: null,
+  maxNodes: null,
+  weight: null,
+});
+
+export const NO_LIMITS: Limits = Object.freeze({
+  perMinute: null,
+  perHour: null,
+  promptsPerDay: null,
+  maxQueued: null,
+  ...NO_SHARE_LIMITS,
+});
+
+/** Files written before a limit existed lack it: a missing limit is no limit. */
+export const storedLimitsSchema = z.preprocess(
+  (value) =>
+    typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...NO_LIMITS, ...value } : value,
+  limitsSchema
+);
 
 const nameSchema = z.string().trim().min(1, 'expected a name').max(100, 'expected at most 100 characters');
 const noteSchema = z.string().max(1000, 'expected at most 1000 characters');
@@ -29,7 +79,7 @@ export const keyRecordSchema = z.object({
   role: roleSchema,
   /** null = the role's scopes. */
   scopes: z.array(scopeSchema).nullable(),
-  limits: limitsSchema,
+  limits: storedLimitsSchema,
   expiresAt: storedInstant.nullable(),
   active: z.boolean(),
   createdAt: storedInstant,
@@ -104,12 +154,7 @@ export const createKeyInputSchema = z
     name: nameSchema,
     role: roleSchema.default('creator'),
     note: noteSchema.default(''),
-    limits: limitsPatchSchema.default({}).transform((limits): Limits => ({
-      perMinute: limits.perMinute ?? null,
-      perHour: limits.perHour ?? null,
-      promptsPerDay: limits.promptsPerDay ?? null,
-      maxQueued: limits.maxQueued ?? null,
-    })),
+    limits: limitsPatchSchema.default({}).transform((limits): Limits => ({ ...NO_LIMITS, ...limits })),
     expiresAt: futureInstant.nullable().default(null),
     /** Explicit scopes replace the role's for ComfyUI routes (a guest is a viewer that may generate). */
     scopes: explicitScopes.nullable().default(null),

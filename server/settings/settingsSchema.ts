@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limitsSchema, roleSchema } from '../keys/keySchema.js';
+import { limitsSchema, NO_LIMITS, shareLimitsSchema, storedLimitsSchema, roleSchema } from '../keys/keySchema.js';
 import { gateConfigSchema } from '../config/schema.js';
 import { routeOverrideSchema } from '../policy/routeClasses.js';
 import { trustedProxySchema } from '../http/trustedProxies.js';
@@ -18,8 +18,21 @@ export const publicPathSchema = z
 /** Callers without a credential in mode `optional`, limited per client IP. */
 export const anonymousTierSchema = z.object({
   role: roleSchema.exclude(['admin']),
-  limits: limitsSchema,
+  limits: storedLimitsSchema,
 });
+
+/**
+ * Per role, the GPU-time quota, generation caps and fair-queue weight a key gets where its own is
+ * empty (null); a role without one leaves that limit off (weight 1).
+ */
+const roleShareLimits = shareLimitsSchema.partial().strict().default({});
+export const roleLimitsSchema = z.object({
+  viewer: roleShareLimits,
+  creator: roleShareLimits,
+  operator: roleShareLimits,
+  admin: roleShareLimits,
+});
+export type RoleLimits = z.infer<typeof roleLimitsSchema>;
 
 export const lockoutSettingsSchema = z.object({
   maxFailures: z.number().int().min(1).max(1000),
@@ -54,15 +67,14 @@ export const notificationSettingsSchema = z.object({
 });
 export type NotificationSettings = z.infer<typeof notificationSettingsSchema>;
 
-const NO_LIMITS = { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null } as const;
-
 /** What the operator changes while the gate runs: applied to the next request, no restart. */
 export const runtimeSettingsSchema = z.object({
   mode: authModeSchema,
   publicPaths: z.array(publicPathSchema).max(100),
   /** Limits a new key gets when its creator gives none. */
-  defaultLimits: limitsSchema,
+  defaultLimits: storedLimitsSchema,
   anonymous: anonymousTierSchema,
+  roleLimits: roleLimitsSchema,
   lockout: lockoutSettingsSchema,
   /** Operator's own classes for custom-node routes; checked before the built-in table. */
   routeOverrides: z.array(routeOverrideSchema).max(200),
@@ -99,7 +111,11 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   mode: 'required',
   publicPaths: [],
   defaultLimits: NO_LIMITS,
-  anonymous: { role: 'creator', limits: { perMinute: 60, perHour: 600, promptsPerDay: 50, maxQueued: 2 } },
+  anonymous: {
+    role: 'creator',
+    limits: { ...NO_LIMITS, perMinute: 60, perHour: 600, promptsPerDay: 50, maxQueued: 2 },
+  },
+  roleLimits: { viewer: {}, creator: {}, operator: {}, admin: {} },
   lockout: { maxFailures: 10, windowMinutes: 5, lockoutMinutes: 15 },
   routeOverrides: [],
   retentionDays: 90,
@@ -123,6 +139,7 @@ export const settingsPatchSchema = runtimeSettingsSchema
   .extend({
     defaultLimits: limitsSchema.partial().strict(),
     anonymous: anonymousTierSchema.extend({ limits: limitsSchema.partial().strict() }).partial().strict(),
+    roleLimits: roleLimitsSchema.partial().strict(),
     lockout: lockoutSettingsSchema.partial().strict(),
     logRetention: logRetentionSchema.partial().strict(),
     notifications: notificationSettingsSchema.partial().strict(),

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { LockedJsonFile } from '../store/lockedJsonFile.js';
+import { roleSchema } from '../keys/keySchema.js';
 import {
   DEFAULT_SETTINGS,
+  type RoleLimits,
   settingsFileSchema,
   type RuntimeSettings,
   type SettingsFile,
@@ -72,6 +74,14 @@ export class SettingsStore {
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
       if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
       if (patch.notifications) draft.notifications = { ...now.notifications, ...patch.notifications };
+      if (patch.roleLimits) {
+        const roles = { ...now.roleLimits };
+        for (const role of roleSchema.options) {
+          const given = patch.roleLimits[role];
+          if (given) roles[role] = withoutNulls({ ...roles[role], ...given });
+        }
+        draft.roleLimits = roles;
+      }
       if (patch.anonymous) {
         draft.anonymous = {
           role: patch.anonymous.role ?? now.anonymous.role,
@@ -121,6 +131,7 @@ function effective(file: SettingsFile): RuntimeSettings {
     publicPaths: file.publicPaths ?? DEFAULT_SETTINGS.publicPaths,
     defaultLimits: file.defaultLimits ?? DEFAULT_SETTINGS.defaultLimits,
     anonymous: file.anonymous ?? DEFAULT_SETTINGS.anonymous,
+    roleLimits: { ...DEFAULT_SETTINGS.roleLimits, ...file.roleLimits },
     lockout: file.lockout ?? DEFAULT_SETTINGS.lockout,
     routeOverrides: file.routeOverrides ?? DEFAULT_SETTINGS.routeOverrides,
     retentionDays: file.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
@@ -134,4 +145,9 @@ function effective(file: SettingsFile): RuntimeSettings {
       file.maxWebSocketsPerKey === undefined ? DEFAULT_SETTINGS.maxWebSocketsPerKey : file.maxWebSocketsPerKey,
     notifications: file.notifications ?? DEFAULT_SETTINGS.notifications,
   });
+}
+
+/** A role default set to null is taken away, so the key's own (or none) applies again. */
+function withoutNulls(limits: RoleLimits[keyof RoleLimits]): RoleLimits[keyof RoleLimits] {
+  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== null));
 }

@@ -1,3 +1,4 @@
+import { NO_LIMITS } from '../../server/keys/keySchema.js';
 import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ describe('keys API', () => {
     expect(created.status).toBe(201);
     expect(created.body.key).toMatch(/^cgk_[0-9A-Za-z]+$/);
     expect(created.body).toMatchObject({ name: 'Carol', role: 'viewer', note: 'night shift', active: true });
-    expect(created.body.limits).toEqual({ perMinute: 30, perHour: null, promptsPerDay: null, maxQueued: null });
+    expect(created.body.limits).toEqual({ ...NO_LIMITS, perMinute: 30 });
     expect(created.body.hint).toBe(`${created.body.key.slice(0, 8)}…${created.body.key.slice(-4)}`);
     const id = created.body.id;
 

@@ -1,3 +1,4 @@
+import { NO_LIMITS } from '../../server/keys/keySchema.js';
 import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
@@ -172,7 +173,7 @@ describe('the guest preset', () => {
     }>('POST', '/gate/api/keys', { name: 'demo', preset: 'guest' });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ role: 'viewer', scopes: ['read', 'generate'] });
-    expect(res.body.limits).toEqual({ perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 });
+    expect(res.body.limits).toEqual({ ...NO_LIMITS, perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 });
     expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(Date.now() + 6 * 86_400_000);
     expect((await queuePrompt(res.body.key)).status).toBe(200);
     expect((await call(`${gate.url}/api/free`, { headers: { 'x-api-key': res.body.key }, json: {} })).status).toBe(403);
@@ -184,7 +185,7 @@ describe('the guest preset', () => {
       const res = await admin<{ limits: Record<string, number | null> }>('POST', '/gate/api/keys', {
         name: 'defaults',
       });
-      expect(res.body.limits).toEqual({ perMinute: null, perHour: 500, promptsPerDay: null, maxQueued: null });
+      expect(res.body.limits).toEqual({ ...NO_LIMITS, perHour: 500 });
     } finally {
       await admin('PATCH', '/gate/api/settings', { defaultLimits: { perHour: null } });
     }

@@ -5,11 +5,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { identify } from '../../server/admin/adminGuards.js';
 import type { Authenticator } from '../../server/auth/authenticator.js';
 import type { Principal } from '../../server/pipeline/principal.js';
+import { NO_LIMITS, type Role } from '../../server/keys/keySchema.js';
 import { GateMetrics } from '../../server/metrics/gateMetrics.js';
 import { authenticateWith } from '../../server/admin/adminGuards.js';
 import { metricsRouter } from '../../server/admin/routes/metricsRouter.js';
 import type { FinishedRequest } from '../../server/observe/finishedRequest.js';
-import type { Role } from '../../server/keys/keySchema.js';
 
 // ---- A small parser for the Prometheus text exposition format (0.0.4) ----
 
@@ -235,7 +235,7 @@ function principal(role: Role): Principal {
     name: role,
     role,
     scopes: null,
-    limits: { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null },
+    limits: NO_LIMITS,
     via: 'header',
   };
 }

@@ -10,11 +10,11 @@ import {
   withChoice,
 } from '../../renderer/src/lib/keyForm.js';
 import { expiryValue } from '../../renderer/src/lib/expiry.js';
-import { limitErrorsFrom, limitsDraft, parseLimits } from '../../renderer/src/lib/limitsDraft.js';
+import { limitErrorsFrom, limitsDraft, NO_LIMITS, parseLimits } from '../../renderer/src/lib/limitsDraft.js';
 
 const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
-const EMPTY = { perMinute: '', perHour: '', promptsPerDay: '', maxQueued: '' };
-const DEFAULTS = { perMinute: 60, perHour: null, promptsPerDay: 100, maxQueued: 3 };
+const EMPTY = limitsDraft(NO_LIMITS);
+const DEFAULTS = { ...NO_LIMITS, perMinute: 60, perHour: null, promptsPerDay: 100, maxQueued: 3 };
 
 function draft(over: Partial<KeyDraft> = {}): KeyDraft {
   return { name: 'alice', note: '', limits: EMPTY, expiry: { choice: 'never', date: '' }, ...over };
@@ -22,7 +22,8 @@ function draft(over: Partial<KeyDraft> = {}): KeyDraft {
 
 describe('limits as typed', () => {
   it('shows a limit as its number and unlimited as an empty box', () => {
-    expect(limitsDraft({ perMinute: 120, perHour: null, promptsPerDay: 20, maxQueued: null })).toEqual({
+    expect(limitsDraft({ ...NO_LIMITS, perMinute: 120, perHour: null, promptsPerDay: 20, maxQueued: null })).toEqual({
+      ...EMPTY,
       perMinute: '120',
       perHour: '',
       promptsPerDay: '20',
@@ -31,8 +32,8 @@ describe('limits as typed', () => {
   });
 
   it('reads whole numbers of 1 or more, an empty box as unlimited, and trims spaces', () => {
-    expect(parseLimits({ perMinute: ' 30 ', perHour: '', promptsPerDay: '1', maxQueued: '' })).toEqual({
-      limits: { perMinute: 30, perHour: null, promptsPerDay: 1, maxQueued: null },
+    expect(parseLimits({ ...EMPTY, perMinute: ' 30 ', perHour: '', promptsPerDay: '1', maxQueued: '' })).toEqual({
+      limits: { ...NO_LIMITS, perMinute: 30, perHour: null, promptsPerDay: 1, maxQueued: null },
       errors: {},
     });
   });
@@ -72,7 +73,7 @@ describe('checking the form before it is sent', () => {
       key: {
         name: 'alice',
         note: ' her laptop ',
-        limits: { perMinute: 5, perHour: null, promptsPerDay: null, maxQueued: null },
+        limits: { ...NO_LIMITS, perMinute: 5, perHour: null, promptsPerDay: null, maxQueued: null },
         expiresAt: null,
       },
     });

@@ -101,7 +101,17 @@ export const LIMIT_LABELS: Record<keyof Limits, { label: string; unit: string; s
   perHour: { label: 'Requests per hour', unit: 'requests / hour', short: '/h' },
   promptsPerDay: { label: 'Prompts per day', unit: 'prompts / day', short: ' prompts/day' },
   maxQueued: { label: 'Queued at once', unit: 'prompts queued at once', short: ' queued' },
+  gpuSecondsPerDay: { label: 'GPU seconds per day', unit: 'seconds of GPU time / day', short: ' GPU s/day' },
+  maxPixels: { label: 'Image area', unit: 'pixels (width × height)', short: ' px max' },
+  maxBatch: { label: 'Batch size', unit: 'images per batch', short: ' per batch' },
+  maxSteps: { label: 'Sampler steps', unit: 'steps', short: ' steps max' },
+  maxFrames: { label: 'Video frames', unit: 'frames', short: ' frames max' },
+  maxNodes: { label: 'Nodes per prompt', unit: 'nodes', short: ' nodes max' },
+  weight: { label: 'Queue weight', unit: 'share of the queue (1 = normal)', short: '× weight' },
 };
+
+/** Limits that may have a fraction (seconds, weights); the others are whole numbers. */
+export const FRACTIONAL_LIMITS: ReadonlySet<keyof Limits> = new Set(['gpuSecondsPerDay', 'weight']);
 
 export const LIMIT_FIELDS = Object.keys(LIMIT_LABELS) as (keyof Limits)[];
 

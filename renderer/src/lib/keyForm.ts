@@ -1,6 +1,13 @@
 import type { CreateKeyBody, KeyRecord, Limits, Role, UpdateKeyBody } from '../api/types.js';
 import { expiryValue, type ExpiryDraft } from './expiry.js';
-import { limitErrorsFrom, limitsDraft, parseLimits, type LimitErrors, type LimitsDraft } from './limitsDraft.js';
+import {
+  limitErrorsFrom,
+  limitsDraft,
+  NO_LIMITS,
+  parseLimits,
+  type LimitErrors,
+  type LimitsDraft,
+} from './limitsDraft.js';
 
 /** The key form as typed, shared by the New key and Edit key dialogs. */
 export interface KeyDraft {
@@ -31,7 +38,7 @@ export interface CheckedKey {
 export type KeyChoice = 'guest' | Role;
 
 /** The gate's guest preset (server/keys/keyPresets.ts), shown before it is sent. */
-export const GUEST_LIMITS: Limits = { perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 };
+export const GUEST_LIMITS: Limits = { ...NO_LIMITS, perMinute: 120, perHour: 1200, promptsPerDay: 20, maxQueued: 1 };
 
 /** The form's own checks before anything is sent; `nameMissing` is each dialog's wording. */
 export function checkKeyDraft(

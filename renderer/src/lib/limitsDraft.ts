@@ -1,5 +1,5 @@
 import type { Limits } from '../api/types.js';
-import { LIMIT_FIELDS } from './format.js';
+import { FRACTIONAL_LIMITS, LIMIT_FIELDS } from './format.js';
 
 /** Limits as typed: an empty box means unlimited. */
 export type LimitsDraft = Record<keyof Limits, string>;
@@ -7,23 +7,35 @@ export type LimitsDraft = Record<keyof Limits, string>;
 export type LimitErrors = Partial<Record<keyof Limits, string>>;
 
 export function limitsDraft(limits: Limits): LimitsDraft {
-  return {
-    perMinute: limits.perMinute === null ? '' : String(limits.perMinute),
-    perHour: limits.perHour === null ? '' : String(limits.perHour),
-    promptsPerDay: limits.promptsPerDay === null ? '' : String(limits.promptsPerDay),
-    maxQueued: limits.maxQueued === null ? '' : String(limits.maxQueued),
-  };
+  const draft = {} as LimitsDraft;
+  for (const field of LIMIT_FIELDS) {
+    const value = limits[field];
+    draft[field] = value === null || value === undefined ? '' : String(value);
+  }
+  return draft;
 }
+
+function emptyLimits(): Limits {
+  const limits = {} as Limits;
+  for (const field of LIMIT_FIELDS) limits[field] = null;
+  return limits;
+}
+
+export const NO_LIMITS: Readonly<Limits> = Object.freeze(emptyLimits());
 
 /** The limits to send, or the problems to show next to each box. */
 export function parseLimits(draft: LimitsDraft): { limits: Limits; errors: LimitErrors } {
-  const limits = { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null } as Limits;
+  const limits = emptyLimits();
   const errors: LimitErrors = {};
   for (const field of LIMIT_FIELDS) {
     const text = draft[field].trim();
     if (text === '') continue;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) errors[field] = 'A whole number of 1 or more, or empty for unlimited';
+    if (FRACTIONAL_LIMITS.has(field)) {
+      if (!Number.isFinite(value) || value <= 0) errors[field] = 'A number above 0, or empty for none';
+      else limits[field] = value;
+    } else if (!Number.isInteger(value) || value < 1)
+      errors[field] = 'A whole number of 1 or more, or empty for unlimited';
     else limits[field] = value;
   }
   return { limits, errors };

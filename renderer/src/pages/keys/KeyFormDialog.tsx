@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { gate } from '../../api/gate.js';
-import type { KeyRecord, KeyWithSecret, Limits, Role } from '../../api/types.js';
+import type { KeyRecord, KeyWithSecret, Role } from '../../api/types.js';
 import { Dialog } from '../../components/Dialog.js';
 import { Field } from '../../components/Field.js';
 import {
@@ -13,7 +13,7 @@ import {
   type KeyDraft,
   type KeyFormErrors,
 } from '../../lib/keyForm.js';
-import { limitsDraft, type LimitsDraft } from '../../lib/limitsDraft.js';
+import { limitsDraft, NO_LIMITS, type LimitsDraft } from '../../lib/limitsDraft.js';
 import { ROLE_INFO, ROLES } from '../../lib/roles.js';
 import { useResource } from '../../lib/useResource.js';
 import { KeyForm, serverErrors, WHAT_COUNTS } from './KeyForm.js';
@@ -30,8 +30,6 @@ const CHOICES: { value: KeyChoice; label: string; summary: string }[] = [
   { value: 'operator', label: 'Operator', summary: ROLE_INFO.operator.summary },
   { value: 'admin', label: 'Admin', summary: ROLE_INFO.admin.summary },
 ];
-
-const NO_LIMITS: Limits = { perMinute: null, perHour: null, promptsPerDay: null, maxQueued: null };
 
 export function CreateKeyDialog({
   onClose,
