@@ -12,6 +12,12 @@ export const TIE_STEP = 1e-6;
  */
 export const GPU_SECONDS_PER_EXTRA_PROMPT = 600;
 
+/**
+ * Where virtual time starts. ComfyUI gives `front` prompts minus its counter, and its counter stays
+ * near 0 while the gate numbers prompts, so fair numbers start above every queue jump.
+ */
+export const FIRST_TAG = 1;
+
 /** How stale the picture of ComfyUI's queue may get before the next prompt refreshes it (in the background). */
 const SYNC_AFTER_MS = 1_000;
 
@@ -70,7 +76,7 @@ export class FairQueue {
   readonly #tickets = new WeakMap<object, FairTicket>();
   readonly #readQueue: () => Promise<QueueSnapshot | undefined>;
   readonly #now: () => number;
-  #virtual = 0;
+  #virtual = FIRST_TAG;
   #syncs = 0;
   #syncedAt: number | undefined = undefined;
   #syncing: Promise<void> | undefined = undefined;
@@ -165,15 +171,16 @@ export class FairQueue {
     for (const list of [queue.running, queue.pending]) {
       for (const item of list) {
         live.add(item.id);
-        // Negative numbers are queue jumps (`front`): not part of the fair order.
-        if (this.#entries.has(item.id) || item.owner === undefined || item.number === undefined || item.number < 0)
+        // Numbers below the first tag are queue jumps (`front`): not part of the fair order.
+        const number = item.number;
+        if (this.#entries.has(item.id) || item.owner === undefined || number === undefined || number < FIRST_TAG)
           continue;
-        this.#entries.set(item.id, { subject: item.owner, start: item.number, seenFrom: askedAt });
-        const highest = this.#ties.get(item.number);
-        if (highest === undefined || highest < item.number) this.#ties.set(item.number, item.number);
+        this.#entries.set(item.id, { subject: item.owner, start: number, seenFrom: askedAt });
+        const highest = this.#ties.get(number);
+        if (highest === undefined || highest < number) this.#ties.set(number, number);
         if (!this.#finish.has(item.owner)) {
           const known = this.#rebuiltStart.get(item.owner);
-          if (known === undefined || known < item.number) this.#rebuiltStart.set(item.owner, item.number);
+          if (known === undefined || known < number) this.#rebuiltStart.set(item.owner, number);
         }
       }
     }
