@@ -55,6 +55,7 @@ const SERVER_ARROWS = [
   'contract -> appLog',
   'contract -> config',
   'contract -> errors.ts',
+  'contract -> fairness',
   'contract -> gate.ts',
   'contract -> keys',
   'contract -> logs',
