@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** One prompt ComfyUI runs or holds, as the gate reads it from `/queue`. */
 export interface QueuedPrompt {
   id: string;
@@ -12,17 +14,29 @@ export interface QueueSnapshot {
   pending: readonly QueuedPrompt[];
 }
 
-/** Where a caller's next prompt stands; the `comfygate` member of an isolated caller's `/queue`. */
-export interface QueuePlace {
-  /** One of the caller's prompts runs now. */
-  running: boolean;
-  /** 1 for the next to run; null when the caller has nothing waiting. */
-  position: number | null;
-  /** Prompts that run before it, the running ones included; null when nothing waits. */
-  ahead: number | null;
-  /** Prompts ahead times the average prompt's GPU seconds; null when nothing waits or no average is known. */
-  startsInSeconds: number | null;
-}
+/** Where a caller's next prompt stands: GET /gate/api/queue, and the `comfygate` member of an isolated caller's `/queue`. */
+export const queuePlaceSchema = z.object({
+  running: z.boolean().describe("One of the caller's prompts runs now"),
+  position: z
+    .number()
+    .int()
+    .min(1)
+    .nullable()
+    .describe("The caller's next waiting prompt's place among the waiting ones (1: next); null when none waits"),
+  ahead: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .describe('Prompts that run before it, the running one included; null when none waits'),
+  startsInSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .describe("Prompts ahead times a prompt's average GPU seconds; null when none waits or no average is known yet"),
+});
+export type QueuePlace = z.infer<typeof queuePlaceSchema>;
 
 /** ComfyUI's queue is a heap on (number, prompt_id): the order it runs pending prompts in. */
 function runsBefore(a: QueuedPrompt, b: QueuedPrompt): number {

@@ -68,6 +68,7 @@ const SERVER_ARROWS = [
   'docs -> admin', // up: openapi.ts takes HealthReport from admin/health.ts
   'docs -> auth',
   'docs -> errors.ts',
+  'docs -> fairness',
   'docs -> keys',
   'docs -> observe',
   'docs -> settings',
