@@ -371,10 +371,10 @@ export const ROUTES: readonly RouteSpec[] = [
     tag: 'Self-service',
     summary: "Where the caller's next prompt stands in ComfyUI's queue",
     description:
-      'Read from ComfyUI\'s `/queue` now, in the order ComfyUI runs it (the fair order sets that order). ' +
-      'An isolated caller\'s `GET /queue` carries the same object as its `comfygate` member.',
+      "Read from ComfyUI's `/queue` now, in the order ComfyUI runs it (the fair order sets that order). " +
+      "An isolated caller's `GET /queue` carries the same object as its `comfygate` member.",
     access: 'signedIn',
-    responses: { 200: { description: 'The place of the calling key\'s next prompt', json: 'QueuePlace' } },
+    responses: { 200: { description: "The place of the calling key's next prompt", json: 'QueuePlace' } },
     errors: [401, 502],
   },
   {

@@ -34,7 +34,7 @@ describe('tag arithmetic', () => {
     expect(startTag(5, 8)).toBe(8);
   });
 
-  it('spaces a subject\'s prompts cost / weight apart', () => {
+  it("spaces a subject's prompts cost / weight apart", () => {
     expect(finishTag(2, 1, 1)).toBe(3);
     expect(finishTag(2, 1, 4)).toBe(2.25);
     expect(finishTag(2, 3, 2)).toBe(3.5);
@@ -88,7 +88,7 @@ describe('FairQueue', () => {
     expect(fair.size).toBe(1);
   });
 
-  it('rebuilds from ComfyUI\'s queue: known starts, finish tags from the next prompt\'s weight, front items left out', async () => {
+  it("rebuilds from ComfyUI's queue: known starts, finish tags from the next prompt's weight, front items left out", async () => {
     const fair = fairQueue({
       running: [{ id: 'a1', owner: 'A', number: 4 }],
       pending: [
@@ -131,7 +131,7 @@ describe('queuePlace', () => {
     ],
   };
 
-  it('counts what runs before the caller\'s next prompt, ComfyUI\'s way (number, then prompt_id)', () => {
+  it("counts what runs before the caller's next prompt, ComfyUI's way (number, then prompt_id)", () => {
     expect(queuePlace(queue, 'B', 30)).toEqual({ running: false, position: 3, ahead: 3, startsInSeconds: 90 });
     expect(queuePlace(queue, 'A', undefined)).toEqual({
       running: false,

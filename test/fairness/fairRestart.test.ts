@@ -21,7 +21,7 @@ async function startServe(dataDir: string) {
 
 /** Each spawn costs a second of tsx start-up, several on a loaded machine. */
 describe('the fair order across a restart of the gate', { timeout: 120_000 }, () => {
-  it('rebuilds from ComfyUI\'s queue: a restarted gate neither lets A jump its own queue nor B wait behind it', async () => {
+  it("rebuilds from ComfyUI's queue: a restarted gate neither lets A jump its own queue nor B wait behind it", async () => {
     const dataDir = await fixture.freshDir();
     const admin = await createKey(dataDir, 'boss', 'admin');
     const a = await createKey(dataDir, 'A', 'creator');
