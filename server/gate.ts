@@ -40,7 +40,11 @@ import { TeammateSpaces } from './isolation/teammateSpaces.js';
 import { FileAccess } from './isolation/fileAccess.js';
 import { FileOwners } from './isolation/fileOwners.js';
 import { PromptOwners } from './isolation/promptOwners.js';
-import { queuedPromptIds } from './isolation/comfyQueue.js';
+import { fetchQueue, queuedPromptIds } from './isolation/comfyQueue.js';
+import { fairOrderCheck } from './fairness/fairOrderCheck.js';
+import { FairQueue } from './fairness/fairQueue.js';
+import { NO_GPU_USE, type GpuUse } from './fairness/gpuUse.js';
+import { queuePlace } from './fairness/queueSnapshot.js';
 import { interruptCheck, jobCancelCheck, queueDeleteCheck } from './isolation/ownPromptChecks.js';
 import { promptIdCheck, promptStampCheck } from './isolation/promptIdentity.js';
 import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
@@ -183,6 +187,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const authenticator = new Authenticator(keys, tokens, options.legacyApiKey, lockout);
   const limiter = new RateLimiter();
   const tracker = new PromptTracker();
+  // GPU time is metered elsewhere (issue 19 item 2): until then nobody used any.
+  const gpuUse: GpuUse = NO_GPU_USE;
+  const fair = new FairQueue({ readQueue: () => fetchQueue(upstream) });
   const owners = new PromptOwners();
   const comfyUsers = new ComfyUsers(upstream);
   const files = new FileAccess(fileOwners, upstream, settings);
@@ -215,7 +222,15 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     });
     logger.warn({ ip, until: new Date(until).toISOString() }, 'locked out an address after repeated wrong keys');
   });
-  const watchFinished = watchForFinishedPrompts(tracker);
+  const watchFinished = watchForFinishedPrompts({
+    get isEmpty() {
+      return tracker.isEmpty && fair.size === 0;
+    },
+    finish(promptId) {
+      tracker.finish(promptId);
+      fair.finish(promptId);
+    },
+  });
   const relay = new WsRelay({
     upstreamUrl,
     handshakeTimeoutMs: config.upstreamTimeoutMs,
@@ -273,6 +288,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     openSockets: () => relay.openCount,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
+    queuePlace: async (subject) => {
+      const queue = await fetchQueue(upstream);
+      return queue && queuePlace(queue, subject, gpuUse.averagePromptSeconds());
+    },
   });
   const proxies = new TrustedProxies(settings.current.trustProxy);
   const spaces = new TeammateSpaces(config.dataDir);
@@ -291,6 +310,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       timeoutMs: config.upstreamTimeoutMs,
       onResponse: (exchange, status) => {
         accountPrompts(exchange, status);
+        fair.settle(exchange, status, exchange.promptId);
+        if (status === 200 && exchange.deletedPrompts) for (const id of exchange.deletedPrompts) fair.finish(id);
         ownSpace.onResponse(exchange, status);
         if (status === 200 && exchange.isolatedAs !== null && exchange.promptId !== null) {
           fileOwners.expectOutputs(exchange.promptId, exchange.isolatedAs, Date.now());
@@ -298,6 +319,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       },
       owners,
       files,
+      averagePromptSeconds: () => gpuUse.averagePromptSeconds(),
     }),
   });
   const gateServerParts = {
@@ -321,6 +343,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
           mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
         }),
         promptQuotaCheck({ limiter, tracker, settings, queuedPromptIds: () => queuedPromptIds(upstream) }),
+        // After queueControlCheck (which drops a non-manager's front/number) and the refusals: only a prompt that goes on takes a place.
+        fairOrderCheck({ fair, settings, gpu: gpuUse }),
         promptStampCheck(owners),
       ],
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
@@ -380,6 +404,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     throw error;
   });
   void upstream.check();
+  // Rebuilds the fair order from the prompts ComfyUI still holds from before a restart.
+  void fair.sync();
   const startedAt = new Date().toISOString();
   const runtimeRecord = (): RuntimeRecord => ({
     url: localGateUrl(listen, scheme),

@@ -44,6 +44,7 @@ import { statusRouter } from './routes/statusRouter.js';
 import type { ShareAddress } from '../net/shareAddress.js';
 import type { TlsSummary } from '../tls/tlsSummary.js';
 import { whoamiRouter } from './routes/whoamiRouter.js';
+import { queueRouter, type QueueRouterDeps } from './routes/queueRouter.js';
 
 export interface AdminAppOptions {
   upstream: Upstream;
@@ -71,6 +72,8 @@ export interface AdminAppOptions {
   dashboardDir: string | undefined;
   /** How the CLI on this computer makes the gate adopt its changes at once. */
   runtime: RuntimeControl;
+  /** Where a caller's next prompt stands in ComfyUI's queue (the teammate page). */
+  queuePlace: QueueRouterDeps['place'];
 }
 
 /** Everything under /gate/: express is fine here, this is not the proxy's hot path. */
@@ -133,6 +136,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   api.use('/runtime', runtimeRouter(options.runtime));
   api.use('/sharing', requireAdmin, sharingRouter(options.runtime.sharing));
   api.use('/whoami', requireSignedIn, whoamiRouter(keys));
+  api.use('/queue', requireSignedIn, queueRouter({ place: options.queuePlace }));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
   api.use('/sessions', requireSignedIn, sessionsRouter(keys, audit));
   api.use('/keys', requireAdmin, keysRouter(keys, settings, audit));

@@ -6,6 +6,7 @@
 
 export type { CredentialSource } from '../pipeline/principal.js';
 export type { ErrorBody, ErrorCode } from '../errors.js';
+export type { QueuePlace } from '../fairness/queueSnapshot.js';
 export type { Preset } from '../keys/keyPresets.js';
 export type { Limits, PublicKeyRecord, Role, Scope } from '../keys/keySchema.js';
 export type { AuditAction, AuditRecord } from '../logs/auditLog.js';
@@ -14,6 +15,7 @@ export type { LogCoverage } from '../logs/logSchema.js';
 export type { RequestLogLine } from '../logs/requestLogLine.js';
 export type {
   AuthMode,
+  FairQueueSettings,
   NotificationSettings,
   RuntimeSettings,
   SettingsPatch,

@@ -15,6 +15,7 @@ import {
   updateKeyInputSchema,
   type PublicKeyRecord,
 } from '../keys/keySchema.js';
+import { queuePlaceSchema } from '../fairness/queueSnapshot.js';
 import { authModeSchema, runtimeSettingsSchema, settingsPatchSchema } from '../settings/settingsSchema.js';
 import { sharingBodySchema, type SharingReport } from '../admin/routes/sharingRouter.js';
 import type { AllUsageReport, UsageReport } from '../usage/usageSchema.js';
@@ -217,6 +218,7 @@ const OUTPUT_SCHEMAS = {
   Health: healthSchema,
   LoginResult: loginResultSchema,
   AccessToken: accessTokenSchema,
+  QueuePlace: queuePlaceSchema,
 } satisfies Record<string, z.ZodType>;
 
 type InputId = keyof typeof INPUT_SCHEMAS;
@@ -231,6 +233,7 @@ const ERROR_RESPONSES = {
   409: ['Conflict', 'The change conflicts with the current state'],
   429: ['TooManyRequests', 'Too many wrong credentials from this address (locked_out); see Retry-After'],
   500: ['InternalError', 'The gate failed; its log has details'],
+  502: ['BadGateway', 'ComfyUI did not answer'],
 } as const;
 type ErrorStatus = keyof typeof ERROR_RESPONSES;
 
@@ -360,6 +363,19 @@ export const ROUTES: readonly RouteSpec[] = [
     access: 'signedIn',
     responses: { 200: { description: 'The calling key', json: 'Whoami' } },
     errors: [401],
+  },
+  {
+    method: 'get',
+    path: '/gate/api/queue',
+    operationId: 'myQueuePlace',
+    tag: 'Self-service',
+    summary: "Where the caller's next prompt stands in ComfyUI's queue",
+    description:
+      "Read from ComfyUI's `/queue` now, in the order ComfyUI runs it (the fair order sets that order). " +
+      "An isolated caller's `GET /queue` carries the same object as its `comfygate` member.",
+    access: 'signedIn',
+    responses: { 200: { description: "The place of the calling key's next prompt", json: 'QueuePlace' } },
+    errors: [401, 502],
   },
   {
     method: 'get',

@@ -1,17 +1,12 @@
+import type { QueuedPrompt, QueueSnapshot } from '../fairness/queueSnapshot.js';
 import { arrayItems, objectMembers } from '../pipeline/jsonMembers.js';
 import type { Upstream } from '../proxy/upstream.js';
-import { ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
+import { numberOfTuple, ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
 
-export interface QueuedPrompt {
-  id: string;
-  /** The owner stamp the gate wrote into the prompt, when it has one. */
-  owner: string | undefined;
-}
+export type { QueuedPrompt };
 
 /** What ComfyUI has running and pending now; undefined when it did not answer. */
-export async function fetchQueue(
-  upstream: Upstream
-): Promise<{ running: QueuedPrompt[]; pending: QueuedPrompt[] } | undefined> {
+export async function fetchQueue(upstream: Upstream): Promise<QueueSnapshot | undefined> {
   let text: string;
   try {
     const res = await upstream.pool.request({
@@ -25,6 +20,11 @@ export async function fetchQueue(
   } catch {
     return undefined;
   }
+  return parseQueue(text);
+}
+
+/** A `/queue` answer's running and pending prompts (id, owner stamp, number); undefined when it is no queue. */
+export function parseQueue(text: string): QueueSnapshot | undefined {
   const members = objectMembers(text);
   if (!members) return undefined;
   const list = (key: string): QueuedPrompt[] => {
@@ -33,7 +33,9 @@ export async function fetchQueue(
     const prompts: QueuedPrompt[] = [];
     for (const [start, end] of items ?? []) {
       const id = promptIdOfTuple(text, start, end);
-      if (id !== undefined) prompts.push({ id, owner: ownerOfTuple(text, start, end) });
+      if (id !== undefined) {
+        prompts.push({ id, owner: ownerOfTuple(text, start, end), number: numberOfTuple(text, start, end) });
+      }
     }
     return prompts;
   };

@@ -26,7 +26,8 @@ export function stampOwner(
   members: readonly JsonMember[],
   subject: string,
   remove: ReadonlySet<string>,
-  add: Readonly<Record<string, string>>
+  add: Readonly<Record<string, string>>,
+  addRaw: Readonly<Record<string, string>> = {}
 ): JsonPiece[] | undefined {
   const extra = members.findLast((m) => m.key === 'extra_data');
   let extraData: string | JsonPiece[] = `{${JSON.stringify(OWNER_FIELD)}:${JSON.stringify(subject)}}`;
@@ -35,7 +36,7 @@ export function stampOwner(
     if (extraMembers === undefined) return undefined;
     extraData = editedMembers(extraMembers, DROP_OWNER, { [OWNER_FIELD]: subject });
   }
-  return editedMembers(members, remove, add, { extra_data: extraData });
+  return editedMembers(members, remove, add, { ...addRaw, extra_data: extraData });
 }
 
 /**
@@ -58,4 +59,12 @@ export function promptIdOfTuple(json: string, start: number, end: number): strin
   const id = arrayItems(json, start, end)?.[1];
   if (!id || json[id[0]] !== '"') return undefined;
   return JSON.parse(json.slice(id[0], id[1])) as string;
+}
+
+/** The priority number (first item) of a queue tuple, when it is a finite number. */
+export function numberOfTuple(json: string, start: number, end: number): number | undefined {
+  const first = arrayItems(json, start, end)?.[0];
+  if (!first) return undefined;
+  const value = Number(json.slice(first[0], first[1]));
+  return json[first[0]] !== '"' && Number.isFinite(value) ? value : undefined;
 }

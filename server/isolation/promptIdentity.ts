@@ -41,7 +41,7 @@ export function promptIdCheck({ owners, queued, mayUseClientId }: PromptIdDeps):
 
 /**
  * The last check of a `POST /prompt`: the gate sets the prompt_id and client_id a prompt lacks and
- * stamps its owner, in one edit of the body (with the members other checks drop), and records the
+ * stamps its owner, in one edit of the body (with the members other checks drop or set), and records the
  * owner before forwarding: ComfyUI may start the prompt, and send its first WebSocket messages,
  * before its answer to this request reaches the gate.
  */
@@ -58,8 +58,8 @@ export function promptStampCheck(owners: PromptOwners): BodyCheck {
     if (typeof clientId !== 'string' || clientId === '') add['client_id'] = randomUUID().replace(/-/g, '');
     const edited =
       subject === null
-        ? editedMembers(members, body.remove, add)
-        : stampOwner(body.bytes, members, subject, body.remove, add);
+        ? editedMembers(members, body.remove, add, body.addRaw)
+        : stampOwner(body.bytes, members, subject, body.remove, add, body.addRaw);
     if (edited !== undefined) exchange.body = body.asBuffers(edited);
     exchange.promptId = promptId;
     if (subject !== null) owners.record(promptId, subject);

@@ -9,7 +9,8 @@ import {
 import { filterUsers } from './comfyUsers.js';
 import type { FileAccess } from './fileAccess.js';
 import { uploadedFileKey } from './fileKeys.js';
-import { ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
+import { queuePlace, type QueuedPrompt } from '../fairness/queueSnapshot.js';
+import { numberOfTuple, ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
 import type { PromptOwners } from './promptOwners.js';
 import { redactArgv, redactExecutionError } from './redactErrors.js';
 import type { IsolatedView } from '../pipeline/findings.js';
@@ -25,12 +26,14 @@ export function filterResponse(
   owners: PromptOwners,
   comfyUser: string | null,
   /** Learns the files the answer shows to be the caller's (their uploads, their prompts' outputs). */
-  files?: FileAccess
+  files?: FileAccess,
+  /** A prompt's average GPU seconds, for when the caller's next prompt starts (`/queue`); undefined: unknown. */
+  averagePromptSeconds?: () => number | undefined
 ): string | undefined {
   try {
     switch (view) {
       case 'queue':
-        return filterQueue(json, subject, owners);
+        return filterQueue(json, subject, owners, averagePromptSeconds?.());
       case 'history':
         return filterHistory(json, subject, owners, files);
       case 'system_stats':
@@ -63,29 +66,40 @@ function tupleOwner(json: string, start: number, end: number, owners: PromptOwne
 
 /**
  * `/queue`: the caller's own running and pending items; other teammates' items are counted in
- * `comfygate_hidden` (so a teammate knows the GPU is busy), never shown.
+ * `comfygate_hidden` (so a teammate knows the GPU is busy), never shown. `comfygate` tells where the
+ * caller's next prompt stands in the whole queue and about when it starts (fairness/queueSnapshot.ts).
  */
-function filterQueue(json: string, subject: string, owners: PromptOwners): string | undefined {
+function filterQueue(
+  json: string,
+  subject: string,
+  owners: PromptOwners,
+  averagePromptSeconds: number | undefined
+): string | undefined {
   const members = objectMembers(json);
   if (!members) return undefined;
   const hidden = { running: 0, pending: 0 };
+  const all: { running: QueuedPrompt[]; pending: QueuedPrompt[] } = { running: [], pending: [] };
   const out: string[] = [];
   for (const member of members) {
     const list = member.key === 'queue_running' ? 'running' : member.key === 'queue_pending' ? 'pending' : null;
     if (list === null) {
-      if (member.key !== 'comfygate_hidden') out.push(memberText(json, member));
+      if (member.key !== 'comfygate_hidden' && member.key !== 'comfygate') out.push(memberText(json, member));
       continue;
     }
     const items = arrayItems(json, member.valueStart, member.valueEnd);
     if (!items) return undefined;
     const kept: string[] = [];
     for (const [start, end] of items) {
-      if (tupleOwner(json, start, end, owners) === subject) kept.push(json.slice(start, end));
+      const owner = tupleOwner(json, start, end, owners);
+      const id = promptIdOfTuple(json, start, end);
+      if (id !== undefined) all[list].push({ id, owner, number: numberOfTuple(json, start, end) });
+      if (owner === subject) kept.push(json.slice(start, end));
       else hidden[list]++;
     }
     out.push(`${JSON.stringify(member.key)}:[${kept.join(',')}]`);
   }
   out.push(`"comfygate_hidden":${JSON.stringify(hidden)}`);
+  out.push(`"comfygate":${JSON.stringify(queuePlace(all, subject, averagePromptSeconds))}`);
   return `{${out.join(',')}}`;
 }
 

@@ -53,11 +53,17 @@ export class PromptTracker {
 const FINISH_MARKER = Buffer.from('"execution_');
 const FINISH_TYPES = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
 
+/** Who is told that a prompt ended (the queue-slot tracker, the fair order); empty ones skip the frames. */
+export interface FinishedPromptSink {
+  readonly isEmpty: boolean;
+  finish(promptId: string): void;
+}
+
 /**
  * Reads ComfyUI's WebSocket text frames for the end of a prompt. Most frames are progress, so the
  * cheap byte search comes first and JSON is parsed only for the few that can end a prompt.
  */
-export function watchForFinishedPrompts(tracker: PromptTracker): (frame: Buffer) => void {
+export function watchForFinishedPrompts(tracker: FinishedPromptSink): (frame: Buffer) => void {
   return function onUpstreamText(frame) {
     if (tracker.isEmpty || frame.indexOf(FINISH_MARKER) === -1) return;
     let message: unknown;

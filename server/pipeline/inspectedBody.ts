@@ -1,6 +1,7 @@
 import { objectMembers, type JsonMember, type JsonPiece } from './jsonMembers.js';
 
 const NOTHING: ReadonlySet<string> = new Set<string>();
+const NO_MEMBERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * A request body as the body checks see it: the bytes that came in, held once, and their top-level
@@ -13,6 +14,8 @@ export class InspectedBody {
   readonly members: JsonMember[] | undefined;
   /** Top-level members the prompt's one edit drops (queue jumping, for callers who may not manage the queue). */
   remove: ReadonlySet<string> = NOTHING;
+  /** Top-level members the prompt's one edit sets, as JSON text (the fair order's `number`); they win over `remove`. */
+  addRaw: Readonly<Record<string, string>> = NO_MEMBERS;
 
   constructor(readonly bytes: Buffer) {
     this.members = membersOf(bytes);

@@ -22,6 +22,8 @@ export interface ForwardOptions {
   owners: PromptOwners;
   /** Whose files are whose: learned from the answers rewritten under team isolation. */
   files: FileAccess;
+  /** A prompt's average GPU seconds, for the start estimate in an isolated caller's `/queue`. */
+  averagePromptSeconds?: () => number | undefined;
 }
 
 /** The largest ComfyUI answer the gate rewrites for team isolation (a full /history can be big). */
@@ -40,6 +42,7 @@ export function createForwarder({
   onResponse,
   owners,
   files,
+  averagePromptSeconds,
 }: ForwardOptions): (exchange: Exchange, res: ServerResponse) => void {
   const pool = upstream.pool;
   const upstreamUrl = upstream.url;
@@ -84,7 +87,16 @@ export function createForwarder({
     const window = exchange.ownWindow;
     // Asked again, wider, when ComfyUI's page held too few of the caller's own history entries.
     const askAgain = window === null ? null : () => send(exchange, res, headers, path, body);
-    const handler = new ForwardHandler(exchange, res, upstream, onResponse, owners, files, askAgain);
+    const handler = new ForwardHandler(
+      exchange,
+      res,
+      upstream,
+      onResponse,
+      owners,
+      files,
+      askAgain,
+      averagePromptSeconds
+    );
     res.once('close', handler.onClientClose);
     pool.dispatch(
       {
@@ -167,7 +179,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly onResponse: (exchange: Exchange, statusCode: number) => void,
     private readonly owners: PromptOwners,
     private readonly files: FileAccess,
-    private readonly askAgain: (() => void) | null
+    private readonly askAgain: (() => void) | null,
+    private readonly averagePromptSeconds: (() => number | undefined) | undefined
   ) {}
 
   readonly onClientClose = (): void => {
@@ -239,7 +252,15 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       encoding === undefined || encoding === 'identity' ? Buffer.concat(held.chunks, held.size).toString('utf8') : '';
     const own =
       encoding === undefined || encoding === 'identity'
-        ? filterResponse(exchange.isolatedView!, all, exchange.isolatedAs!, this.owners, exchange.comfyUser, this.files)
+        ? filterResponse(
+            exchange.isolatedView!,
+            all,
+            exchange.isolatedAs!,
+            this.owners,
+            exchange.comfyUser,
+            this.files,
+            this.averagePromptSeconds
+          )
         : undefined;
     const window = exchange.ownWindow;
     const text = own !== undefined && window !== null ? ownPage(window, all, own) : own;

@@ -48,6 +48,17 @@ export const lockoutSettingsSchema = z.object({
     .max(7 * 24 * 60),
 });
 
+/**
+ * The fair order of prompts (server/fairness/): pending prompts of different keys take turns by
+ * weight instead of first come, first served; `byGpuTime` makes a key's prompts cost more the more
+ * GPU time it used today, so heavy users yield to light ones.
+ */
+export const fairQueueSettingsSchema = z.object({
+  enabled: z.boolean(),
+  byGpuTime: z.boolean(),
+});
+export type FairQueueSettings = z.infer<typeof fairQueueSettingsSchema>;
+
 /** How much of the request log is kept: whichever limit is reached first drops the oldest lines. */
 export const logRetentionSchema = z.object({
   days: z.number().int().min(1).max(3650),
@@ -104,6 +115,7 @@ export const runtimeSettingsSchema = z.object({
    */
   maxWebSocketsPerKey: z.number().int().min(1).max(10_000).nullable(),
   notifications: notificationSettingsSchema,
+  fairQueue: fairQueueSettingsSchema,
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 
@@ -126,6 +138,7 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
   unownedFiles: 'hidden',
   maxWebSocketsPerKey: 20,
   notifications: { comfyDown: true, firstUse: true, lockout: true, quota: true },
+  fairQueue: { enabled: true, byGpuTime: false },
 };
 
 /**
@@ -143,6 +156,7 @@ export const settingsPatchSchema = runtimeSettingsSchema
     lockout: lockoutSettingsSchema.partial().strict(),
     logRetention: logRetentionSchema.partial().strict(),
     notifications: notificationSettingsSchema.partial().strict(),
+    fairQueue: fairQueueSettingsSchema.partial().strict(),
   })
   .partial()
   .strict();

@@ -74,6 +74,7 @@ export class SettingsStore {
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
       if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
       if (patch.notifications) draft.notifications = { ...now.notifications, ...patch.notifications };
+      if (patch.fairQueue) draft.fairQueue = { ...now.fairQueue, ...patch.fairQueue };
       if (patch.roleLimits) {
         const roles = { ...now.roleLimits };
         for (const role of roleSchema.options) {
@@ -144,6 +145,7 @@ function effective(file: SettingsFile): RuntimeSettings {
     maxWebSocketsPerKey:
       file.maxWebSocketsPerKey === undefined ? DEFAULT_SETTINGS.maxWebSocketsPerKey : file.maxWebSocketsPerKey,
     notifications: file.notifications ?? DEFAULT_SETTINGS.notifications,
+    fairQueue: file.fairQueue ?? DEFAULT_SETTINGS.fairQueue,
   });
 }
 

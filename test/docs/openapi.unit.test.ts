@@ -20,6 +20,7 @@ const CONTRACT_ROUTES: ReadonlyArray<[method: string, path: string]> = [
   ['post', '/gate/api/keys/{id}/rotate'],
   ['post', '/gate/api/keys/{id}/sessions/revoke'],
   ['get', '/gate/api/whoami'],
+  ['get', '/gate/api/queue'],
   ['get', '/gate/api/usage'],
   ['get', '/gate/api/usage/all'],
   ['get', '/gate/api/logs'],

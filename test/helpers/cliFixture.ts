@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '../fixtures/fakeComfy/index.js';
 import { waitForLine } from './cli.js';
 
 export interface CliFixture {
@@ -17,11 +17,11 @@ export interface CliFixture {
  * For suites that spawn `comfygate` processes: one fake ComfyUI per file and throw-away data dirs,
  * started before the file's tests and removed after them.
  */
-export function withCliFixture(prefix: string): CliFixture {
+export function withCliFixture(prefix: string, comfy: FakeComfyOptions = {}): CliFixture {
   let fake: FakeComfy | undefined;
   const dirs: string[] = [];
   beforeAll(async () => {
-    fake = await startFakeComfy();
+    fake = await startFakeComfy(comfy);
   });
   afterAll(async () => {
     await fake?.close();

@@ -35,20 +35,24 @@ describe('filterResponse', () => {
     const queue =
       '{"queue_running": [[0, "p1", {}, {"comfygate_owner": "k1"}, ["9"]]],' +
       ' "queue_pending": [[1, "p2", {}, {"comfygate_owner": "k2"}, ["9"]], [2, "p3", {}, {}, ["9"]]]}';
-    const mine = JSON.parse(filterResponse('queue', queue, 'k2', owners, null)!) as Record<string, unknown>;
+    const mine = JSON.parse(filterResponse('queue', queue, 'k2', owners, null, undefined, () => 40)!) as Record<
+      string,
+      unknown
+    >;
     expect(mine).toEqual({
       queue_running: [],
       queue_pending: [[1, 'p2', {}, { comfygate_owner: 'k2' }, ['9']]],
       comfygate_hidden: { running: 1, pending: 1 },
+      comfygate: { running: false, position: 1, ahead: 1, startsInSeconds: 40 },
     });
     expect(owners.ownerOf('p1')).toBe('k1');
     expect(owners.owns('k2', 'p2')).toBe(true);
   });
 
-  it("replaces ComfyUI's own comfygate_hidden-like member rather than trusting it", () => {
+  it("replaces ComfyUI's own comfygate_hidden- and comfygate-like members rather than trusting them", () => {
     const text = filterResponse(
       'queue',
-      '{"queue_running": [], "queue_pending": [], "comfygate_hidden": {"running": 99}}',
+      '{"queue_running": [], "queue_pending": [], "comfygate_hidden": {"running": 99}, "comfygate": {"position": 1}}',
       'k1',
       new PromptOwners(),
       null
@@ -57,6 +61,7 @@ describe('filterResponse', () => {
       queue_running: [],
       queue_pending: [],
       comfygate_hidden: { running: 0, pending: 0 },
+      comfygate: { running: false, position: null, ahead: null, startsInSeconds: null },
     });
   });
 

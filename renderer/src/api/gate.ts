@@ -9,6 +9,7 @@ import type {
   KeyWithSecret,
   LogQuery,
   Page,
+  QueuePlace,
   RequestLogPage,
   RuntimeSettings,
   SettingsPatch,
@@ -28,6 +29,8 @@ const API = '/gate/api';
 /** Every gate endpoint the dashboard uses, typed. */
 export const gate = {
   whoami: (signal?: AbortSignal) => request<Whoami>('GET', `${API}/whoami`, { signal }),
+  /** Where the caller's next prompt stands in ComfyUI's queue. */
+  queuePlace: (signal?: AbortSignal) => request<QueuePlace>('GET', `${API}/queue`, { signal }),
   status: (signal?: AbortSignal) => request<StatusReport>('GET', `${API}/status`, { signal }),
 
   keys: {

@@ -395,6 +395,12 @@ const SECTIONS: Section[] = [
           </li>
         </ul>
         <p>
+          <strong>Fair order</strong>: keys with prompts waiting take turns by weight (a key’s own, else its role’s,
+          else 1) instead of first come, first served; your next prompt’s place and an estimate of when it starts show
+          on your page and in <code>comfygate</code> of your <code>/queue</code>. Operators and admins may still queue a
+          prompt in front.
+        </p>
+        <p>
           While a limit applies, answers carry <code>X-RateLimit-Limit</code>, <code>X-RateLimit-Remaining</code> and{' '}
           <code>X-RateLimit-Reset</code> (the tightest limit; seconds until it resets) and the IETF{' '}
           <code>RateLimit-Policy</code> and <code>RateLimit</code> headers. Past a limit the answer is <code>429</code>{' '}

@@ -17,6 +17,7 @@ import {
   LIMIT_LABELS,
   localDay,
 } from '../lib/format.js';
+import { queuePlaceText } from '../lib/queuePlace.js';
 import { accessInfo, mayGenerate } from '../lib/roles.js';
 import { useResource } from '../lib/useResource.js';
 
@@ -34,6 +35,7 @@ const TTL_CHOICES = [
 export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void }) {
   const today = localDay();
   const usage = useResource((signal) => gate.usage.mine({ from: today, to: today }, signal), [today], 10_000);
+  const place = useResource((signal) => gate.queuePlace(signal), [], 5_000).resource.data;
   const limits: Limits | undefined = who.legacy ? undefined : who.limits;
   const scopes = who.legacy ? null : who.scopes;
   const access = accessInfo(who.role, scopes);
@@ -151,6 +153,11 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
                 ) : null}
                 <p className="muted small">Counted since midnight, this machine’s time.</p>
               </>
+            )}
+            {generates && place && (
+              <p id="me-queue-place" role="status">
+                {queuePlaceText(place)}
+              </p>
             )}
           </Card>
         </div>

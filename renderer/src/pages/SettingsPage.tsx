@@ -59,6 +59,7 @@ export function SettingsPage() {
               />
             </Section>
             <IsolationSection key={`isolation-${data.isolation}-${data.unownedFiles}`} settings={data} save={save} />
+            <FairQueueSection key={`fair-${JSON.stringify(data.fairQueue)}`} settings={data} save={save} />
             <PublicPathsSection key={`paths-${data.publicPaths.join('\n')}`} settings={data} save={save} />
             <DefaultLimitsSection key={`limits-${JSON.stringify(data.defaultLimits)}`} settings={data} save={save} />
             <AnonymousSection key={`anon-${JSON.stringify(data.anonymous)}`} settings={data} save={save} />
@@ -436,6 +437,71 @@ function IsolationSection({ settings, save }: { settings: RuntimeSettings; save:
           </span>
         </div>
       )}
+    </FormSection>
+  );
+}
+
+function FairQueueSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const [enabled, setEnabled] = useState(settings.fairQueue.enabled);
+  const [byGpuTime, setByGpuTime] = useState(settings.fairQueue.byGpuTime);
+  const saver = useSaver();
+  const id = useId();
+  const error = saver.fields['fairQueue.enabled'] ?? saver.fields['fairQueue.byGpuTime'];
+  return (
+    <FormSection
+      title="Fair order"
+      description="Who goes next when several teammates have prompts waiting."
+      onSubmit={() =>
+        saver.run(
+          () => save({ fairQueue: { enabled, byGpuTime } }),
+          (f) => f.startsWith('fairQueue')
+        )
+      }
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={enabled !== settings.fairQueue.enabled || byGpuTime !== settings.fairQueue.byGpuTime}
+    >
+      <div className={error ? 'field field-invalid' : 'field'}>
+        <label htmlFor={id}>
+          <input
+            id={id}
+            type="checkbox"
+            checked={enabled}
+            style={{ accentColor: 'var(--accent)' }}
+            aria-describedby={`${id}-hint`}
+            onChange={(event) => setEnabled(event.target.checked)}
+          />{' '}
+          Take turns by weight
+        </label>
+        <p id={`${id}-hint`} className="field-hint">
+          Keys take turns by their weight (a key’s own, else its role’s, else 1) instead of first come, first served:
+          someone who queues 40 prompts no longer makes everyone else wait for all 40. Operators and admins may still
+          queue a prompt in front.
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-gpu`}>
+          <input
+            id={`${id}-gpu`}
+            type="checkbox"
+            checked={byGpuTime}
+            disabled={!enabled}
+            style={{ accentColor: 'var(--accent)' }}
+            aria-describedby={[`${id}-gpu-hint`, error ? `${id}-error` : ''].filter(Boolean).join(' ')}
+            onChange={(event) => setByGpuTime(event.target.checked)}
+          />{' '}
+          Heavy users yield to light ones
+        </label>
+        <p id={`${id}-gpu-hint`} className="field-hint">
+          Each 10 minutes of GPU time a key used today makes its next prompts count as one prompt more.
+        </p>
+        {error && (
+          <p id={`${id}-error`} className="field-error">
+            {error}
+          </p>
+        )}
+      </div>
     </FormSection>
   );
 }
