@@ -43,6 +43,7 @@ import { PromptOwners } from './isolation/promptOwners.js';
 import { queuedPromptIds } from './isolation/comfyQueue.js';
 import { interruptCheck, jobCancelCheck, queueDeleteCheck } from './isolation/ownPromptChecks.js';
 import { promptIdCheck, promptStampCheck } from './isolation/promptIdentity.js';
+import { generationCapsCheck } from './limits/generationCapsCheck.js';
 import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
 import { queueControlCheck } from './policy/queueControlCheck.js';
 import { isLoopbackAddress, pauseStep, type PauseState } from './pipeline/pauseStep.js';
@@ -320,6 +321,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
           queued: tracker,
           mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
         }),
+        generationCapsCheck(settings),
         promptQuotaCheck({ limiter, tracker, settings, queuedPromptIds: () => queuedPromptIds(upstream) }),
         promptStampCheck(owners),
       ],

@@ -74,6 +74,7 @@ export class SettingsStore {
       if (patch.lockout) draft.lockout = { ...now.lockout, ...patch.lockout };
       if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
       if (patch.notifications) draft.notifications = { ...now.notifications, ...patch.notifications };
+      if (patch.capInputs) draft.capInputs = { ...now.capInputs, ...patch.capInputs };
       if (patch.roleLimits) {
         const roles = { ...now.roleLimits };
         for (const role of roleSchema.options) {
@@ -132,6 +133,7 @@ function effective(file: SettingsFile): RuntimeSettings {
     defaultLimits: file.defaultLimits ?? DEFAULT_SETTINGS.defaultLimits,
     anonymous: file.anonymous ?? DEFAULT_SETTINGS.anonymous,
     roleLimits: { ...DEFAULT_SETTINGS.roleLimits, ...file.roleLimits },
+    capInputs: file.capInputs ?? DEFAULT_SETTINGS.capInputs,
     lockout: file.lockout ?? DEFAULT_SETTINGS.lockout,
     routeOverrides: file.routeOverrides ?? DEFAULT_SETTINGS.routeOverrides,
     retentionDays: file.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
