@@ -111,6 +111,7 @@ const SERVER_ARROWS = [
   'keys -> errors.ts',
   'keys -> store',
   'limits -> errors.ts',
+  'limits -> keys',
   'limits -> pipeline',
   'limits -> settings',
   'logs -> appLog',

@@ -51,7 +51,7 @@ describe('generation caps', () => {
         details: "steps: 80 is above this key's cap of 40 steps",
         extra_info: {},
         code: 'generation_cap',
-        requestId: expect.any(String),
+        requestId: res.body.error.requestId,
       },
       node_errors: {
         '3': {
@@ -68,6 +68,7 @@ describe('generation caps', () => {
         },
       },
     });
+    expect(res.body.error.requestId).toMatch(/\S/);
     expect(promptsForwarded()).toBe(before);
   });
 
