@@ -19,7 +19,6 @@ import {
   parseCapInputs,
   parseRoleLimits,
   roleLimitsDraft,
-  SHARE_HINTS,
   SHARE_LIMIT_FIELDS,
 } from '../lib/shareLimits.js';
 import { FRACTIONAL_LIMITS, LIMIT_LABELS } from '../lib/format.js';
@@ -588,7 +587,7 @@ function RoleDefaultsSection({ settings, save }: { settings: RuntimeSettings; sa
   return (
     <FormSection
       title="Role defaults"
-      description="The GPU share of every key of a role that has none of its own: GPU time, the size of one generation and the queue weight. Empty: no default (unlimited, weight 1)."
+      description="The GPU share of every key of a role where the key has none of its own: GPU seconds per day, the generation caps (image area is width × height of one node) and the queue weight. Empty: no default (unlimited, weight 1)."
       onSubmit={() => {
         const parsed = parseRoleLimits(draft);
         setLocal(parsed.errors);
@@ -611,7 +610,6 @@ function RoleDefaultsSection({ settings, save }: { settings: RuntimeSettings; sa
               <Field
                 key={field}
                 label={LIMIT_LABELS[field].label}
-                hint={SHARE_HINTS[field]}
                 error={local[`${role}.${field}`] ?? saver.fields[`roleLimits.${role}.${field}`]}
               >
                 <input
