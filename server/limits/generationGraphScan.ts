@@ -71,58 +71,85 @@ export function scanGeneration(prompt: unknown, caps: GenerationCaps, index: Cap
   if (caps.maxPixels === null && caps.maxBatch === null && caps.maxSteps === null && caps.maxFrames === null) {
     return FITS;
   }
-  let breaches: CapBreach[] | undefined;
+  const breaches: CapBreach[] = [];
   for (const nodeId in prompt) {
     if (!Object.hasOwn(prompt, nodeId)) continue;
     const node = prompt[nodeId];
     if (!isJsonObject(node)) continue;
     const inputs = node['inputs'];
     if (!isJsonObject(inputs)) continue;
-    const classType = typeof node['class_type'] === 'string' ? node['class_type'] : '';
-    let width: Literal | undefined;
-    let height: Literal | undefined;
+    // The widest width and tallest height of the node: scalars, so a small graph allocates nothing.
+    let width = -1;
+    let widthName = '';
+    let widthRaw: unknown;
+    let height = -1;
+    let heightName = '';
     for (const name in inputs) {
       const kinds = index.get(name);
       if (kinds === undefined || !Object.hasOwn(inputs, name)) continue;
       const raw = inputs[name];
       const value = literalNumber(raw);
       if (value === undefined) continue;
-      const breach = (limit: number | null, unit: string): void => {
-        if (limit === null || value <= limit) return;
-        (breaches ??= []).push({
-          nodeId,
-          classType,
-          inputName: name,
-          received: raw,
-          details: `${name}: ${value} is above this key's cap of ${limit} ${unit}`,
-        });
-      };
-      if (kinds & BATCH) breach(caps.maxBatch, 'per batch');
-      if (kinds & STEPS) breach(caps.maxSteps, 'steps');
-      if (kinds & FRAMES) breach(caps.maxFrames, 'frames');
-      if (kinds & WIDTH && (width === undefined || value > width.value)) width = { name, raw, value };
-      if (kinds & HEIGHT && (height === undefined || value > height.value)) height = { name, raw, value };
-    }
-    if (caps.maxPixels !== null && width !== undefined && height !== undefined) {
-      const area = width.value * height.value;
-      if (area > caps.maxPixels) {
-        (breaches ??= []).push({
-          nodeId,
-          classType,
-          inputName: width.name,
-          received: width.raw,
-          details: `${width.name} × ${height.name}: ${width.value} × ${height.value} = ${area} pixels is above this key's cap of ${caps.maxPixels} pixels`,
-        });
+      if (kinds & BATCH && isOver(value, caps.maxBatch)) {
+        breaches.push(
+          breachOf(nodeId, node, name, raw, `${value} is above this key's cap of ${caps.maxBatch} per batch`)
+        );
+      }
+      if (kinds & STEPS && isOver(value, caps.maxSteps)) {
+        breaches.push(breachOf(nodeId, node, name, raw, `${value} is above this key's cap of ${caps.maxSteps} steps`));
+      }
+      if (kinds & FRAMES && isOver(value, caps.maxFrames)) {
+        breaches.push(
+          breachOf(nodeId, node, name, raw, `${value} is above this key's cap of ${caps.maxFrames} frames`)
+        );
+      }
+      if (kinds & WIDTH && value > width) {
+        width = value;
+        widthName = name;
+        widthRaw = raw;
+      }
+      if (kinds & HEIGHT && value > height) {
+        height = value;
+        heightName = name;
       }
     }
+    if (caps.maxPixels !== null && width >= 0 && height >= 0 && width * height > caps.maxPixels) {
+      breaches.push(
+        breachOf(
+          nodeId,
+          node,
+          `${widthName} × ${heightName}`,
+          widthRaw,
+          `${width} × ${height} = ${width * height} pixels is above this key's cap of ${caps.maxPixels} pixels`,
+          widthName
+        )
+      );
+    }
   }
-  return breaches === undefined ? FITS : { outcome: 'breaches', breaches };
+  return breaches.length === 0 ? FITS : { outcome: 'breaches', breaches };
 }
 
-interface Literal {
-  name: string;
-  raw: unknown;
-  value: number;
+function isOver(value: number, limit: number | null): boolean {
+  return limit !== null && value > limit;
+}
+
+/** `what` names the input(s) in the details; `inputName` is the one the error points at. */
+function breachOf(
+  nodeId: string,
+  node: Record<string, unknown>,
+  what: string,
+  received: unknown,
+  overBy: string,
+  inputName = what
+): CapBreach {
+  const classType = node['class_type'];
+  return {
+    nodeId,
+    classType: typeof classType === 'string' ? classType : '',
+    inputName,
+    received,
+    details: `${what}: ${overBy}`,
+  };
 }
 
 function literalNumber(raw: unknown): number | undefined {
