@@ -9,7 +9,7 @@ import { effectiveShareLimits } from './shareLimits.js';
  * key's own or its role's). Without caps the graph is never parsed; with them only its `prompt`
  * member is, never the workflow beside it. A refusal reads like ComfyUI's own validation failure.
  */
-export function generationCapsCheck(settings: SettingsStore): BodyCheck {
+export function generationCapsCheck(settings: Pick<SettingsStore, 'current'>): BodyCheck {
   return function generationCaps(exchange, body) {
     if (exchange.bodyCheck !== 'prompt' || body.members === undefined || exchange.limitSubject === null) {
       return undefined;
