@@ -1,5 +1,6 @@
 // What one bench run found, how it is judged against the targets, and how it is printed.
 import type { MeasuredLoad } from './httpLoad.js';
+import type { CapInspectionCase } from './capInspection.js';
 import type { KeyVerifyCase, KeyVerifyOptions } from './keyVerify.js';
 import { LAG_SAMPLING_INTERVAL_MS, type EventLoopLag, type RequestLogState } from './metricsScrape.js';
 import type { IdleWsCase, PromptMemoryCase } from './memoryLoad.js';
@@ -14,6 +15,8 @@ export interface BenchConfig {
   /** Limits of the key for the limiter run: high enough that nothing is refused, so only their cost shows. */
   limitedKey: { perMinute: number; perHour: number };
   keyVerify: KeyVerifyOptions;
+  /** The generation-caps check of one small POST /prompt, timed like KeyStore.verify(). */
+  capInspection: KeyVerifyOptions;
   /** Large `POST /prompt` bodies, each case against a fresh gate: how many at once and how large. */
   promptMemory: { label: string; bodies: number; bodyBytes: number }[];
   /** Idle WebSockets held open through a fresh gate per variant; `limitMs` bounds each variant. */
@@ -28,6 +31,8 @@ export interface BenchTargets {
   authCostUsPerRequest: number;
   /** One KeyStore.verify() call, in µs. */
   keyVerifyUs: number;
+  /** The generation-caps check of one small POST /prompt (its graph parsed and scanned), in µs. */
+  capInspectionUs: number;
   /** The rest are gate/direct ratios that must be reached. */
   smallJsonRpsRatio: number;
   viewThroughputRatio: number;
@@ -103,6 +108,8 @@ export interface BenchReport {
   smallJsonReferenceProxy: Outcome<ReferenceRun>;
   /** KeyStore.verify() timed in the bench process, before any server starts. */
   keyVerify: Outcome<KeyVerifyCase[]>;
+  /** The generation-caps check timed in the bench process, before any server starts. */
+  capInspection: Outcome<CapInspectionCase[]>;
   view: Outcome<HttpSection & { gateCpuMsPerDownload: number }>;
   ws: Outcome<WsCase[]>;
   promptMemory: Outcome<PromptMemoryCase[]>;
@@ -145,12 +152,20 @@ const AUTH_COST_CHECK = 'auth + scope + limits: gate CPU over --auth off';
 const MIB = 1024 * 1024;
 const promptMemoryCheck = (label: string): string => `POST /prompt, ${label}: gate peak RSS growth`;
 const keyVerifyCheck = (label: string): string => `KeyStore.verify(), ${label}`;
+const capInspectionCheck = (label: string): string => `generation caps check, ${label}`;
 
 export function checksOf(
   targets: BenchTargets,
   report: Pick<
     BenchReport,
-    'smallJson' | 'smallJsonAuthOff' | 'smallJsonLimitedKey' | 'keyVerify' | 'view' | 'ws' | 'promptMemory'
+    | 'smallJson'
+    | 'smallJsonAuthOff'
+    | 'smallJsonLimitedKey'
+    | 'keyVerify'
+    | 'capInspection'
+    | 'view'
+    | 'ws'
+    | 'promptMemory'
   >
 ): Check[] {
   const { smallJson, view, ws } = report;
@@ -178,6 +193,11 @@ export function checksOf(
   if (report.keyVerify.ok) {
     for (const { label, usPerVerify } of report.keyVerify.value) {
       atMost(keyVerifyCheck(label), usPerVerify, targets.keyVerifyUs, 'µs');
+    }
+  }
+  if (report.capInspection.ok) {
+    for (const { label, usPerPrompt } of report.capInspection.value) {
+      atMost(capInspectionCheck(label), usPerPrompt, targets.capInspectionUs, 'µs');
     }
   }
   if (view.ok) {
@@ -289,6 +309,20 @@ function variantRows(report: BenchReport): string[][] {
     }
   } else {
     rows.push(['KeyStore.verify() in the bench process', '', '', '', '', errorCell(report.keyVerify.error)]);
+  }
+  if (report.capInspection.ok) {
+    for (const { label, usPerPrompt } of report.capInspection.value) {
+      rows.push([
+        `generation caps check in the bench process, ${label}: µs`,
+        '—',
+        formatNumber(usPerPrompt, 2),
+        '—',
+        `≤ ${targets.capInspectionUs} µs`,
+        verdict(report, capInspectionCheck(label)),
+      ]);
+    }
+  } else {
+    rows.push(['generation caps check in the bench process', '', '', '', '', errorCell(report.capInspection.error)]);
   }
   return rows;
 }
@@ -579,6 +613,14 @@ function costNotes(report: BenchReport): string[] {
         '(server sources run through tsx).'
     );
   }
+  if (report.capInspection.ok) {
+    const { calls } = report.capInspection.value[0] ?? { calls: 0 };
+    notes.push(
+      `Generation caps check: median of ${report.config.capInspection.rounds} rounds, ${formatNumber(calls)} ` +
+        'checks of one small POST /prompt body per case (its members located once, before timing, as the gate does for ' +
+        'every prompt), the graph within every cap.'
+    );
+  }
   return notes;
 }
 
@@ -635,6 +677,7 @@ export function printReport(report: BenchReport, jsonPath: string): void {
     report.smallJsonLimitedKey,
     report.smallJsonReferenceProxy,
     report.keyVerify,
+    report.capInspection,
     report.view,
     report.ws,
     report.promptMemory,

@@ -9,6 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { request } from 'undici';
 import { startFakeComfy } from '../test/fixtures/fakeComfy/index.js';
 import { fetchBody, measureLoad, runDownloadLoad, uploadImage, type MeasuredLoad } from './httpLoad.js';
+import { measureCapInspection } from './capInspection.js';
 import { measureKeyVerify } from './keyVerify.js';
 import { detectRequestLog, EventLoopProbe } from './metricsScrape.js';
 import {
@@ -58,6 +59,7 @@ const CONFIG: BenchConfig = {
   ws: { path: '/ws?clientId=bench', messageBytes: 1024, warmupMs: 500, durationMs: 5_000 },
   limitedKey: { perMinute: 10_000_000, perHour: 10_000_000 },
   keyVerify: { warmupCalls: 50_000, calls: 200_000, rounds: 5 },
+  capInspection: { warmupCalls: 20_000, calls: 100_000, rounds: 5 },
   promptMemory: [
     { label: 'one 50 MiB body', bodies: 1, bodyBytes: 50 * MIB },
     { label: 'four 95 MiB bodies at once', bodies: 4, bodyBytes: 95 * MIB },
@@ -71,6 +73,7 @@ const TARGETS: BenchTargets = {
   gateCpuUsPerRequest: 80,
   authCostUsPerRequest: 5,
   keyVerifyUs: 5,
+  capInspectionUs: 10,
   smallJsonRpsRatio: 0.55,
   viewThroughputRatio: 0.3,
   wsMessagesRatio: 0.6,
@@ -445,6 +448,9 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
   const cpuModel = readCpuModel();
   // First, while no server shares this process's CPU.
   const keyVerify = await attempt('KeyStore.verify() micro-benchmark', () => measureKeyVerify(CONFIG.keyVerify));
+  const capInspection = await attempt('generation caps check micro-benchmark', () =>
+    Promise.resolve(measureCapInspection(CONFIG.capInspection))
+  );
 
   const httpCleanup = new Cleanup();
   cleanup.add('HTTP phase', () => httpCleanup.run());
@@ -491,6 +497,7 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
     smallJsonLimitedKey,
     smallJsonReferenceProxy,
     keyVerify,
+    capInspection,
     view,
     ws,
     promptMemory,

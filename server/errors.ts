@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'not_your_file',
   'conflict',
   'payload_too_large',
+  'generation_cap',
   'rate_limit_minute',
   'rate_limit_hour',
   'rate_limit_prompts_day',
@@ -38,6 +39,7 @@ export function statusFor(code: ErrorCode): number {
     case 'login_required':
       return 302;
     case 'bad_request':
+    case 'generation_cap':
       return 400;
     case 'unauthorized':
       return 401;
@@ -107,6 +109,37 @@ export class GatePageError extends GateError {
   ) {
     super(code, message, headers);
     this.name = 'GatePageError';
+  }
+}
+
+/** One input's problem as ComfyUI words it in `node_errors` (comfyui-protocol.md §6.1). */
+export interface ComfyInputError {
+  type: string;
+  message: string;
+  details: string;
+  extra_info: { input_name: string; received_value: unknown };
+}
+
+/** A node's entry in ComfyUI's `node_errors`: its frontends outline the node and list the errors. */
+export interface ComfyNodeError {
+  errors: ComfyInputError[];
+  dependent_outputs: string[];
+  class_type: string;
+}
+
+/**
+ * A prompt refused for what some of its nodes hold: answered as ComfyUI answers a prompt that fails
+ * validation, so its web UI outlines each node. `message` sums up the nodes' details.
+ */
+export class GateNodeError extends GateError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    /** By node id. */
+    readonly nodeErrors: Readonly<Record<string, ComfyNodeError>>
+  ) {
+    super(code, message);
+    this.name = 'GateNodeError';
   }
 }
 

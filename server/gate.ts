@@ -47,6 +47,7 @@ import { NO_GPU_USE, type GpuUse } from './fairness/gpuUse.js';
 import { queuePlace } from './fairness/queueSnapshot.js';
 import { interruptCheck, jobCancelCheck, queueDeleteCheck } from './isolation/ownPromptChecks.js';
 import { promptIdCheck, promptStampCheck } from './isolation/promptIdentity.js';
+import { generationCapsCheck } from './limits/generationCapsCheck.js';
 import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
 import { queueControlCheck } from './policy/queueControlCheck.js';
 import { isLoopbackAddress, pauseStep, type PauseState } from './pipeline/pauseStep.js';
@@ -342,6 +343,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
           queued: tracker,
           mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
         }),
+        generationCapsCheck(settings),
         promptQuotaCheck({ limiter, tracker, settings, queuedPromptIds: () => queuedPromptIds(upstream) }),
         // After queueControlCheck (which drops a non-manager's front/number) and the refusals: only a prompt that goes on takes a place.
         fairOrderCheck({ fair, settings, gpu: gpuUse }),

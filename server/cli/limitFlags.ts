@@ -8,19 +8,39 @@ interface LimitFlag {
   help: string;
   /** GPU seconds and weights may have fractions; counts are whole. */
   fraction: boolean;
+  /** What a key without its own value gets: the GPU share falls back to the role's default in Settings. */
+  unset: string;
   /** How `keys show` and `keys create` print it. */
   text: (value: number) => string;
 }
 
+const UNLIMITED = 'unlimited';
+const ROLE_DEFAULT = "the role's default, else unlimited";
+
 /** Every limit a key has, in the order the CLI lists them: requests, prompts, then the GPU share. */
 export const LIMIT_FLAGS: readonly LimitFlag[] = [
-  { field: 'perMinute', flag: '--per-minute', help: 'requests per minute', fraction: false, text: (n) => `${n}/min` },
-  { field: 'perHour', flag: '--per-hour', help: 'requests per hour', fraction: false, text: (n) => `${n}/hour` },
+  {
+    field: 'perMinute',
+    flag: '--per-minute',
+    help: 'requests per minute',
+    fraction: false,
+    unset: UNLIMITED,
+    text: (n) => `${n}/min`,
+  },
+  {
+    field: 'perHour',
+    flag: '--per-hour',
+    help: 'requests per hour',
+    fraction: false,
+    unset: UNLIMITED,
+    text: (n) => `${n}/hour`,
+  },
   {
     field: 'promptsPerDay',
     flag: '--prompts-per-day',
     help: 'prompts queued per day',
     fraction: false,
+    unset: UNLIMITED,
     text: (n) => `${n} prompts/day`,
   },
   {
@@ -28,6 +48,7 @@ export const LIMIT_FLAGS: readonly LimitFlag[] = [
     flag: '--max-queued',
     help: 'prompts waiting in the queue at once',
     fraction: false,
+    unset: UNLIMITED,
     text: (n) => `${n} queued`,
   },
   {
@@ -35,6 +56,7 @@ export const LIMIT_FLAGS: readonly LimitFlag[] = [
     flag: '--gpu-seconds-per-day',
     help: 'seconds of GPU time per day',
     fraction: true,
+    unset: ROLE_DEFAULT,
     text: (n) => `${n} GPU s/day`,
   },
   {
@@ -42,17 +64,47 @@ export const LIMIT_FLAGS: readonly LimitFlag[] = [
     flag: '--max-pixels',
     help: 'image area (width × height) of one generation',
     fraction: false,
+    unset: ROLE_DEFAULT,
     text: (n) => `≤${n} px`,
   },
-  { field: 'maxBatch', flag: '--max-batch', help: 'batch size', fraction: false, text: (n) => `batch ≤${n}` },
-  { field: 'maxSteps', flag: '--max-steps', help: 'sampler steps', fraction: false, text: (n) => `≤${n} steps` },
-  { field: 'maxFrames', flag: '--max-frames', help: 'video frames', fraction: false, text: (n) => `≤${n} frames` },
-  { field: 'maxNodes', flag: '--max-nodes', help: 'nodes in one prompt', fraction: false, text: (n) => `≤${n} nodes` },
+  {
+    field: 'maxBatch',
+    flag: '--max-batch',
+    help: 'batch size of one generation',
+    fraction: false,
+    unset: ROLE_DEFAULT,
+    text: (n) => `batch ≤${n}`,
+  },
+  {
+    field: 'maxSteps',
+    flag: '--max-steps',
+    help: 'sampler steps of one generation',
+    fraction: false,
+    unset: ROLE_DEFAULT,
+    text: (n) => `≤${n} steps`,
+  },
+  {
+    field: 'maxFrames',
+    flag: '--max-frames',
+    help: 'video length in frames',
+    fraction: false,
+    unset: ROLE_DEFAULT,
+    text: (n) => `≤${n} frames`,
+  },
+  {
+    field: 'maxNodes',
+    flag: '--max-nodes',
+    help: 'nodes in one prompt',
+    fraction: false,
+    unset: ROLE_DEFAULT,
+    text: (n) => `≤${n} nodes`,
+  },
   {
     field: 'weight',
     flag: '--weight',
-    help: "share of the queue against other keys (2 = twice as many prompts started; default: the role's)",
+    help: 'share of the queue against other keys (2 = twice as many prompts started)',
     fraction: true,
+    unset: "the role's weight, else 1",
     text: (n) => `weight ${n}`,
   },
 ];
@@ -63,10 +115,10 @@ export type LimitFlagValues = Partial<Record<keyof Limits, LimitValue>>;
 
 /** `keys create` takes numbers (a limit left out comes from the defaults); `keys update` also takes none. */
 export function addLimitOptions(command: Command, mode: 'create' | 'update'): Command {
-  for (const { flag, help, fraction } of LIMIT_FLAGS) {
+  for (const { flag, help, fraction, unset } of LIMIT_FLAGS) {
     const parse = fraction ? positiveNumber : positiveInteger;
-    if (mode === 'create') command.option(`${flag} <n>`, `${help} (default: unlimited)`, parse);
-    else command.option(`${flag} <n>`, `${help}, or none for unlimited`, (value: string) => orNone(value, parse));
+    if (mode === 'create') command.option(`${flag} <n>`, `${help} (default: ${unset})`, parse);
+    else command.option(`${flag} <n>`, `${help}, or none for ${unset}`, (value: string) => orNone(value, parse, unset));
   }
   return command;
 }
@@ -105,12 +157,12 @@ function positiveNumber(value: string): number {
   return number;
 }
 
-function orNone(value: string, parse: (value: string) => number): LimitValue {
+function orNone(value: string, parse: (value: string) => number, unset: string): LimitValue {
   if (/^\s*(none|unlimited)\s*$/i.test(value)) return 'none';
   try {
     return parse(value);
   } catch (error) {
     const expected = error instanceof Error ? error.message.replace(/\.$/, '') : 'Expected a positive number';
-    throw new InvalidArgumentError(`${expected}, or none for unlimited.`);
+    throw new InvalidArgumentError(`${expected}, or none for ${unset}.`);
   }
 }

@@ -8,15 +8,17 @@ export type { CredentialSource } from '../pipeline/principal.js';
 export type { ErrorBody, ErrorCode } from '../errors.js';
 export type { QueuePlace } from '../fairness/queueSnapshot.js';
 export type { Preset } from '../keys/keyPresets.js';
-export type { Limits, PublicKeyRecord, Role, Scope } from '../keys/keySchema.js';
+export type { Limits, PublicKeyRecord, Role, Scope, ShareLimits } from '../keys/keySchema.js';
 export type { AuditAction, AuditRecord } from '../logs/auditLog.js';
 export type { Page } from '../logs/logQuery.js';
 export type { LogCoverage } from '../logs/logSchema.js';
 export type { RequestLogLine } from '../logs/requestLogLine.js';
 export type {
   AuthMode,
+  CapInputs,
   FairQueueSettings,
   NotificationSettings,
+  RoleLimits,
   RuntimeSettings,
   SettingsPatch,
   StartupPatch,

@@ -276,7 +276,10 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: 'createKey',
     tag: 'Keys',
     summary: 'Create a key',
-    description: 'The answer holds the plaintext key, shown this once. Missing limits are unlimited (null).',
+    description:
+      'The answer holds the plaintext key, shown this once. Missing limits are unlimited (null); a null GPU-share ' +
+      'limit (gpuSecondsPerDay, maxPixels, maxBatch, maxSteps, maxFrames, maxNodes, weight) takes the default of ' +
+      "the key's role from the settings' roleLimits.",
     access: 'admin',
     body: { schema: 'CreateKeyInput' },
     responses: {
@@ -479,7 +482,10 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: 'updateSettings',
     tag: 'Settings',
     summary: 'Change runtime settings',
-    description: 'Applied to the next request, no restart. Nested objects sent replace only the fields they hold.',
+    description:
+      'Applied to the next request, no restart. Nested objects sent replace only the fields they hold. `roleLimits`: ' +
+      'per role, the GPU share of keys without their own (null removes a default). `capInputs`: the node input ' +
+      'names the generation caps read (width, height, batch, steps, frames; a list sent replaces that list).',
     access: 'admin',
     body: { schema: 'SettingsPatch' },
     responses: { 200: { description: 'The settings after the change', json: 'Settings' } },

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GatePageError, type GateError } from '../errors.js';
+import { GateNodeError, GatePageError, type GateError } from '../errors.js';
 import type { Exchange } from '../pipeline/exchange.js';
 import { refusalAdvice } from './refusalAdvice.js';
 import { REFUSAL_PAGE_CSP, renderRefusalPage } from './refusalPage.js';
@@ -17,8 +17,22 @@ export function isPageNavigation(req: IncomingMessage): boolean {
  * The refusal as ComfyUI would word an error, with the gate's `code` and `message` where API callers
  * read them: ComfyUI's frontends print `error.message: error.details` and walk `node_errors` (the
  * older one crashes without it), so both show why in their own dialog. `requestId` is the request log's id.
+ * A refusal of some nodes is worded as ComfyUI's own failed validation, so the web UI outlines them.
  */
 export function comfyShapedErrorBody(error: GateError, requestId: string): string {
+  if (error instanceof GateNodeError) {
+    return JSON.stringify({
+      error: {
+        type: 'prompt_outputs_failed_validation',
+        message: 'Prompt outputs failed validation',
+        details: error.message,
+        extra_info: {},
+        code: error.code,
+        requestId,
+      },
+      node_errors: error.nodeErrors,
+    });
+  }
   return JSON.stringify({
     error: {
       code: error.code,

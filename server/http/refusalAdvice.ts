@@ -87,6 +87,12 @@ const ADVICE: Readonly<Record<ErrorCode, RefusalAdvice>> = {
     signIn: false,
     retry: true,
   },
+  generation_cap: {
+    title: 'This prompt is larger than your key allows',
+    todo: `Lower the size, batch, steps, frames or number of nodes named here; ask ${ASK} if you need larger generations.`,
+    signIn: false,
+    retry: false,
+  },
   rate_limit_prompts_day: {
     title: "Today's prompts are used up",
     todo: `Your key may queue more prompts after midnight (the gate machine's time); ask ${ASK} if you need more.`,

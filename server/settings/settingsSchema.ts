@@ -34,6 +34,28 @@ export const roleLimitsSchema = z.object({
 });
 export type RoleLimits = z.infer<typeof roleLimitsSchema>;
 
+/** An input name as ComfyUI nodes declare them: no spaces, so a list of them reads as one line. */
+const capInputName = z
+  .string()
+  .trim()
+  .min(1, 'expected an input name')
+  .max(100, 'expected at most 100 characters')
+  .regex(/^\S+$/, 'an input name has no spaces');
+const capInputNames = z.array(capInputName).max(50, 'expected at most 50 input names');
+
+/**
+ * Which node inputs the generation caps read, on any node class: an image's area is one node's
+ * width × height; batch, steps and frames are each input's own value. Custom nodes name theirs freely.
+ */
+export const capInputsSchema = z.object({
+  width: capInputNames,
+  height: capInputNames,
+  batch: capInputNames,
+  steps: capInputNames,
+  frames: capInputNames,
+});
+export type CapInputs = z.infer<typeof capInputsSchema>;
+
 export const lockoutSettingsSchema = z.object({
   maxFailures: z.number().int().min(1).max(1000),
   windowMinutes: z
@@ -86,6 +108,7 @@ export const runtimeSettingsSchema = z.object({
   defaultLimits: storedLimitsSchema,
   anonymous: anonymousTierSchema,
   roleLimits: roleLimitsSchema,
+  capInputs: capInputsSchema,
   lockout: lockoutSettingsSchema,
   /** Operator's own classes for custom-node routes; checked before the built-in table. */
   routeOverrides: z.array(routeOverrideSchema).max(200),
@@ -128,6 +151,13 @@ export const DEFAULT_SETTINGS: RuntimeSettings = {
     limits: { ...NO_LIMITS, perMinute: 60, perHour: 600, promptsPerDay: 50, maxQueued: 2 },
   },
   roleLimits: { viewer: {}, creator: {}, operator: {}, admin: {} },
+  capInputs: {
+    width: ['width'],
+    height: ['height'],
+    batch: ['batch_size'],
+    steps: ['steps'],
+    frames: ['length', 'frames', 'num_frames', 'video_frames', 'frame_count'],
+  },
   lockout: { maxFailures: 10, windowMinutes: 5, lockoutMinutes: 15 },
   routeOverrides: [],
   retentionDays: 90,
@@ -153,6 +183,7 @@ export const settingsPatchSchema = runtimeSettingsSchema
     defaultLimits: limitsSchema.partial().strict(),
     anonymous: anonymousTierSchema.extend({ limits: limitsSchema.partial().strict() }).partial().strict(),
     roleLimits: roleLimitsSchema.partial().strict(),
+    capInputs: capInputsSchema.partial().strict(),
     lockout: lockoutSettingsSchema.partial().strict(),
     logRetention: logRetentionSchema.partial().strict(),
     notifications: notificationSettingsSchema.partial().strict(),

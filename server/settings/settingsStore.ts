@@ -75,6 +75,7 @@ export class SettingsStore {
       if (patch.logRetention) draft.logRetention = { ...now.logRetention, ...patch.logRetention };
       if (patch.notifications) draft.notifications = { ...now.notifications, ...patch.notifications };
       if (patch.fairQueue) draft.fairQueue = { ...now.fairQueue, ...patch.fairQueue };
+      if (patch.capInputs) draft.capInputs = { ...now.capInputs, ...patch.capInputs };
       if (patch.roleLimits) {
         const roles = { ...now.roleLimits };
         for (const role of roleSchema.options) {
@@ -133,6 +134,7 @@ function effective(file: SettingsFile): RuntimeSettings {
     defaultLimits: file.defaultLimits ?? DEFAULT_SETTINGS.defaultLimits,
     anonymous: file.anonymous ?? DEFAULT_SETTINGS.anonymous,
     roleLimits: { ...DEFAULT_SETTINGS.roleLimits, ...file.roleLimits },
+    capInputs: file.capInputs ?? DEFAULT_SETTINGS.capInputs,
     lockout: file.lockout ?? DEFAULT_SETTINGS.lockout,
     routeOverrides: file.routeOverrides ?? DEFAULT_SETTINGS.routeOverrides,
     retentionDays: file.retentionDays ?? DEFAULT_SETTINGS.retentionDays,

@@ -169,6 +169,24 @@ describe('OpenAPI document', () => {
     ).toEqual(['text/event-stream']);
   });
 
+  it('lists the GPU share: the new key limits, the role defaults and the cap input names', () => {
+    const share = ['gpuSecondsPerDay', 'maxPixels', 'maxBatch', 'maxSteps', 'maxFrames', 'maxNodes', 'weight'];
+    expect(Object.keys(schema('Limits')['properties'] as Json)).toEqual(expect.arrayContaining(share));
+    for (const id of ['Settings', 'SettingsPatch']) {
+      const properties = schema(id)['properties'] as Record<string, Json>;
+      expect(Object.keys(properties['roleLimits']?.['properties'] as Json).sort()).toEqual(
+        roleSchema.options.toSorted()
+      );
+      expect(Object.keys(properties['capInputs']?.['properties'] as Json)).toEqual([
+        'width',
+        'height',
+        'batch',
+        'steps',
+        'frames',
+      ]);
+    }
+  });
+
   it('declares the three credential schemes and who may call what', () => {
     expect(doc.components.securitySchemes).toEqual({
       apiKey: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }) as unknown,

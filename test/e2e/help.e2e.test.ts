@@ -42,6 +42,7 @@ const ERROR_CODES = [
   'rate_limit_hour',
   'rate_limit_prompts_day',
   'queue_limit',
+  'generation_cap',
   'locked_out',
   'upstream_unreachable',
   'upstream_timeout',

@@ -378,7 +378,7 @@ const SECTIONS: Section[] = [
     title: 'Limits',
     render: () => (
       <>
-        <p>Each key has four limits; any of them may be unlimited.</p>
+        <p>Each key has these limits; any of them may be unlimited.</p>
         <ul>
           <li>
             <strong>Requests per minute</strong> and <strong>per hour</strong>: sliding windows. They count calls to
@@ -392,6 +392,16 @@ const SECTIONS: Section[] = [
           </li>
           <li>
             <strong>Queued at once</strong>: prompts waiting or running at the same time, so nobody fills the GPU queue.
+          </li>
+          <li>
+            <strong>Generation caps</strong> (under GPU share in the key form): image area (width × height of one node),
+            batch size, sampler steps, video frames and nodes per prompt. The gate reads the values typed into the
+            graph’s nodes, on any node class, by input name (Settings → Generation cap inputs; by default{' '}
+            <code>width</code>/<code>height</code>, <code>batch_size</code>, <code>steps</code>, <code>length</code>,{' '}
+            <code>frames</code>, <code>num_frames</code>, <code>video_frames</code>, <code>frame_count</code>); an input
+            wired from another node is not checked. A key without its own cap takes its role’s default (Settings → Role
+            defaults). A prompt over a cap is refused <code>400</code> before ComfyUI sees it, in ComfyUI’s own
+            validation shape, so the web UI outlines the node and says what the cap is.
           </li>
         </ul>
         <p>
@@ -689,10 +699,13 @@ comfygate keys create --name N [--role viewer|creator|operator|admin]
                 [--preset guest|creator|operator|admin]
                 [--per-minute N] [--per-hour N] [--prompts-per-day N]
                 [--max-queued N] [--expires 30d|ISO-date] [--note TEXT] [--json]
+                [--gpu-seconds-per-day N] [--max-pixels N] [--max-batch N]
+                [--max-steps N] [--max-frames N] [--max-nodes N] [--weight N]
 comfygate keys update KEY [--name N] [--role R] [--note TEXT]
                 [--per-minute N|none] [--per-hour N|none]
                 [--prompts-per-day N|none] [--max-queued N|none]
-                [--expires 30d|ISO-date | --no-expiry] [--json]
+                [--gpu-seconds-per-day N|none] [--max-pixels N|none] …
+                [--weight N|none] [--expires 30d|ISO-date | --no-expiry] [--json]
 comfygate keys list [--json]
 comfygate keys show KEY [--json]
 comfygate keys revoke KEY [--json]    # deactivate at once
@@ -794,6 +807,22 @@ const TROUBLE: TroubleRow[] = [
       <>
         A ComfyUI-Manager route, to a key without the <code>install</code> class: ComfyUI looks as if the Manager were
         not installed, so clients that probe for it carry on. Give the key the operator role if it needs the Manager.
+      </>
+    ),
+  },
+  {
+    status: 400,
+    codes: ['generation_cap'],
+    meaning: (
+      <>
+        The prompt is larger than the key allows: the web UI outlines each node over a cap, and the message names the
+        input, its value and the cap (or the number of nodes). Lower it, or ask for larger generations.
+      </>
+    ),
+    admin: (
+      <>
+        A generation cap of the key, or of its role (Settings → Role defaults), refused the prompt. Raise or clear it,
+        or change which inputs are read in Settings → Generation cap inputs.
       </>
     ),
   },

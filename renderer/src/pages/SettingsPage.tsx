@@ -11,7 +11,17 @@ import { PageHeader } from '../components/PageHeader.js';
 import { ErrorState, Loading, StatusDot } from '../components/States.js';
 import { useToast } from '../components/Toast.js';
 import { limitErrorsFrom, limitsDraft, parseLimits } from '../lib/limitsDraft.js';
-import { MODE_INFO, ROLE_INFO } from '../lib/roles.js';
+import { MODE_INFO, ROLE_INFO, ROLES } from '../lib/roles.js';
+import {
+  CAP_KIND_LABELS,
+  CAP_KINDS,
+  capInputsDraft,
+  parseCapInputs,
+  parseRoleLimits,
+  roleLimitsDraft,
+  SHARE_LIMIT_FIELDS,
+} from '../lib/shareLimits.js';
+import { FRACTIONAL_LIMITS, LIMIT_LABELS } from '../lib/format.js';
 import { useResource } from '../lib/useResource.js';
 import { isExposed } from './OverviewPage.js';
 import { SharingSwitch } from '../components/SharingSwitch.js';
@@ -63,6 +73,8 @@ export function SettingsPage() {
             <PublicPathsSection key={`paths-${data.publicPaths.join('\n')}`} settings={data} save={save} />
             <DefaultLimitsSection key={`limits-${JSON.stringify(data.defaultLimits)}`} settings={data} save={save} />
             <AnonymousSection key={`anon-${JSON.stringify(data.anonymous)}`} settings={data} save={save} />
+            <RoleDefaultsSection key={`roles-${JSON.stringify(data.roleLimits)}`} settings={data} save={save} />
+            <CapInputsSection key={`caps-${JSON.stringify(data.capInputs)}`} settings={data} save={save} />
             <LockoutSection key={`lockout-${JSON.stringify(data.lockout)}`} settings={data} save={save} />
             <TrustProxySection key={`proxies-${data.trustProxy.join('\n')}`} settings={data} save={save} />
             <WebSocketsSection key={`websockets-${data.maxWebSocketsPerKey ?? ''}`} settings={data} save={save} />
@@ -627,7 +639,97 @@ function AnonymousSection({ settings, save }: { settings: RuntimeSettings; save:
         value={draft}
         onChange={setDraft}
         errors={{ ...limitErrorsFrom(saver.fields, 'anonymous.limits'), ...local }}
+        roleDefaults={settings.roleLimits[role]}
       />
+    </FormSection>
+  );
+}
+
+function RoleDefaultsSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const initial = roleLimitsDraft(settings.roleLimits);
+  const [draft, setDraft] = useState(initial);
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const saver = useSaver();
+  return (
+    <FormSection
+      title="Role defaults"
+      description="The GPU share of every key of a role where the key has none of its own: GPU seconds per day, the generation caps (image area is width × height of one node) and the queue weight. Empty: no default (unlimited, weight 1)."
+      onSubmit={() => {
+        const parsed = parseRoleLimits(draft);
+        setLocal(parsed.errors);
+        if (Object.keys(parsed.errors).length) return;
+        saver.run(
+          () => save({ roleLimits: parsed.roleLimits }),
+          (f) => f.startsWith('roleLimits')
+        );
+      }}
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={JSON.stringify(draft) !== JSON.stringify(initial)}
+    >
+      {ROLES.map((role) => (
+        <fieldset key={role} className="plain-fieldset">
+          <legend>{ROLE_INFO[role].label}</legend>
+          <div className="limits-grid">
+            {SHARE_LIMIT_FIELDS.map((field) => (
+              <Field
+                key={field}
+                label={LIMIT_LABELS[field].label}
+                error={local[`${role}.${field}`] ?? saver.fields[`roleLimits.${role}.${field}`]}
+              >
+                <input
+                  type="number"
+                  inputMode={FRACTIONAL_LIMITS.has(field) ? 'decimal' : 'numeric'}
+                  min={FRACTIONAL_LIMITS.has(field) ? 0 : 1}
+                  step={FRACTIONAL_LIMITS.has(field) ? 'any' : 1}
+                  placeholder={field === 'weight' ? '1 (normal)' : 'Unlimited'}
+                  value={draft[role][field]}
+                  onChange={(event) => setDraft({ ...draft, [role]: { ...draft[role], [field]: event.target.value } })}
+                />
+              </Field>
+            ))}
+          </div>
+        </fieldset>
+      ))}
+    </FormSection>
+  );
+}
+
+function CapInputsSection({ settings, save }: { settings: RuntimeSettings; save: Save }) {
+  const initial = capInputsDraft(settings.capInputs);
+  const [draft, setDraft] = useState(initial);
+  const saver = useSaver();
+  const problem = (kind: string): string | undefined =>
+    Object.entries(saver.fields).find(([field]) => field.startsWith(`capInputs.${kind}`))?.[1];
+  return (
+    <FormSection
+      title="Generation cap inputs"
+      description="Which node inputs the caps on image area, batch size, steps and frames read, on any node class. Only values typed into the node count; an input wired from another node is not checked."
+      onSubmit={() =>
+        saver.run(
+          () => save({ capInputs: parseCapInputs(draft) }),
+          (f) => f.startsWith('capInputs')
+        )
+      }
+      busy={saver.busy}
+      error={saver.error}
+      onEdit={saver.reset}
+      dirty={JSON.stringify(parseCapInputs(draft)) !== JSON.stringify(settings.capInputs)}
+    >
+      <div className="limits-grid">
+        {CAP_KINDS.map((kind) => (
+          <Field key={kind} label={CAP_KIND_LABELS[kind]} hint="Names separated by commas" error={problem(kind)}>
+            <input
+              type="text"
+              value={draft[kind]}
+              spellCheck={false}
+              autoComplete="off"
+              onChange={(event) => setDraft({ ...draft, [kind]: event.target.value })}
+            />
+          </Field>
+        ))}
+      </div>
     </FormSection>
   );
 }

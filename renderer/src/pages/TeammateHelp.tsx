@@ -78,6 +78,11 @@ export function TeammateHelp({ who, answers }: { who: Whoami; answers: readonly 
                 <strong>Queued at once</strong>: queue more when one of your prompts finishes.
               </li>
               <li>
+                <strong>Generation caps</strong> (image size, batch size, steps, video frames, nodes) are checked on the
+                values typed into your workflow’s nodes. A prompt over one is refused: ComfyUI outlines the node and
+                says what the cap is. Your role may have caps even where your key shows none.
+              </li>
+              <li>
                 <strong>Open ComfyUI tabs</strong>: each tab holds one connection, up to 20 per key unless the person
                 who runs this ComfyUI changed it. One more waits (and retries on its own) until you close a tab.
               </li>
@@ -130,6 +135,11 @@ function limitsText(limits: Limits): string {
     limits.perHour !== null && `${limits.perHour} an hour`,
     limits.promptsPerDay !== null && `${limits.promptsPerDay} prompts a day`,
     limits.maxQueued !== null && `${limits.maxQueued} queued at once`,
+    limits.maxPixels !== null && `images up to ${limits.maxPixels} pixels`,
+    limits.maxBatch !== null && `batches of up to ${limits.maxBatch}`,
+    limits.maxSteps !== null && `up to ${limits.maxSteps} steps`,
+    limits.maxFrames !== null && `up to ${limits.maxFrames} frames`,
+    limits.maxNodes !== null && `up to ${limits.maxNodes} nodes a prompt`,
   ].filter((part): part is string => part !== false);
   return parts.length === 0 ? ', with no limits.' : `; its limits: ${parts.join(', ')}.`;
 }

@@ -1,5 +1,6 @@
 import type { FormEvent, ReactNode } from 'react';
 import { ApiError, errorMessage } from '../../api/client.js';
+import type { ShareLimits } from '../../api/types.js';
 import { Field } from '../../components/Field.js';
 import { LimitsFields } from '../../components/LimitsFields.js';
 import { keyFormErrorsFrom, type KeyDraft, type KeyFormErrors } from '../../lib/keyForm.js';
@@ -21,6 +22,7 @@ export function KeyForm({
   onSubmit,
   hints,
   currentExpiry,
+  roleDefaults,
   children,
 }: {
   id: string;
@@ -30,6 +32,8 @@ export function KeyForm({
   onSubmit: (event: FormEvent) => void;
   hints: { name?: string; note?: string; limits: ReactNode };
   currentExpiry?: string | null;
+  /** The Settings defaults of the key's role, shown in the empty GPU-share boxes (undefined until loaded). */
+  roleDefaults: Partial<ShareLimits> | undefined;
   children: ReactNode;
 }) {
   const editing = currentExpiry !== undefined;
@@ -64,6 +68,7 @@ export function KeyForm({
           value={value.limits}
           onChange={(limits) => onChange({ ...value, limits })}
           errors={errors.limits}
+          roleDefaults={roleDefaults}
         />
       </fieldset>
       <ExpiryField

@@ -50,6 +50,7 @@ export function CreateKeyDialog({
   const [errors, setErrors] = useState<KeyFormErrors>({ limits: {} });
   const [busy, setBusy] = useState(false);
 
+  const roleDefaults = settings.resource.data?.roleLimits[choice === 'guest' ? 'viewer' : choice];
   const shown: KeyDraft = {
     ...draft,
     limits: draft.limits ?? limitsDraft(choice === 'guest' ? GUEST_LIMITS : defaults),
@@ -98,12 +99,15 @@ export function CreateKeyDialog({
         onChange={(next) => setDraft(next.limits === shown.limits ? { ...next, limits: draft.limits } : next)}
         errors={errors}
         onSubmit={submit}
+        roleDefaults={roleDefaults}
         hints={{
           name: 'Who or what the key is for.',
           note: 'Optional, only you see it.',
           limits: (
             <>
-              <p className="field-hint">Empty means unlimited. New keys start from the default limits in Settings.</p>
+              <p className="field-hint">
+                An empty request limit is unlimited. New keys start from the default limits in Settings.
+              </p>
               <p className="field-hint">{WHAT_COUNTS}</p>
             </>
           ),
@@ -149,6 +153,7 @@ export function EditKeyDialog({
     expiry: { choice: 'keep', date: '' },
   });
   const [role, setRole] = useState<Role>(record.role);
+  const settings = useResource((signal) => gate.settings.get(signal), []);
   const [errors, setErrors] = useState<KeyFormErrors>({ limits: {} });
   const [busy, setBusy] = useState(false);
 
@@ -193,7 +198,8 @@ export function EditKeyDialog({
         onChange={setDraft}
         errors={errors}
         onSubmit={submit}
-        hints={{ limits: <p className="field-hint">Empty means unlimited. {WHAT_COUNTS}</p> }}
+        roleDefaults={settings.resource.data?.roleLimits[role]}
+        hints={{ limits: <p className="field-hint">An empty request limit is unlimited. {WHAT_COUNTS}</p> }}
         currentExpiry={record.expiresAt}
       >
         <Field
