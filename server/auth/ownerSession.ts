@@ -28,3 +28,11 @@ export async function ownerSession(keys: KeyStore, tokens: SessionTokens): Promi
   const { token } = tokens.sign('session', record.id, keyVersion(record), SESSION_TTL_SECONDS);
   return { cookieName: SESSION_COOKIE, value: token, maxAgeSeconds: SESSION_TTL_SECONDS };
 }
+
+/** A teammate's key used for the first time, for the operator; the desktop app's own key is not announced. */
+export function announceFirstUse(keys: KeyStore, announce: (key: { id: string; name: string }) => void): void {
+  keys.events.on('firstUse', (id) => {
+    const record = keys.get(id);
+    if (record !== undefined && !isOwnerKey(record)) announce({ id, name: record.name });
+  });
+}

@@ -5,6 +5,7 @@
 export type { AuthMode, NotificationSettings, ShareAddress } from './api.js';
 export {
   startGate,
+  type GateEvents,
   type GateHandle,
   type GateState,
   type KeyNamed,

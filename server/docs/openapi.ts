@@ -16,7 +16,7 @@ import {
   type PublicKeyRecord,
 } from '../keys/keySchema.js';
 import { authModeSchema, runtimeSettingsSchema, settingsPatchSchema } from '../settings/settingsSchema.js';
-import { sharingBodySchema, type SharingReport } from '../admin/routes/sharingRouter.js';
+import { sharingBodySchema, type SharingReport } from '../net/sharingSchema.js';
 import type { AllUsageReport, UsageReport } from '../usage/usageSchema.js';
 import { dayUsageSchema, localDateSchema, usageKeyIdSchema } from '../usage/usageSchema.js';
 

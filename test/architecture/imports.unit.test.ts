@@ -16,6 +16,15 @@ function describeEdge(edge: ImportEdge): string {
  * The ones marked "up" run from a lower room to a higher one and are due to go (issue 18).
  */
 const SERVER_ARROWS = [
+  'ws -> settings',
+  'runtime -> appLog',
+  'net -> logs',
+  'net -> errors.ts',
+  'net -> appLog',
+  'limits -> logs',
+  'limits -> keys',
+  'limits -> appLog',
+  'docs -> net',
   'admin -> appLog',
   'admin -> auth',
   'admin -> config',
@@ -50,7 +59,6 @@ const SERVER_ARROWS = [
   'cli -> runtime',
   'cli -> settings',
   'cli -> tls',
-  'contract -> admin',
   'contract -> appLog',
   'contract -> config',
   'contract -> errors.ts',
