@@ -49,8 +49,8 @@ import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './appLog/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
 import { originStep } from './pipeline/originStep.js';
-import { Upstream } from './proxy/upstream.js';
-import { discoverUpstream } from './proxy/upstreamDiscovery.js';
+import { Upstream } from './upstream/upstream.js';
+import { discoverUpstream } from './upstream/upstreamDiscovery.js';
 import type { AuthMode, NotificationSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
 import { removeStaleFiles } from './store/staleFiles.js';
@@ -292,8 +292,6 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         ownSpace.onResponse(exchange, status);
         fileOwners.onResponse(exchange, status);
       },
-      owners,
-      files,
     }),
   });
   const gateServerParts = {

@@ -1,7 +1,7 @@
 import type { KeyRecord } from '../keys/keySchema.js';
 import type { KeyStore } from '../keys/keyStore.js';
 import { keyVersion } from './authenticator.js';
-import { SESSION_COOKIE } from './credentials.js';
+import { SESSION_COOKIE } from '../pipeline/credentials.js';
 import { SESSION_TTL_SECONDS } from './sessionCookie.js';
 import type { SessionTokens } from './sessionTokens.js';
 

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { HealthReport } from '../admin/health.js';
+import type { HealthReport } from '../upstream/healthReport.js';
 import { ERROR_CODES, type ErrorBody } from '../errors.js';
-import { SESSION_COOKIE } from '../auth/credentials.js';
+import { SESSION_COOKIE } from '../pipeline/credentials.js';
 import type { FinishedRequest } from '../observe/finishedRequest.js';
 import {
   createKeyInputSchema,

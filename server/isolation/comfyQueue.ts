@@ -1,5 +1,5 @@
 import { arrayItems, objectMembers } from '../pipeline/jsonMembers.js';
-import type { Upstream } from '../proxy/upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
 
 export interface QueuedPrompt {
