@@ -97,7 +97,7 @@ if (!upstream) {
   process.exit(2);
 }
 
-// Pool and server settings as the gate's (server/proxy/upstream.ts, server/http/gateServer.ts).
+// Pool and server settings as the gate's (server/upstream/upstream.ts, server/http/gateServer.ts).
 const pool = new Pool(upstream, { connections: 128, keepAliveTimeout: 4_000 });
 const server = createServer({ keepAliveTimeout: 5_000, noDelay: true }, (req, res) => {
   const handler = new ReplyHandler(req, res);

@@ -9,7 +9,6 @@ import {
   discoverUpstream,
   localGateUrl,
   type GateHandle,
-  type KeyNamed,
   type StartGateOptions,
   type Discovery,
   type AuthMode,
@@ -26,7 +25,9 @@ import { createLoginItem } from './lifecycle/loginItem.js';
 import type { Shutdown } from './lifecycle/shutdown.js';
 import { startsHidden } from './lifecycle/singleInstance.js';
 import { describeStartError } from './lifecycle/startError.js';
-import { bypassAdvice, bypassProbeUrls, findBypass } from './net/bypass.js';
+import { bypassAdvice } from './net/bypass.js';
+import { createBypassWatch } from './net/bypassWatch.js';
+import { listenToGate } from './notify/gateListeners.js';
 import { noticeContent, type GateNotice } from './notify/gateNotices.js';
 import { createUpstreamNotices } from './notify/upstreamNotices.js';
 import { buildDesktopState, type DesktopExtras } from './state/desktopState.js';
@@ -202,22 +203,25 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
     (frameUrl) => isDashboardUrl(frameUrl, gateUrl)
   );
 
-  let bypassNotified = false;
-  const checkBypass = async (): Promise<void> => {
-    const found = await findBypass(bypassProbeUrls(gate.state.upstream.url, interfaces()), probe);
-    extras.bypassUrl = found;
-    tray.refresh();
-    if (found === null || bypassNotified) return;
-    bypassNotified = true;
-    logger.warn({ bypassUrl: found }, 'ComfyUI answers on the network without the gate');
-    notify(
-      'ComfyUI is reachable without the gate',
-      `Teammates could use ${found} directly. Click to see how to fix it.`,
-      () => void showBypassHelp(found)
-    );
+  const bypass = createBypassWatch({
+    upstreamUrl: () => gate.state.upstream.url,
+    interfaces,
+    probe,
+    logger,
+    onResult: (found) => {
+      extras.bypassUrl = found;
+      tray.refresh();
+    },
+    warn: (found) =>
+      notify(
+        'ComfyUI is reachable without the gate',
+        `Teammates could use ${found} directly. Click to see how to fix it.`,
+        () => void showBypassHelp(found)
+      ),
+  });
+  const checkBypass = (): void => {
+    bypass.check().catch((error: unknown) => report('check how ComfyUI listens', error));
   };
-  const onChange = (): void => void tray.refresh();
-  const onMode = (mode: AuthMode): void => notify(`Protection: ${MODE_TITLES[mode]}`, MODE_NOTICES[mode]);
   const openRoute = (route: string): void => {
     windows.openDashboard(route).catch((error: unknown) => report('open the dashboard', error));
   };
@@ -233,33 +237,26 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
     clearTimer: (timer) => clearTimeout(timer),
   });
   if (gate.state.upstream.reachable === true) upstreamNotices.reachability(true);
-  const onUpstream = (reachable: boolean): void => {
-    upstreamNotices.reachability(reachable);
-    if (reachable) checkBypass().catch((error: unknown) => report('check how ComfyUI listens', error));
-  };
-  const onFirstUse = (key: KeyNamed): void => notice({ kind: 'firstUse', key });
-  const onLockout = (ip: string, until: number): void => notice({ kind: 'lockout', ip, until });
-  const onQuota = (key: KeyNamed & { limit: number }): void => notice({ kind: 'quota', key });
-  gate.events.on('change', onChange);
-  gate.events.on('mode', onMode);
-  gate.events.on('upstream', onUpstream);
-  gate.events.on('firstUse', onFirstUse);
-  gate.events.on('lockout', onLockout);
-  gate.events.on('quota', onQuota);
+  const stopListening = listenToGate(gate.events, {
+    change: () => void tray.refresh(),
+    mode: (mode) => notify(`Protection: ${MODE_TITLES[mode]}`, MODE_NOTICES[mode]),
+    upstream: (reachable) => {
+      upstreamNotices.reachability(reachable);
+      if (reachable) checkBypass();
+    },
+    firstUse: (key) => notice({ kind: 'firstUse', key }),
+    lockout: (ip, until) => notice({ kind: 'lockout', ip, until }),
+    quota: (key) => notice({ kind: 'quota', key }),
+  });
   const ticker = setInterval(() => tray.refresh(), REFRESH_MS);
   shutdown.defer('remove the tray', () => {
     clearInterval(ticker);
     upstreamNotices.dispose();
-    gate.events.off('change', onChange);
-    gate.events.off('mode', onMode);
-    gate.events.off('upstream', onUpstream);
-    gate.events.off('firstUse', onFirstUse);
-    gate.events.off('lockout', onLockout);
-    gate.events.off('quota', onQuota);
+    stopListening();
     disposeIpc();
     tray.dispose();
   });
-  checkBypass().catch((error: unknown) => report('check how ComfyUI listens', error));
+  checkBypass();
 
   if (firstRun) {
     await welcomeFirstRun({

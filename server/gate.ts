@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { networkInterfaces } from 'node:os';
 import { createAdminApp } from './admin/adminApp.js';
 import { authStep } from './auth/authStep.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -7,25 +6,19 @@ import { loadOrCreateSecret } from './auth/secretFile.js';
 import { SessionTokens } from './auth/sessionTokens.js';
 import { SignedOutSessions } from './auth/signedOutSessions.js';
 import type { GateConfig } from './config/schema.js';
-import type { SharingActor, SharingReport } from './admin/routes/sharingRouter.js';
-import { GateError, isLimitCode } from './errors.js';
+import { isLimitCode } from './errors.js';
 import { GateListener } from './http/gateListener.js';
+import { localGateUrl, type ShareAddress } from './net/shareAddress.js';
+import type { SharingReport } from './net/sharingSchema.js';
+import { SharingSwitch } from './net/sharingSwitch.js';
 import { createGateServer } from './http/gateServer.js';
-import { isLoopbackBind } from './pipeline/hostNames.js';
-import { isSharedOnNetwork, listenHostFor, unprotectedRefusal } from './net/sharingChoice.js';
-import { resolveLocalName } from './net/localName.js';
-import { isWildcardHost, localGateUrl, shareAddress, type ShareAddress } from './net/shareAddress.js';
-import {
-  newControlToken,
-  removeRuntimeRecord,
-  writeRuntimeRecord,
-  type RuntimeRecord,
-} from './runtime/runtimeRecord.js';
+import { newControlToken, runtimeRecordFile } from './runtime/runtimeRecord.js';
 import { GATE_VERSION } from './runtime/version.js';
 import { TrustedProxies } from './http/trustedProxies.js';
 import { KeyStore } from './keys/keyStore.js';
 import { BruteForceLockout, lockoutOptionsOf } from './limits/lockout.js';
 import { limitStep } from './limits/limitStep.js';
+import { reportLockouts } from './limits/lockoutReport.js';
 import { promptAccounting } from './limits/promptAccounting.js';
 import { PromptTracker, watchForFinishedPrompts } from './limits/promptTracker.js';
 import { RateLimiter } from './limits/rateLimiter.js';
@@ -51,7 +44,7 @@ import { generationCapsCheck } from './limits/generationCapsCheck.js';
 import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
 import { queueControlCheck } from './policy/queueControlCheck.js';
 import { isLoopbackAddress, pauseStep, type PauseState } from './pipeline/pauseStep.js';
-import { isOwnerKey, ownerSession, type OwnerSession } from './auth/ownerSession.js';
+import { announceFirstUse, ownerSession, type OwnerSession } from './auth/ownerSession.js';
 import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
 import { AuditLog } from './logs/auditLog.js';
@@ -61,12 +54,12 @@ import { GateMetrics } from './metrics/gateMetrics.js';
 import { silentLogger, type Logger } from './appLog/logger.js';
 import { createForwarder } from './proxy/httpForward.js';
 import { originStep } from './pipeline/originStep.js';
-import { Upstream } from './proxy/upstream.js';
-import { discoverUpstream } from './proxy/upstreamDiscovery.js';
+import { Upstream } from './upstream/upstream.js';
+import { discoverUpstream } from './upstream/upstreamDiscovery.js';
 import type { AuthMode, NotificationSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
 import { removeStaleFiles } from './store/staleFiles.js';
-import { closeSocketsOfEndedKeys } from './ws/endedKeySockets.js';
+import { closeKeylessSocketsWhenRequired, closeSocketsOfEndedKeys } from './ws/endedKeySockets.js';
 import { WsRelay } from './ws/wsRelay.js';
 import { tlsForConfig } from './tls/gateCertificate.js';
 import type { TlsSummary } from './tls/tlsSummary.js';
@@ -212,16 +205,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     if (finished.refusal !== undefined && isLimitCode(finished.refusal)) metrics.countRefusal(finished.refusal);
   };
   const events = new EventEmitter<GateEvents>();
-  lockout.events.on('locked', (ip, until) => {
-    events.emit('lockout', ip, until);
-    metrics.countLockout();
-    audit.record({
-      action: 'lockout',
-      actorKeyId: null,
-      clientIp: ip,
-      details: { until: new Date(until).toISOString() },
-    });
-    logger.warn({ ip, until: new Date(until).toISOString() }, 'locked out an address after repeated wrong keys');
+  reportLockouts(lockout, {
+    audit,
+    logger,
+    countLockout: () => metrics.countLockout(),
+    announce: (ip, until) => events.emit('lockout', ip, until),
   });
   const watchFinished = watchForFinishedPrompts({
     get isEmpty() {
@@ -248,22 +236,32 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   openSockets = () => relay.openCount;
   const listen = { host: config.host, port: config.port };
   const controlToken = newControlToken();
-  let localName: string | null = null;
-  const share = (): ShareAddress => shareAddress(listen, networkInterfaces(), localName, scheme);
-  // Read per request by the DNS-rebinding check: the sharing switch moves the listener while the gate runs.
-  let loopbackOnly = isLoopbackBind(listen.host);
-  const sharingReport = (): SharingReport => ({
-    network: isSharedOnNetwork(listen.host, config.networkHost),
-    listen: { ...listen },
+  const startedAt = new Date().toISOString();
+  const runtimeRecord = runtimeRecordFile(config.dataDir, logger, () => ({
     url: localGateUrl(listen, scheme),
-    share: share(),
+    shareUrl: sharing.share().url,
+    pid: process.pid,
+    version: GATE_VERSION,
+    startedAt,
+    controlToken,
+    ...(tls ? { certificate: tls.cert } : {}),
+  }));
+  const sharing: SharingSwitch = new SharingSwitch({
+    listen,
+    networkHost: config.networkHost,
+    scheme,
+    settings,
+    listener: { moveTo: (host) => listener.moveTo(host) },
+    closeRemoteSockets: (reason) => relay.closeWhere((s) => !isLoopbackAddress(s.exchange.clientIp), reason),
+    audit,
+    logger,
+    rewriteRuntimeRecord: () => runtimeRecord.rewrite(),
+    onShareChange: () => events.emit('change'),
+    onMoved: (network) => {
+      events.emit('sharing', network);
+      events.emit('change');
+    },
   });
-  let moving: Promise<unknown> = Promise.resolve();
-  const setSharing = (network: boolean, actor: SharingActor): Promise<SharingReport> => {
-    const move = moving.then(() => moveSharing(network, actor));
-    moving = move.catch(() => undefined);
-    return move;
-  };
   const pause: PauseState = { paused: false };
   const admin = createAdminApp({
     upstream,
@@ -279,12 +277,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     tokens,
     logger,
     listen,
-    share,
+    share: () => sharing.share(),
     tls: tlsSummary,
     runtime: {
       controlToken,
       reload: () => Promise.all([keys.reload(), settings.reload()]).then(() => undefined),
-      sharing: { current: sharingReport, set: setSharing },
+      sharing: { current: () => sharing.report(), set: (network, actor) => sharing.set(network, actor) },
     },
     openSockets: () => relay.openCount,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
@@ -314,23 +312,18 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         fair.settle(exchange, status, exchange.promptId);
         if (status === 200 && exchange.deletedPrompts) for (const id of exchange.deletedPrompts) fair.finish(id);
         ownSpace.onResponse(exchange, status);
-        if (status === 200 && exchange.isolatedAs !== null && exchange.promptId !== null) {
-          fileOwners.expectOutputs(exchange.promptId, exchange.isolatedAs, Date.now());
-        }
+        fileOwners.onResponse(exchange, status);
       },
-      owners,
-      files,
-      averagePromptSeconds: () => gpuUse.averagePromptSeconds(),
     }),
   });
   const gateServerParts = {
     steps: [
       pauseStep(pause),
-      originStep(() => loopbackOnly),
+      originStep(() => sharing.loopbackOnly),
       authStep(authenticator, settings, keys),
       authorizeStep(settings),
       limitStep(limiter, settings),
-      isolationStep(settings, owners, comfyUsers, files, fileOwners),
+      isolationStep(settings, owners, comfyUsers, files, fileOwners, () => gpuUse.averagePromptSeconds()),
     ],
     inspectBody: bodyInspection({
       checks: [
@@ -363,28 +356,20 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const listener = new GateListener(() => createGateServer(gateServerParts));
 
   keys.events.on('changed', () => events.emit('change'));
-  keys.events.on('firstUse', (id) => {
-    const record = keys.get(id);
-    if (record !== undefined && !isOwnerKey(record)) events.emit('firstUse', { id, name: record.name });
-  });
+  announceFirstUse(keys, (key) => events.emit('firstUse', key));
   // Nothing is lost meanwhile (the last good version stays in force), but changes are refused until it is fixed.
   const warnInvalid = (error: Error) => logger.warn({ err: error }, error.message);
   keys.events.on('invalid', warnInvalid);
   settings.events.on('invalid', warnInvalid);
   closeSocketsOfEndedKeys(keys, relay, logger);
-  settings.events.on('change', (current, previous) => {
-    lockout.configure(lockoutOptionsOf(current.lockout));
-    usage.setRetentionDays(current.retentionDays);
-    if (current.trustProxy !== previous.trustProxy) proxies.configure(current.trustProxy);
-    if (JSON.stringify(current.logRetention) !== JSON.stringify(previous.logRetention)) {
-      requestLog
-        .setRetention(logRetentionOf(current.logRetention))
-        .catch((error: unknown) => logger.warn({ err: error }, 'could not apply the log retention'));
-    }
-    if (current.mode === previous.mode) return;
-    logger.info({ mode: current.mode }, `protection is now ${current.mode}`);
-    if (current.mode === 'required') relay.closeWhere((s) => s.principal === undefined, 'A key is now required');
-    events.emit('mode', current.mode);
+  closeKeylessSocketsWhenRequired(settings, relay);
+  settings.follow('lockout', (value) => lockout.configure(lockoutOptionsOf(value)));
+  settings.follow('retentionDays', (days) => usage.setRetentionDays(days));
+  settings.follow('trustProxy', (entries) => proxies.configure(entries));
+  settings.follow('logRetention', (retention) => requestLog.applyRetention(logRetentionOf(retention)));
+  settings.follow('mode', (mode) => {
+    logger.info({ mode }, `protection is now ${mode}`);
+    events.emit('mode', mode);
     events.emit('change');
   });
   upstream.on('reachability', (reachable) => {
@@ -408,67 +393,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   void upstream.check();
   // Rebuilds the fair order from the prompts ComfyUI still holds from before a restart.
   void fair.sync();
-  const startedAt = new Date().toISOString();
-  const runtimeRecord = (): RuntimeRecord => ({
-    url: localGateUrl(listen, scheme),
-    shareUrl: share().url,
-    pid: process.pid,
-    version: GATE_VERSION,
-    startedAt,
-    controlToken,
-    ...(tls ? { certificate: tls.cert } : {}),
-  });
-  const rewriteRuntimeRecord = (): void => {
-    writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
-      logger.warn({ err: error }, 'could not update gate.runtime.json')
-    );
-  };
-  const findLocalName = (): void => {
-    if (!isWildcardHost(listen.host)) return;
-    const host = listen.host;
-    void resolveLocalName().then((name) => {
-      if (name === null || listen.host !== host) return;
-      localName = name;
-      events.emit('change');
-      rewriteRuntimeRecord();
-    });
-  };
-  await writeRuntimeRecord(config.dataDir, runtimeRecord());
-  findLocalName();
-
-  async function moveSharing(network: boolean, actor: SharingActor): Promise<SharingReport> {
-    const host = listenHostFor(network, config.networkHost);
-    const shared = isSharedOnNetwork(listen.host, config.networkHost);
-    if (shared === network) return sharingReport();
-    const refusal = unprotectedRefusal(settings.current.mode, host);
-    if (refusal !== null) throw new GateError('conflict', refusal.charAt(0).toUpperCase() + refusal.slice(1) + '.');
-    await listener.moveTo(host).catch((error: unknown) => {
-      throw listenRefusal(error, host, listen.port);
-    });
-    listen.host = host;
-    loopbackOnly = isLoopbackBind(host);
-    localName = null;
-    // Teammates' live connections end with the network; this computer's own windows keep theirs.
-    if (!network) relay.closeWhere((s) => !isLoopbackAddress(s.exchange.clientIp), 'Sharing is now this computer only');
-    logger.info({ host, port: listen.port }, network ? 'now sharing on the network' : 'now on this computer only');
-    audit.record({
-      action: 'sharing.changed',
-      actorKeyId: actor.keyId,
-      clientIp: actor.clientIp,
-      details: { network, host },
-    });
-    // Saved for the next start; the move itself already happened, so a failed save only warns.
-    await settings
-      .updateStartup({ host })
-      .catch((error: unknown) => logger.warn({ err: error }, 'could not save where the gate listens'));
-    await writeRuntimeRecord(config.dataDir, runtimeRecord()).catch((error: unknown) =>
-      logger.warn({ err: error }, 'could not update gate.runtime.json')
-    );
-    findLocalName();
-    events.emit('sharing', network);
-    events.emit('change');
-    return sharingReport();
-  }
+  await runtimeRecord.write();
+  sharing.findLocalName();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -482,11 +408,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         url: formatUrl(scheme, listen.host, listen.port),
         tls: tlsSummary,
         listen: { ...listen },
-        network: isSharedOnNetwork(listen.host, config.networkHost),
+        network: sharing.network,
         mode: settings.current.mode,
         paused: pause.paused,
         upstream: { url: upstreamUrl, reachable: upstream.reachable },
-        share: share(),
+        share: sharing.share(),
         openSockets: relay.openCount,
         keys: keys.list().length,
         requestsToday: usage.query({ from: localDate(Date.now()), to: localDate(Date.now()) }).totals.requests,
@@ -505,14 +431,14 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       events.emit('change');
     },
     setSharing(network) {
-      return setSharing(network, { keyId: null, clientIp: null });
+      return sharing.set(network, { keyId: null, clientIp: null });
     },
     ownerSession: () => ownerSession(keys, tokens),
     stop() {
       stopping ??= (async () => {
         clearInterval(usageFlush);
         logStream.close();
-        await removeRuntimeRecord(config.dataDir);
+        await runtimeRecord.remove();
         await shutdown(listener, relay, upstream, config.shutdownGraceMs);
         await spaces.settle();
         // close() saves pending key usage; over an unusable keys.json it cannot, and the rest must close all the same.
@@ -548,15 +474,6 @@ async function resolveUpstream(config: GateConfig, logger: Logger): Promise<stri
   else
     logger.warn({ upstream: url }, `ComfyUI did not answer on 127.0.0.1:8188 or :8000; using ${url} until it starts`);
   return url;
-}
-
-/** Why the listener could not move, in the words `serve` uses for the same failures. */
-function listenRefusal(error: unknown, host: string, port: number): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new GateError('conflict', `Port ${port} on ${host} is already in use.`);
-  if (code === 'EADDRNOTAVAIL') return new GateError('conflict', `Cannot listen on ${host}: no such address here.`);
-  if (code === 'EACCES') return new GateError('conflict', `Not allowed to listen on ${host}:${port}.`);
-  return error;
 }
 
 function formatUrl(scheme: 'http' | 'https', host: string, port: number): string {

@@ -9,7 +9,7 @@ import { GateError, GatePageError, errorBodyOf } from '../errors.js';
 import type { KeyStore } from '../keys/keyStore.js';
 import type { Logger } from '../appLog/logger.js';
 import { nextRequestId } from '../pipeline/exchange.js';
-import type { Upstream } from '../proxy/upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 import type { RuntimeSettings } from '../settings/settingsSchema.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { UsageAggregator } from '../usage/usageAggregator.js';
@@ -26,7 +26,7 @@ import {
 import { docsRouter } from './routes/docsRouter.js';
 import { metricsRouter } from './routes/metricsRouter.js';
 import type { GateMetrics } from '../metrics/gateMetrics.js';
-import type { HealthReport } from './health.js';
+import type { HealthReport } from '../upstream/healthReport.js';
 import { isLoopbackBind } from '../pipeline/hostNames.js';
 import { tokenRouter } from './routes/tokenRouter.js';
 import type { AuditLog } from '../logs/auditLog.js';

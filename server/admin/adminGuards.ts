@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
-import { findCredential } from '../auth/credentials.js';
+import { findCredential } from '../pipeline/credentials.js';
 import { lockedOutRefusal } from '../auth/lockedOut.js';
 import { authRefusal } from '../auth/refusals.js';
 import { clientIpOf, forwardedHostOf, isHttps } from '../http/clientIp.js';

@@ -6,10 +6,10 @@ import type { RequestStep } from '../pipeline/steps.js';
 import type { KeyStore } from '../keys/keyStore.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import type { Authenticator } from './authenticator.js';
-import { findCredential, withoutTokenParam } from './credentials.js';
+import { findCredential, withoutTokenParam } from '../pipeline/credentials.js';
 import { lockedOutRefusal } from './lockedOut.js';
 import { authRefusal } from './refusals.js';
-import type { SignInReason } from './signInReasons.js';
+import type { SignInReason } from '../pages/signInReasons.js';
 
 const CHALLENGE = 'Bearer realm="ComfyGate"';
 

@@ -2,11 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { NO_LIMITS, type KeyRecord } from '../keys/keySchema.js';
 import type { KeyStore, VerifyResult } from '../keys/keyStore.js';
 import type { BruteForceLockout } from '../limits/lockout.js';
-import type { Credential } from './credentials.js';
+import type { Credential } from '../pipeline/credentials.js';
 import type { Principal } from '../pipeline/principal.js';
 import { LEGACY_KEY_ID } from './principal.js';
 import { looksLikeJwt, type SessionTokens } from './sessionTokens.js';
-import type { SignInReason } from './signInReasons.js';
+import type { SignInReason } from '../pages/signInReasons.js';
 
 export type AuthOutcome =
   | { ok: true; principal: Principal }

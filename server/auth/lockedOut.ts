@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { renderLockedOutPage } from '../admin/loginPage.js';
+import { renderLockedOutPage } from '../pages/loginPage.js';
 import { GateError, GatePageError } from '../errors.js';
 import type { Lock } from './authenticator.js';
 

@@ -1,7 +1,7 @@
 import type { KeyRecord } from '../keys/keySchema.js';
 import type { KeyStore } from '../keys/keyStore.js';
 import { keyVersion } from './authenticator.js';
-import { SESSION_COOKIE } from './credentials.js';
+import { SESSION_COOKIE } from '../pipeline/credentials.js';
 import { SESSION_TTL_SECONDS } from './sessionCookie.js';
 import type { SessionTokens } from './sessionTokens.js';
 
@@ -27,4 +27,12 @@ export async function ownerSession(keys: KeyStore, tokens: SessionTokens): Promi
     (await keys.create({ name: 'This computer (desktop app)', role: 'admin', note: OWNER_KEY_NOTE })).record;
   const { token } = tokens.sign('session', record.id, keyVersion(record), SESSION_TTL_SECONDS);
   return { cookieName: SESSION_COOKIE, value: token, maxAgeSeconds: SESSION_TTL_SECONDS };
+}
+
+/** A teammate's key used for the first time, for the operator; the desktop app's own key is not announced. */
+export function announceFirstUse(keys: KeyStore, announce: (key: { id: string; name: string }) => void): void {
+  keys.events.on('firstUse', (id) => {
+    const record = keys.get(id);
+    if (record !== undefined && !isOwnerKey(record)) announce({ id, name: record.name });
+  });
 }

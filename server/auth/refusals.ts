@@ -1,6 +1,6 @@
 import { GateError } from '../errors.js';
 import type { AuthOutcome } from './authenticator.js';
-import { REASON_HEADER } from './signInReasons.js';
+import { REASON_HEADER } from '../pages/signInReasons.js';
 
 const INVALID_CHALLENGE = 'Bearer realm="ComfyGate", error="invalid_token"';
 

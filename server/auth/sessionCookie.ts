@@ -1,4 +1,4 @@
-import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from './credentials.js';
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from '../pipeline/credentials.js';
 
 /** How long a sign-in lasts, in the cookie's Max-Age and the session token's expiry alike. */
 export const SESSION_TTL_SECONDS = 7 * 24 * 3600;

@@ -29,7 +29,7 @@ const millis = z.coerce
 
 /** Every setting the gate runs with. Sources are merged key by key before this schema sees them. */
 export const gateConfigSchema = z.object({
-  /** ComfyUI's origin; absent means "discover it" (see proxy/upstreamDiscovery.ts). */
+  /** ComfyUI's origin; absent means "discover it" (see upstream/upstreamDiscovery.ts). */
   upstream: httpUrl.optional(),
   host: z.string().trim().min(1, 'expected a host name or address').default('127.0.0.1'),
   /** Where the sharing switch's "My network" listens: every interface unless the operator names one address. */

@@ -26,5 +26,5 @@ export type {
 } from '../settings/settingsSchema.js';
 export type { AllUsageReport, DayUsage, NamedUsageRow, UsageReport } from '../usage/usageSchema.js';
 export type { ShareAddress } from '../net/shareAddress.js';
-export type { SharingReport } from '../admin/routes/sharingRouter.js';
+export type { SharingReport } from '../net/sharingSchema.js';
 export type { TlsSummary } from '../tls/tlsSummary.js';

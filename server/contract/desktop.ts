@@ -5,6 +5,7 @@
 export type { AuthMode, NotificationSettings, ShareAddress } from './api.js';
 export {
   startGate,
+  type GateEvents,
   type GateHandle,
   type GateState,
   type KeyNamed,
@@ -14,8 +15,8 @@ export {
 export { ConfigError, loadConfig } from '../config/loadConfig.js';
 export { defaultDataDir } from '../config/dataDir.js';
 export { createLogger, type Logger } from '../appLog/logger.js';
-export { probeComfyUI } from '../proxy/upstream.js';
-export { discoverUpstream, type Discovery } from '../proxy/upstreamDiscovery.js';
+export { probeComfyUI } from '../upstream/upstream.js';
+export { discoverUpstream, type Discovery } from '../upstream/upstreamDiscovery.js';
 export { SettingsStore } from '../settings/settingsStore.js';
 export { authModeSchema, startupSettingsSchema } from '../settings/settingsSchema.js';
 export { isLoopbackHost, lanAddresses, localGateUrl, type Interfaces } from '../net/shareAddress.js';

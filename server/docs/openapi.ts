@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { HealthReport } from '../admin/health.js';
+import type { HealthReport } from '../upstream/healthReport.js';
 import { ERROR_CODES, type ErrorBody } from '../errors.js';
-import { SESSION_COOKIE } from '../auth/credentials.js';
+import { SESSION_COOKIE } from '../pipeline/credentials.js';
 import type { FinishedRequest } from '../observe/finishedRequest.js';
 import {
   createKeyInputSchema,
@@ -17,7 +17,7 @@ import {
 } from '../keys/keySchema.js';
 import { queuePlaceSchema } from '../fairness/queueSnapshot.js';
 import { authModeSchema, runtimeSettingsSchema, settingsPatchSchema } from '../settings/settingsSchema.js';
-import { sharingBodySchema, type SharingReport } from '../admin/routes/sharingRouter.js';
+import { sharingBodySchema, type SharingReport } from '../net/sharingSchema.js';
 import type { AllUsageReport, UsageReport } from '../usage/usageSchema.js';
 import { dayUsageSchema, localDateSchema, usageKeyIdSchema } from '../usage/usageSchema.js';
 

@@ -12,7 +12,7 @@ import { runSteps, type RequestStep } from '../pipeline/steps.js';
 import type { WsRelay } from '../ws/wsRelay.js';
 import { peerAddressOf, rememberForwarded } from './clientIp.js';
 import { forwardedFrom } from './forwardedHeaders.js';
-import { sendRefusal } from './proxiedRefusal.js';
+import { sendRefusal } from '../pages/proxiedRefusal.js';
 import type { TrustedProxies } from './trustedProxies.js';
 
 export interface GateServerParts {

@@ -1,6 +1,6 @@
 import type { QueuedPrompt, QueueSnapshot } from '../fairness/queueSnapshot.js';
 import { arrayItems, objectMembers } from '../pipeline/jsonMembers.js';
-import type { Upstream } from '../proxy/upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { numberOfTuple, ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
 
 export type { QueuedPrompt };

@@ -1,6 +1,6 @@
 import { GateError } from '../errors.js';
 import { isJsonObject, memberText, objectMembers, withMemberValue } from '../pipeline/jsonMembers.js';
-import type { Upstream } from '../proxy/upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 
 /** How long the answer to "does ComfyUI run with `--multi-user`?" is trusted (it may be restarted). */
 const RECHECK_MS = 60_000;

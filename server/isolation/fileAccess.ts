@@ -1,6 +1,6 @@
 import { GateError } from '../errors.js';
 import { isJsonObject } from '../pipeline/jsonMembers.js';
-import type { Upstream } from '../proxy/upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import { outputFileKeys } from './fileKeys.js';
 import type { FileOwners } from './fileOwners.js';

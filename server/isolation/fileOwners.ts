@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../appLog/logger.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import { writeAtomically } from '../store/atomicWrite.js';
 
 const FILE_NAME = 'file-owners.json';
@@ -78,6 +79,13 @@ export class FileOwners {
     this.#pending.set(promptId, [subject, now]);
     if (this.#pending.size > MAX_PENDING) this.#pending.delete(this.#pending.keys().next().value!);
     this.#changed();
+  }
+
+  /** ComfyUI's status for a forwarded request: an isolated caller's accepted prompt will have outputs of theirs. */
+  onResponse(exchange: Exchange, statusCode: number): void {
+    if (statusCode === 200 && exchange.isolatedAs !== null && exchange.promptId !== null) {
+      this.expectOutputs(exchange.promptId, exchange.isolatedAs, Date.now());
+    }
   }
 
   /** Whose prompt it is, while its outputs are still to be learned. */

@@ -1,5 +1,5 @@
 import { GateError } from '../errors.js';
-import { hasScope } from '../policy/scopes.js';
+import { hasScope } from '../keys/roleScopes.js';
 import type { Exchange } from '../pipeline/exchange.js';
 import type { RequestStep } from '../pipeline/steps.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
@@ -9,6 +9,7 @@ import type { FileAccess } from './fileAccess.js';
 import { fileKey, maskOriginalKey, viewedFileKey } from './fileKeys.js';
 import type { FileOwners } from './fileOwners.js';
 import { ownWindowOf } from './ownWindow.js';
+import { isolatedAnswerFilter } from './responseFilters.js';
 import { guardUpload, overwriteRefusal, type UploadForm } from './uploadGuard.js';
 import type { PromptOwners } from './promptOwners.js';
 
@@ -27,9 +28,29 @@ export function isolationStep(
   owners: PromptOwners,
   users: ComfyUsers,
   files: FileAccess,
-  fileOwners: FileOwners
+  fileOwners: FileOwners,
+  /** A prompt's average GPU seconds, for the start estimate in an isolated caller's `/queue`. */
+  averagePromptSeconds: () => number | undefined
 ): RequestStep {
+  const mark = markIsolated(settings, owners, users, files, fileOwners);
   return function isolate(exchange: Exchange): GateError | undefined {
+    const refusal = mark(exchange);
+    const view = exchange.isolatedView;
+    if (view !== null)
+      exchange.answerFilter = isolatedAnswerFilter(exchange, view, owners, files, averagePromptSeconds);
+    return refusal;
+  };
+}
+
+/** Marks an isolated caller and what the gate must look at for them; the refusal of what is not theirs. */
+function markIsolated(
+  settings: SettingsStore,
+  owners: PromptOwners,
+  users: ComfyUsers,
+  files: FileAccess,
+  fileOwners: FileOwners
+): (exchange: Exchange) => GateError | undefined {
+  return (exchange) => {
     const subject = exchange.limitSubject;
     if (subject === null) return undefined;
     const { isolation, anonymous } = settings.current;

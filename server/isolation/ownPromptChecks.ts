@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GateError } from '../errors.js';
 import { editedMembers } from '../pipeline/jsonMembers.js';
 import type { BodyCheck } from '../pipeline/steps.js';
-import type { Upstream } from '../proxy/upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { fetchQueue } from './comfyQueue.js';
 import type { PromptOwners } from './promptOwners.js';
 

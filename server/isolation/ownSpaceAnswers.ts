@@ -1,10 +1,10 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GateError } from '../errors.js';
-import { sendRefusal } from '../http/proxiedRefusal.js';
+import { sendRefusal } from '../pages/proxiedRefusal.js';
 import { isJsonObject } from '../pipeline/jsonMembers.js';
-import { classifyUpstreamError } from '../proxy/httpForward.js';
+import { classifyUpstreamError } from '../upstream/upstreamErrors.js';
 import type { Exchange } from '../pipeline/exchange.js';
-import type { Upstream } from '../proxy/upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 import type { OwnSpaceRoute } from '../pipeline/findings.js';
 import {
   MAX_SETTING_ID,

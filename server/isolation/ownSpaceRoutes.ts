@@ -1,4 +1,4 @@
-import { classifyRoute, userdataFileOf } from '../policy/routeClasses.js';
+import { classifyRoute, userdataFileOf } from '../pipeline/routeClasses.js';
 import { PER_USER_FILES } from './teammateSpaces.js';
 import type { OwnSpaceRoute } from '../pipeline/findings.js';
 

@@ -1,8 +1,6 @@
 import { arrayItems, memberText, objectMembers } from '../pipeline/jsonMembers.js';
+import { ASK_WIDER } from '../pipeline/answerFilter.js';
 import type { OwnWindow } from '../pipeline/findings.js';
-
-/** ComfyUI must be asked again, for more history: its page held too few of the caller's entries. */
-export const ASK_WIDER = Symbol('ask ComfyUI for a wider page');
 
 /** ComfyUI keeps at most this many history entries: a window this wide is the whole history. */
 const HISTORY_SIZE = 10_000;

@@ -13,7 +13,39 @@ import { queuePlace, type QueuedPrompt } from '../fairness/queueSnapshot.js';
 import { numberOfTuple, ownerOfTuple, promptIdOfTuple } from './ownerStamp.js';
 import type { PromptOwners } from './promptOwners.js';
 import { redactArgv, redactExecutionError } from './redactErrors.js';
+import type { AnswerFilter } from '../pipeline/answerFilter.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import type { IsolatedView } from '../pipeline/findings.js';
+import { ownPage, windowPath } from './ownWindow.js';
+
+/**
+ * The filter of an isolated caller's view: ComfyUI's answer with only what is theirs, and for a
+ * page of `/history` or `/jobs`, their own page of it (asking ComfyUI for more history if needed).
+ */
+export function isolatedAnswerFilter(
+  exchange: Exchange,
+  view: IsolatedView,
+  owners: PromptOwners,
+  files: FileAccess,
+  averagePromptSeconds: () => number | undefined
+): AnswerFilter {
+  const window = exchange.ownWindow;
+  return {
+    upstreamPath: (path) => (window === null ? path : windowPath(path, window)),
+    rewrite(answer) {
+      const own = filterResponse(
+        view,
+        answer,
+        exchange.isolatedAs!,
+        owners,
+        exchange.comfyUser,
+        files,
+        averagePromptSeconds
+      );
+      return own !== undefined && window !== null ? ownPage(window, answer, own) : own;
+    },
+  };
+}
 
 /**
  * Rewrites one JSON answer of ComfyUI for `subject`, or answers undefined when the text is not the

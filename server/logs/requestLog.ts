@@ -122,6 +122,13 @@ export class RequestLog {
     await this.#refreshOldest();
   }
 
+  /** A retention from a settings change: applied in the background, a failure only warns. */
+  applyRetention(retention: Retention): void {
+    this.setRetention(retention).catch((error: unknown) =>
+      this.#logger.warn({ err: error }, 'could not apply the log retention')
+    );
+  }
+
   /** Starts an hourly file and drops what aged out; a timer does this every few minutes. */
   async maintain(): Promise<void> {
     await this.#file.maintain();

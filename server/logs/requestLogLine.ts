@@ -1,5 +1,5 @@
 import type { FinishedRequest } from '../observe/finishedRequest.js';
-import type { RouteClass } from '../policy/routeClasses.js';
+import type { RouteClass } from '../pipeline/routeClasses.js';
 import { redactSecrets } from './redactSecrets.js';
 
 /** One line of `requests-*.jsonl`, and one event of the live stream. */

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ErrorCode } from '../errors.js';
 import { scopeSchema } from '../keys/keySchema.js';
 import type { FinishedRequest, RequestObserver } from '../observe/finishedRequest.js';
-import type { RouteClass } from '../policy/routeClasses.js';
+import type { RouteClass } from '../pipeline/routeClasses.js';
 
 /** Label value for requests the gate answered before it classified the route (bad path, refused credential). */
 const NO_ROUTE_CLASS = 'none';

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors.js';
 import type { Role } from '../keys/keySchema.js';
-import type { RouteClass } from '../policy/routeClasses.js';
+import type { RouteClass } from '../pipeline/routeClasses.js';
 
 /**
  * One finished proxied request or WebSocket session, as usage, the request log, the live log

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ErrorCode, GateError } from '../errors.js';
 import type { Scope } from '../keys/keySchema.js';
+import type { AnswerFilter } from './answerFilter.js';
 import type { IsolatedView, OwnSpaceRoute, OwnWindow, StandIn } from './findings.js';
 import type { Principal } from './principal.js';
 
@@ -27,7 +28,7 @@ export class Exchange {
   principal: Principal | undefined = undefined;
   /** The normalized path (see normalizePath.ts); the raw path until the authorize step ran. */
   path: string;
-  /** The route class (policy/routeClasses.ts) the authorize step decided on. */
+  /** The route class (routeClasses.ts) the authorize step decided on. */
   routeClass: Scope | null = null;
   /** Whose limits apply: a key id, `anon:<ip>`, or null when nothing is limited. */
   limitSubject: string | null = null;
@@ -37,6 +38,8 @@ export class Exchange {
   isolatedAs: string | null = null;
   /** The ComfyUI answer the gate rewrites for an isolated caller before it reaches them. */
   isolatedView: IsolatedView | null = null;
+  /** Rewrites ComfyUI's answer before it reaches the caller (team isolation's views), or null to stream it as is. */
+  answerFilter: AnswerFilter | null = null;
   /** An isolated caller's own settings or per-user file, answered from their own space (ownSpaceAnswers.ts). */
   ownSpace: OwnSpaceRoute | null = null;
   /** The page of their own entries an isolated caller asked `/history` or `/jobs` for. */

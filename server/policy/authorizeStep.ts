@@ -4,8 +4,9 @@ import type { Exchange } from '../pipeline/exchange.js';
 import type { RequestStep } from '../pipeline/steps.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
 import { isPerUserWrite } from '../isolation/ownSpaceRoutes.js';
-import { classifyRoute, isManagerRoute, needsManageForBody } from './routeClasses.js';
-import { forbiddenScopeMessage, hasScope } from './scopes.js';
+import { classifyRoute, isManagerRoute, needsManageForBody } from '../pipeline/routeClasses.js';
+import { hasScope } from '../keys/roleScopes.js';
+import { forbiddenScopeMessage } from './scopes.js';
 import { logStandIn } from './standIns.js';
 
 /**

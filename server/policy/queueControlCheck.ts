@@ -1,7 +1,8 @@
 import { GateError } from '../errors.js';
 import type { BodyCheck } from '../pipeline/steps.js';
 import type { SettingsStore } from '../settings/settingsStore.js';
-import { forbiddenScopeMessage, hasScope } from './scopes.js';
+import { hasScope } from '../keys/roleScopes.js';
+import { forbiddenScopeMessage } from './scopes.js';
 
 /** Queue jumping: only roles that may manage the queue keep these. */
 const QUEUE_JUMPING: ReadonlySet<string> = new Set(['front', 'number']);

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { withoutGateCookies } from '../auth/credentials.js';
+import { withoutGateCookies } from '../pipeline/credentials.js';
 
 /**
  * Request headers that never reach ComfyUI: hop-by-hop ones (RFC 9110 §7.6.1), the ones the gate

@@ -1,16 +1,14 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { withoutTokenParam } from '../auth/credentials.js';
+import { withoutTokenParam } from '../pipeline/credentials.js';
 import { GateError, sendError } from '../errors.js';
-import { sendRefusal } from '../http/proxiedRefusal.js';
-import type { FileAccess } from '../isolation/fileAccess.js';
-import type { PromptOwners } from '../isolation/promptOwners.js';
-import { ASK_WIDER, ownPage, windowPath } from '../isolation/ownWindow.js';
-import { filterResponse } from '../isolation/responseFilters.js';
+import { sendRefusal } from '../pages/proxiedRefusal.js';
+import { ASK_WIDER } from '../pipeline/answerFilter.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forwardHeaders.js';
 import type { Exchange } from '../pipeline/exchange.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
+import { classifyUpstreamError } from '../upstream/upstreamErrors.js';
 
 export interface ForwardOptions {
   upstream: Upstream;
@@ -18,12 +16,6 @@ export interface ForwardOptions {
   timeoutMs: number;
   /** Told ComfyUI's status once its response starts (prompt accounting, queue slots). */
   onResponse: (exchange: Exchange, statusCode: number) => void;
-  /** Whose prompts are whose, for the answers rewritten under team isolation. */
-  owners: PromptOwners;
-  /** Whose files are whose: learned from the answers rewritten under team isolation. */
-  files: FileAccess;
-  /** A prompt's average GPU seconds, for the start estimate in an isolated caller's `/queue`. */
-  averagePromptSeconds?: () => number | undefined;
 }
 
 /** The largest ComfyUI answer the gate rewrites for team isolation (a full /history can be big). */
@@ -40,9 +32,6 @@ export function createForwarder({
   upstream,
   timeoutMs,
   onResponse,
-  owners,
-  files,
-  averagePromptSeconds,
 }: ForwardOptions): (exchange: Exchange, res: ServerResponse) => void {
   const pool = upstream.pool;
   const upstreamUrl = upstream.url;
@@ -53,7 +42,7 @@ export function createForwarder({
     try {
       headers = upstreamRequestHeaders(req, exchange.clientIp, exchange.secure, body ? byteLength(body) : undefined);
       // An answer the gate rewrites must come as plain text, not compressed.
-      if (exchange.isolatedView !== null) headers = replaceHeader(headers, 'accept-encoding', 'identity');
+      if (exchange.answerFilter !== null) headers = replaceHeader(headers, 'accept-encoding', 'identity');
       // The caller's own ComfyUI user, whatever Comfy-User they sent.
       if (exchange.comfyUser !== null) headers = replaceHeader(headers, 'comfy-user', exchange.comfyUser);
     } catch {
@@ -84,24 +73,15 @@ export function createForwarder({
     path: string,
     body: Buffer | Readable | null
   ): void {
-    const window = exchange.ownWindow;
-    // Asked again, wider, when ComfyUI's page held too few of the caller's own history entries.
-    const askAgain = window === null ? null : () => send(exchange, res, headers, path, body);
-    const handler = new ForwardHandler(
-      exchange,
-      res,
-      upstream,
-      onResponse,
-      owners,
-      files,
-      askAgain,
-      averagePromptSeconds
-    );
+    const filter = exchange.answerFilter;
+    // Asked again, wider, when ComfyUI's answer held too few of the caller's own entries.
+    const askAgain = filter === null ? null : () => send(exchange, res, headers, path, body);
+    const handler = new ForwardHandler(exchange, res, upstream, onResponse, askAgain);
     res.once('close', handler.onClientClose);
     pool.dispatch(
       {
         origin: upstreamUrl,
-        path: window === null ? path : windowPath(path, window),
+        path: filter === null ? path : filter.upstreamPath(path),
         method: exchange.req.method ?? 'GET',
         headers,
         body,
@@ -177,10 +157,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly upstream: Upstream,
     private readonly onResponse: (exchange: Exchange, statusCode: number) => void,
-    private readonly owners: PromptOwners,
-    private readonly files: FileAccess,
-    private readonly askAgain: (() => void) | null,
-    private readonly averagePromptSeconds: (() => number | undefined) | undefined
+    private readonly askAgain: (() => void) | null
   ) {}
 
   readonly onClientClose = (): void => {
@@ -209,7 +186,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.upstream.reachable !== true) this.upstream.markReachable(true);
     const out = withExtraHeaders(clientResponseHeaders(headers), exchange.responseHeaders);
     if (servesUserFiles(exchange.path)) forceDownloadUnlessMedia(out);
-    if (exchange.isolatedView !== null && statusCode === 200) {
+    if (exchange.answerFilter !== null && statusCode === 200) {
       this.#held = { statusCode, headers: out, chunks: [], size: 0 };
       this.onResponse(exchange, statusCode);
       return;
@@ -244,26 +221,14 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     else this.res.end();
   }
 
-  /** Rewrites the held answer for the isolated caller; what the gate cannot read is not passed on. */
+  /** Rewrites the held answer through the exchange's filter; what the gate cannot read is not passed on. */
   #sendFiltered(held: HeldResponse): void {
     const exchange = this.exchange;
     const encoding = held.headers['content-encoding'];
-    const all =
-      encoding === undefined || encoding === 'identity' ? Buffer.concat(held.chunks, held.size).toString('utf8') : '';
-    const own =
+    const text =
       encoding === undefined || encoding === 'identity'
-        ? filterResponse(
-            exchange.isolatedView!,
-            all,
-            exchange.isolatedAs!,
-            this.owners,
-            exchange.comfyUser,
-            this.files,
-            this.averagePromptSeconds
-          )
+        ? exchange.answerFilter!.rewrite(Buffer.concat(held.chunks, held.size).toString('utf8'))
         : undefined;
-    const window = exchange.ownWindow;
-    const text = own !== undefined && window !== null ? ownPage(window, all, own) : own;
     if (text === ASK_WIDER && this.askAgain) {
       this.res.off('close', this.onClientClose);
       this.askAgain();
@@ -305,36 +270,4 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     // An unread request body would otherwise keep the client's socket busy.
     if (!req.complete) req.destroy();
   }
-}
-
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
-]);
-
-export function classifyUpstreamError(error: Error, upstreamUrl: string): GateError {
-  const code = (error as NodeJS.ErrnoException).code ?? '';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new GateError('upstream_timeout', `ComfyUI at ${upstreamUrl} did not answer in time`);
-  }
-  if (
-    code === 'UND_ERR_INVALID_ARG' ||
-    code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' ||
-    code === 'UND_ERR_NOT_SUPPORTED'
-  ) {
-    return new GateError('bad_request', 'The request could not be forwarded: ' + error.message);
-  }
-  if (UNREACHABLE_CODES.has(code) || error.name === 'SocketError' || error.name === 'ConnectTimeoutError') {
-    return new GateError('upstream_unreachable', `ComfyUI is not reachable at ${upstreamUrl}`);
-  }
-  return new GateError('upstream_unreachable', `ComfyUI at ${upstreamUrl} failed to answer: ${error.message}`);
 }

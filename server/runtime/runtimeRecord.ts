@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { Logger } from '../appLog/logger.js';
 import { writeAtomically } from '../store/atomicWrite.js';
 
 /** Left in the data dir while a gate runs, so the CLI knows which gate serves that data dir. */
@@ -67,4 +68,22 @@ export function processAlive(pid: number): boolean {
     // EPERM: the process exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** gate.runtime.json for one running gate: `record` describes it as it is now (its address moves). */
+export interface RuntimeRecordFile {
+  /** Throws: a gate that cannot leave its record must not start. */
+  write(): Promise<void>;
+  /** After a change while running: a failure only warns. */
+  rewrite(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+export function runtimeRecordFile(dataDir: string, logger: Logger, record: () => RuntimeRecord): RuntimeRecordFile {
+  const write = (): Promise<void> => writeRuntimeRecord(dataDir, record());
+  return {
+    write,
+    rewrite: () => write().catch((error: unknown) => logger.warn({ err: error }, 'could not update gate.runtime.json')),
+    remove: () => removeRuntimeRecord(dataDir),
+  };
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { limitsSchema, NO_LIMITS, shareLimitsSchema, storedLimitsSchema, roleSchema } from '../keys/keySchema.js';
 import { gateConfigSchema } from '../config/schema.js';
-import { routeOverrideSchema } from '../policy/routeClasses.js';
-import { trustedProxySchema } from '../http/trustedProxies.js';
+import { routeOverrideSchema } from '../pipeline/routeClasses.js';
+import { trustedProxySchema } from './proxyEntry.js';
 
 export const authModeSchema = z.enum(['off', 'optional', 'required']);
 export type AuthMode = z.infer<typeof authModeSchema>;

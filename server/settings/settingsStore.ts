@@ -57,6 +57,13 @@ export class SettingsStore {
     return this.#current;
   }
 
+  /** Calls `apply` with the new value whenever one setting changes (from the dashboard, the CLI or the file). */
+  follow<K extends keyof RuntimeSettings>(key: K, apply: (value: RuntimeSettings[K]) => void): void {
+    this.events.on('change', (current, previous) => {
+      if (JSON.stringify(current[key]) !== JSON.stringify(previous[key])) apply(current[key]);
+    });
+  }
+
   /** Written to disk before it resolves; nested objects merge field by field. */
   async update(patch: SettingsPatch): Promise<RuntimeSettings> {
     await this.file.update((draft) => {

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Principal } from '../pipeline/principal.js';
-import { withoutTokenParam } from '../auth/credentials.js';
+import { withoutTokenParam } from '../pipeline/credentials.js';
 import { finishedRequest } from '../observe/finish.js';
 import type { RequestObserver } from '../observe/finishedRequest.js';
 import type { Exchange } from '../pipeline/exchange.js';

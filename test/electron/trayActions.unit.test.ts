@@ -3,7 +3,7 @@ import type { DesktopState } from '../../electron/ipc/contract.js';
 import { createTrayActions, DASHBOARD_ROUTES, type TrayActionDeps } from '../../electron/tray/trayActions.js';
 import { buildTrayTemplate } from '../../electron/tray/trayMenu.js';
 import { click, desktopState } from './fixtures.js';
-import type { SharingReport } from '../../server/admin/routes/sharingRouter.js';
+import type { SharingReport } from '../../server/net/sharingSchema.js';
 
 function setup(state: DesktopState = desktopState(), overrides: Partial<TrayActionDeps> = {}) {
   const deps = {

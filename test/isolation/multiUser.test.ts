@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ComfyUsers } from '../../server/isolation/comfyUsers.js';
-import { Upstream } from '../../server/proxy/upstream.js';
+import { Upstream } from '../../server/upstream/upstream.js';
 import { CURRENT_FRONTEND_FIRST_VISIT, replayVisit, signIn, unexpectedAnswers } from '../helpers/frontendVisit.js';
 import { call } from '../helpers/http.js';
 import { withGateAndComfy } from '../helpers/gateAndComfy.js';

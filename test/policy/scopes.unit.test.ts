@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Role, Scope } from '../../server/keys/keySchema.js';
-import { classifyRoute } from '../../server/policy/routeClasses.js';
-import { ROLE_SCOPES, effectiveScopes, forbiddenScopeMessage, hasScope } from '../../server/policy/scopes.js';
+import { classifyRoute } from '../../server/pipeline/routeClasses.js';
+import { ROLE_SCOPES, effectiveScopes, hasScope } from '../../server/keys/roleScopes.js';
+import { forbiddenScopeMessage } from '../../server/policy/scopes.js';
 
 describe('roles × route classes', () => {
   it.each<readonly [Role, Scope, boolean]>([

@@ -8,14 +8,14 @@ import type { TokenClaims } from '../../pipeline/principal.js';
 import { GateError } from '../../errors.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { AuditLog } from '../../logs/auditLog.js';
-import { findCredential } from '../../auth/credentials.js';
+import { findCredential } from '../../pipeline/credentials.js';
 import { LEGACY_KEY_ID } from '../../auth/principal.js';
 import { lockedOutRefusal, PAGE_HEADERS } from '../../auth/lockedOut.js';
 import { authRefusal } from '../../auth/refusals.js';
-import { parseSignInReason, type SignInReason } from '../../auth/signInReasons.js';
+import { parseSignInReason, type SignInReason } from '../../pages/signInReasons.js';
 import { clientIpOf, isHttps } from '../../http/clientIp.js';
-import { renderLoginPage, type LoginPageOptions } from '../loginPage.js';
-import { safeNext } from '../safeNext.js';
+import { renderLoginPage, type LoginPageOptions } from '../../pages/loginPage.js';
+import { safeNext } from '../../pages/safeNext.js';
 import { parseInput } from '../validate.js';
 
 export interface LoginDeps {

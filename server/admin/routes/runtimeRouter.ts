@@ -3,7 +3,8 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { GateError } from '../../errors.js';
 import { isLoopbackAddress } from '../../pipeline/pauseStep.js';
 import { parseInput } from '../validate.js';
-import { sharingBodySchema, type SharingControl } from './sharingRouter.js';
+import { sharingBodySchema } from '../../net/sharingSchema.js';
+import type { SharingControl } from './sharingRouter.js';
 
 export interface RuntimeControl {
   /** The token in this gate's runtime record (gate.runtime.json, 0600 in the data dir). */

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { GateConfig } from '../../config/schema.js';
-import { probeComfyUI } from '../../proxy/upstream.js';
+import { probeComfyUI } from '../../upstream/upstream.js';
 import { settingsPatchSchema, startupPatchSchema, startupSettingsSchema } from '../../settings/settingsSchema.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
 import type { Audit } from '../auditOf.js';

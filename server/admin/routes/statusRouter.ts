@@ -3,7 +3,7 @@ import { isLoopbackBind } from '../../pipeline/hostNames.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { ShareAddress } from '../../net/shareAddress.js';
 import type { TlsSummary } from '../../tls/tlsSummary.js';
-import type { Upstream } from '../../proxy/upstream.js';
+import type { Upstream } from '../../upstream/upstream.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
 import { localDate, type UsageAggregator } from '../../usage/usageAggregator.js';
 

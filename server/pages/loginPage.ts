@@ -1,4 +1,4 @@
-import { SIGN_IN_REASONS, type SignInReason } from '../auth/signInReasons.js';
+import { SIGN_IN_REASONS, type SignInReason } from './signInReasons.js';
 
 /** The teammate's sign-in page: plain HTML, no script, works on a bare http://LAN-IP:port. */
 export interface LoginPageOptions {

@@ -7,7 +7,7 @@ import {
   routeOverrideSchema,
   type RouteClass,
   type RouteOverride,
-} from '../../server/policy/routeClasses.js';
+} from '../../server/pipeline/routeClasses.js';
 
 /** As the proxy does it: normalize the raw URL first, then classify. */
 function classify(method: string, rawUrl: string, overrides?: readonly RouteOverride[]): RouteClass {

@@ -1,6 +1,6 @@
-import { escapeHtml, MARK, STYLE } from '../admin/loginPage.js';
-import { safeNext } from '../admin/safeNext.js';
-import { withoutTokenParam } from '../auth/credentials.js';
+import { escapeHtml, MARK, STYLE } from './loginPage.js';
+import { safeNext } from './safeNext.js';
+import { withoutTokenParam } from '../pipeline/credentials.js';
 import type { GateError } from '../errors.js';
 import { refusalAdvice } from './refusalAdvice.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverUpstream } from '../../server/proxy/upstreamDiscovery.js';
+import { discoverUpstream } from '../../server/upstream/upstreamDiscovery.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 
 let fake: FakeComfy;

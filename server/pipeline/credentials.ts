@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { CredentialSource } from '../pipeline/principal.js';
+import type { CredentialSource } from './principal.js';
 
 /** The gate's session cookie; the `__Host-` prefix is used under TLS (see sessionCookie.ts). */
 export const SESSION_COOKIE = 'comfygate_session';
