@@ -239,7 +239,8 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
   };
   const onFirstUse = (key: KeyNamed): void => notice({ kind: 'firstUse', key });
   const onLockout = (ip: string, until: number): void => notice({ kind: 'lockout', ip, until });
-  const onQuota = (key: KeyNamed & { limit: number }): void => notice({ kind: 'quota', key });
+  const onQuota = (key: KeyNamed & { limit: number; measure: 'prompts' | 'gpuSeconds' }): void =>
+    notice({ kind: 'quota', key });
   gate.events.on('change', onChange);
   gate.events.on('mode', onMode);
   gate.events.on('upstream', onUpstream);

@@ -30,6 +30,7 @@ import { promptAccounting } from './limits/promptAccounting.js';
 import { PromptTracker, watchForFinishedPrompts } from './limits/promptTracker.js';
 import { RateLimiter } from './limits/rateLimiter.js';
 import type { FinishedRequest } from './observe/finishedRequest.js';
+import type { Exchange } from './pipeline/exchange.js';
 import { authorizeStep } from './policy/authorizeStep.js';
 import { BodyBudget } from './pipeline/bodyBudget.js';
 import { bodyInspection } from './pipeline/bodyInspection.js';
@@ -44,11 +45,17 @@ import { queuedPromptIds } from './isolation/comfyQueue.js';
 import { interruptCheck, jobCancelCheck, queueDeleteCheck } from './isolation/ownPromptChecks.js';
 import { promptIdCheck, promptStampCheck } from './isolation/promptIdentity.js';
 import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
+import { anonymousSubject } from './limits/limitStep.js';
+import { effectiveShareLimits } from './limits/shareLimits.js';
+import { GpuLedger } from './gpu/gpuLedger.js';
+import { GpuMeter, type GpuMeasurement } from './gpu/gpuMeter.js';
+import { gpuQuotaCheck } from './gpu/gpuQuotaCheck.js';
 import { queueControlCheck } from './policy/queueControlCheck.js';
 import { isLoopbackAddress, pauseStep, type PauseState } from './pipeline/pauseStep.js';
 import { isOwnerKey, ownerSession, type OwnerSession } from './auth/ownerSession.js';
 import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
+import { ANONYMOUS } from './usage/usageSchema.js';
 import { AuditLog } from './logs/auditLog.js';
 import { LogStream } from './logs/logStream.js';
 import { logRetentionOf, RequestLog } from './logs/requestLog.js';
@@ -116,8 +123,11 @@ export interface GateEvents {
   firstUse: [key: KeyNamed];
   /** An address was locked out after repeated wrong keys, until the time given (ms). */
   lockout: [ip: string, until: number];
-  /** A key's accepted prompt reached its prompts-per-day limit (once per key and day). */
-  quota: [key: KeyNamed & { limit: number }];
+  /**
+   * A key reached a daily quota (once per key, quota and day): its accepted prompt used up its prompts
+   * per day, or a finished prompt took its GPU time to its GPU seconds per day (`limit` in seconds).
+   */
+  quota: [key: KeyNamed & { limit: number; measure: 'prompts' | 'gpuSeconds' }];
   /** Anything in `state` may have changed (mode, upstream, pause, sharing, keys). */
   change: [];
 }
@@ -215,6 +225,31 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     });
     logger.warn({ ip, until: new Date(until).toISOString() }, 'locked out an address after repeated wrong keys');
   });
+  // GPU time per subject today: read by the GPU quota, and by the fair order as `GpuTime`.
+  const gpuTime = new GpuLedger();
+  for (const row of usage.query({ from: localDate(Date.now()), to: localDate(Date.now()) }).days) {
+    if (row.keyId !== ANONYMOUS && row.gpuSeconds > 0) gpuTime.seed(row.keyId, row.gpuSeconds);
+  }
+  const onGpuMeasured = ({ subject, seconds }: GpuMeasurement): void => {
+    // Every caller without a key is one row of usage.json and one label value: their addresses would be unbounded.
+    const keyId = subject.startsWith('anon:') ? ANONYMOUS : subject;
+    usage.addGpuSeconds(keyId, seconds);
+    metrics.countGpuSeconds(keyId, seconds);
+    const before = gpuTime.secondsToday(subject);
+    const after = gpuTime.add(subject, seconds);
+    const record = keys.get(subject);
+    if (record === undefined || isOwnerKey(record)) return;
+    const limit = effectiveShareLimits(record, settings.current).gpuSecondsPerDay;
+    if (limit !== null && before < limit && after >= limit) {
+      events.emit('quota', { id: record.id, name: record.name, limit, measure: 'gpuSeconds' });
+    }
+  };
+  const gpuMeter = new GpuMeter({
+    upstream,
+    logger,
+    handshakeTimeoutMs: config.connectTimeoutMs,
+    onMeasured: onGpuMeasured,
+  });
   const watchFinished = watchForFinishedPrompts(tracker);
   const relay = new WsRelay({
     upstreamUrl,
@@ -224,6 +259,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     observe,
     onUpstreamText: (frame) => {
       watchFinished(frame);
+      gpuMeter.onUpstreamText(frame);
       files.onUpstreamText(frame);
     },
     owners,
@@ -279,8 +315,15 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const accountPrompts = promptAccounting({
     limiter,
     tracker,
-    onQuotaReached: (reached) => events.emit('quota', reached),
+    onQuotaReached: (reached) => events.emit('quota', { ...reached, measure: 'prompts' }),
   });
+  const meterPrompts = (exchange: Exchange, status: number): void => {
+    if (status !== 200) return;
+    if (exchange.promptId !== null) {
+      gpuMeter.track(exchange.promptId, exchange.limitSubject ?? anonymousSubject(exchange.clientIp));
+    }
+    if (exchange.deletedPrompts) for (const id of exchange.deletedPrompts) gpuMeter.forget(id);
+  };
   const ownSpace = createOwnSpaceAnswers({
     spaces,
     upstream,
@@ -291,6 +334,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       timeoutMs: config.upstreamTimeoutMs,
       onResponse: (exchange, status) => {
         accountPrompts(exchange, status);
+        meterPrompts(exchange, status);
         ownSpace.onResponse(exchange, status);
         if (status === 200 && exchange.isolatedAs !== null && exchange.promptId !== null) {
           fileOwners.expectOutputs(exchange.promptId, exchange.isolatedAs, Date.now());
@@ -321,6 +365,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
           mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
         }),
         promptQuotaCheck({ limiter, tracker, settings, queuedPromptIds: () => queuedPromptIds(upstream) }),
+        gpuQuotaCheck({ gpu: gpuTime, settings }),
         promptStampCheck(owners),
       ],
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
@@ -380,6 +425,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     throw error;
   });
   void upstream.check();
+  // Prompts queued through the gate before a restart carry its owner stamp: the meter adopts them.
+  void gpuMeter.checkSoon();
   const startedAt = new Date().toISOString();
   const runtimeRecord = (): RuntimeRecord => ({
     url: localGateUrl(listen, scheme),
@@ -483,6 +530,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     stop() {
       stopping ??= (async () => {
         clearInterval(usageFlush);
+        gpuMeter.close();
         logStream.close();
         await removeRuntimeRecord(config.dataDir);
         await shutdown(listener, relay, upstream, config.shutdownGraceMs);
