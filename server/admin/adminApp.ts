@@ -132,7 +132,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   );
   api.use('/runtime', runtimeRouter(options.runtime));
   api.use('/sharing', requireAdmin, sharingRouter(options.runtime.sharing));
-  api.use('/whoami', requireSignedIn, whoamiRouter(keys));
+  api.use('/whoami', requireSignedIn, whoamiRouter(keys, settings));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
   api.use('/sessions', requireSignedIn, sessionsRouter(keys, audit));
   api.use('/keys', requireAdmin, keysRouter(keys, settings, audit));

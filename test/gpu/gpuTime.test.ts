@@ -142,6 +142,11 @@ describe('GPU seconds per day', () => {
     expect(settings.status).toBe(200);
     try {
       const { key } = await keyWith(admin, { name: 'role default', role: 'creator' });
+      const who = await call<{ gpuQuotaSeconds: number | null }>(`${gate.url}/gate/api/whoami`, {
+        method: 'GET',
+        headers: { 'x-api-key': key },
+      });
+      expect(who.body.gpuQuotaSeconds).toBe(1);
       const promptId = (await queuePrompt(gate.url, key)).body.prompt_id!;
       await waitForHistory(gate.url, key, promptId);
       expect(await measuredSeconds(key)).toBeGreaterThan(1);
