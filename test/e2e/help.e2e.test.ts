@@ -42,6 +42,7 @@ const ERROR_CODES = [
   'rate_limit_hour',
   'rate_limit_prompts_day',
   'queue_limit',
+  'gpu_quota',
   'locked_out',
   'upstream_unreachable',
   'upstream_timeout',
