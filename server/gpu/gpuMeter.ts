@@ -61,7 +61,7 @@ export class GpuMeter {
     this.#monitor = new QueueMonitor({
       upstreamUrl: options.upstream.url,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
-      onQueueChange: () => this.checkSoon(),
+      onQueueChange: () => void this.checkSoon(),
     });
   }
 
@@ -91,7 +91,7 @@ export class GpuMeter {
    * progress, so a byte search comes first.
    */
   readonly onUpstreamText = (frame: Buffer): void => {
-    if (this.#outstanding.size > 0 && frame.indexOf(FINISH_MARKER) !== -1) this.checkSoon();
+    if (this.#outstanding.size > 0 && frame.indexOf(FINISH_MARKER) !== -1) void this.checkSoon();
   };
 
   /** Looks at ComfyUI's queue and the history of prompts that left it; one look at a time, coalescing requests. */

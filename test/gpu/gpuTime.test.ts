@@ -17,6 +17,14 @@ async function usageGpuSeconds(key: string): Promise<number> {
   return res.body.totals.gpuSeconds;
 }
 
+async function eventuallyAsync(check: () => Promise<boolean>, message: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out: ${message}`);
+}
+
 /** Until the gate's usage API shows GPU time for the key, then that time. */
 async function measuredSeconds(key: string): Promise<number> {
   let seconds = 0;
@@ -64,6 +72,9 @@ describe('GPU time per key, from ComfyUI’s own timestamps', () => {
     expect(truth).toBeGreaterThan(2);
     expect(Math.abs((await measuredSeconds(key)) - truth)).toBeLessThan(1);
     expect(Math.abs((await metricFor(id))! - truth)).toBeLessThan(1);
+    // The gate's own socket to ComfyUI was open while the prompt was outstanding, and only then.
+    expect(fake.upgrades.some((u) => u.rawUrl.startsWith('/ws?clientId=comfygate-gpu-'))).toBe(true);
+    await eventually(() => fake.openSockets() === 0, 'the monitor socket closed', 5_000);
   });
 
   it('a prompt that fails in a node counts until its execution_error', async () => {
@@ -112,7 +123,10 @@ describe('GPU time per key, from ComfyUI’s own timestamps', () => {
 describe('GPU seconds per day', () => {
   it('a prompt already queued runs to its end; past the quota new prompts are refused 429 in ComfyUI’s error shape', async () => {
     fake.setNodeDelay(NODE_DELAY_MS);
-    const { key } = await keyWith(admin, { name: 'gpu quota', limits: { gpuSecondsPerDay: 1 } });
+    const { key, id } = await keyWith(admin, { name: 'gpu quota', limits: { gpuSecondsPerDay: 1 } });
+    const announced: unknown[] = [];
+    const onQuota = (reached: unknown): void => void announced.push(reached);
+    gate.events.on('quota', onQuota);
     const first = (await queuePrompt(gate.url, key)).body.prompt_id!;
     // Queued while the first runs and nothing is measured yet: accepted, and it must finish though the quota is passed.
     const second = await queuePrompt(gate.url, key);
@@ -120,7 +134,9 @@ describe('GPU seconds per day', () => {
     await waitForHistory(gate.url, key, first);
     const secondEntry = await waitForHistory(gate.url, key, second.body.prompt_id!);
     expect(secondEntry.status.status_str).toBe('success');
-    expect(await measuredSeconds(key)).toBeGreaterThan(1);
+    // Both measured (nothing left for the meter to ask ComfyUI), the one that ran past the quota included.
+    const truth = (await trueSeconds(fake.url, first)) + (await trueSeconds(fake.url, second.body.prompt_id!));
+    await eventuallyAsync(async () => (await usageGpuSeconds(key)) > truth - 1, 'both prompts measured');
 
     const before = fake.requests.length;
     const refused = await queuePrompt(gate.url, key);
@@ -134,6 +150,9 @@ describe('GPU seconds per day', () => {
     });
     expect(refused.body.error?.message).toMatch(/Daily GPU time of 1 s used up/);
     expect(fake.requests.length).toBe(before);
+    // Announced once, when the first measured prompt crossed the quota; not again for the second.
+    gate.events.off('quota', onQuota);
+    expect(announced).toEqual([{ id, name: 'gpu quota', limit: 1, measure: 'gpuSeconds' }]);
   });
 
   it('a role default applies to a key with no quota of its own', async () => {
