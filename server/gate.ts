@@ -48,7 +48,8 @@ import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
 import { anonymousSubject } from './limits/limitStep.js';
 import { effectiveShareLimits } from './limits/shareLimits.js';
 import { GpuLedger } from './gpu/gpuLedger.js';
-import { GpuMeter, type GpuMeasurement } from './gpu/gpuMeter.js';
+import { gpuAccounting } from './gpu/gpuAccounting.js';
+import { GpuMeter } from './gpu/gpuMeter.js';
 import { gpuQuotaCheck } from './gpu/gpuQuotaCheck.js';
 import { queueControlCheck } from './policy/queueControlCheck.js';
 import { isLoopbackAddress, pauseStep, type PauseState } from './pipeline/pauseStep.js';
@@ -230,25 +231,25 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   for (const row of usage.query({ from: localDate(Date.now()), to: localDate(Date.now()) }).days) {
     if (row.keyId !== ANONYMOUS && row.gpuSeconds > 0) gpuTime.seed(row.keyId, row.gpuSeconds);
   }
-  const onGpuMeasured = ({ subject, seconds }: GpuMeasurement): void => {
-    // Every caller without a key is one row of usage.json and one label value: their addresses would be unbounded.
-    const keyId = subject.startsWith('anon:') ? ANONYMOUS : subject;
-    usage.addGpuSeconds(keyId, seconds);
-    metrics.countGpuSeconds(keyId, seconds);
-    const before = gpuTime.secondsToday(subject);
-    const after = gpuTime.add(subject, seconds);
-    const record = keys.get(subject);
-    if (record === undefined || isOwnerKey(record)) return;
-    const limit = effectiveShareLimits(record, settings.current).gpuSecondsPerDay;
-    if (limit !== null && before < limit && after >= limit) {
-      events.emit('quota', { id: record.id, name: record.name, limit, measure: 'gpuSeconds' });
-    }
-  };
   const gpuMeter = new GpuMeter({
     upstream,
     logger,
     handshakeTimeoutMs: config.connectTimeoutMs,
-    onMeasured: onGpuMeasured,
+    onMeasured: gpuAccounting({
+      ledger: gpuTime,
+      usage,
+      metrics,
+      quotaOf: (subject) => {
+        const record = keys.get(subject);
+        if (record === undefined || isOwnerKey(record)) return undefined;
+        return {
+          id: record.id,
+          name: record.name,
+          limit: effectiveShareLimits(record, settings.current).gpuSecondsPerDay,
+        };
+      },
+      onQuotaReached: (reached) => events.emit('quota', { ...reached, measure: 'gpuSeconds' }),
+    }),
   });
   const watchFinished = watchForFinishedPrompts(tracker);
   const relay = new WsRelay({

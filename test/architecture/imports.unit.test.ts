@@ -23,6 +23,7 @@ const SERVER_ARROWS = [
   'admin -> errors.ts',
   'admin -> http',
   'admin -> keys',
+  'admin -> limits',
   'admin -> logs',
   'admin -> metrics',
   'admin -> net',
@@ -100,6 +101,7 @@ const SERVER_ARROWS = [
   'gpu -> pipeline',
   'gpu -> proxy',
   'gpu -> settings',
+  'gpu -> usage',
   'http -> admin', // up: refusalPage.ts borrows the login page's style and safeNext
   'http -> appLog',
   'http -> auth',
