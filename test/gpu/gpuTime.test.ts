@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { UsageReport } from '../../server/usage/usageSchema.js';
-import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { callerRequests, withGateAndComfy } from '../helpers/gateAndComfy.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { eventually } from '../helpers/testGate.js';
@@ -138,7 +138,7 @@ describe('GPU seconds per day', () => {
     const truth = (await trueSeconds(fake.url, first)) + (await trueSeconds(fake.url, second.body.prompt_id!));
     await eventuallyAsync(async () => (await usageGpuSeconds(key)) > truth - 1, 'both prompts measured');
 
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const refused = await queuePrompt(gate.url, key);
     expect(refused.status).toBe(429);
     const retryAfter = Number(refused.headers['retry-after']);
@@ -149,7 +149,7 @@ describe('GPU seconds per day', () => {
       node_errors: {},
     });
     expect(refused.body.error?.message).toMatch(/Daily GPU time of 1 s used up/);
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
     // Announced once, when the first measured prompt crossed the quota; not again for the second.
     gate.events.off('quota', onQuota);
     expect(announced).toEqual([{ id, name: 'gpu quota', limit: 1, measure: 'gpuSeconds' }]);
