@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'rate_limit_hour',
   'rate_limit_prompts_day',
   'queue_limit',
+  'gpu_quota',
   'websocket_limit',
   'locked_out',
   'not_found',
@@ -57,6 +58,7 @@ export function statusFor(code: ErrorCode): number {
     case 'rate_limit_hour':
     case 'rate_limit_prompts_day':
     case 'queue_limit':
+    case 'gpu_quota':
     case 'websocket_limit':
     case 'locked_out':
       return 429;

@@ -23,6 +23,7 @@ import { promptAccounting } from './limits/promptAccounting.js';
 import { PromptTracker, watchForFinishedPrompts } from './limits/promptTracker.js';
 import { RateLimiter } from './limits/rateLimiter.js';
 import type { FinishedRequest } from './observe/finishedRequest.js';
+import type { Exchange } from './pipeline/exchange.js';
 import { authorizeStep } from './policy/authorizeStep.js';
 import { BodyBudget } from './pipeline/bodyBudget.js';
 import { bodyInspection } from './pipeline/bodyInspection.js';
@@ -36,17 +37,23 @@ import { PromptOwners } from './isolation/promptOwners.js';
 import { fetchQueue, queuedPromptIds } from './isolation/comfyQueue.js';
 import { fairOrderCheck } from './fairness/fairOrderCheck.js';
 import { FairQueue } from './fairness/fairQueue.js';
-import { NO_GPU_USE, type GpuUse } from './fairness/gpuUse.js';
 import { queuePlace } from './fairness/queueSnapshot.js';
 import { interruptCheck, jobCancelCheck, queueDeleteCheck } from './isolation/ownPromptChecks.js';
 import { promptIdCheck, promptStampCheck } from './isolation/promptIdentity.js';
 import { generationCapsCheck } from './limits/generationCapsCheck.js';
 import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
+import { anonymousSubject } from './limits/limitStep.js';
+import { effectiveShareLimits } from './limits/shareLimits.js';
+import { GpuLedger } from './gpu/gpuLedger.js';
+import { gpuAccounting } from './gpu/gpuAccounting.js';
+import { GpuMeter } from './gpu/gpuMeter.js';
+import { gpuQuotaCheck } from './gpu/gpuQuotaCheck.js';
 import { queueControlCheck } from './policy/queueControlCheck.js';
 import { isLoopbackAddress, pauseStep, type PauseState } from './pipeline/pauseStep.js';
-import { announceFirstUse, ownerSession, type OwnerSession } from './auth/ownerSession.js';
+import { announceFirstUse, isOwnerKey, ownerSession, type OwnerSession } from './auth/ownerSession.js';
 import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
+import { ANONYMOUS } from './usage/usageSchema.js';
 import { AuditLog } from './logs/auditLog.js';
 import { LogStream } from './logs/logStream.js';
 import { logRetentionOf, RequestLog } from './logs/requestLog.js';
@@ -114,8 +121,11 @@ export interface GateEvents {
   firstUse: [key: KeyNamed];
   /** An address was locked out after repeated wrong keys, until the time given (ms). */
   lockout: [ip: string, until: number];
-  /** A key's accepted prompt reached its prompts-per-day limit (once per key and day). */
-  quota: [key: KeyNamed & { limit: number }];
+  /**
+   * A key reached a daily quota (once per key, quota and day): its accepted prompt used up its prompts
+   * per day, or a finished prompt took its GPU time to its GPU seconds per day (`limit` in seconds).
+   */
+  quota: [key: KeyNamed & { limit: number; measure: 'prompts' | 'gpuSeconds' }];
   /** Anything in `state` may have changed (mode, upstream, pause, sharing, keys). */
   change: [];
 }
@@ -181,8 +191,11 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const authenticator = new Authenticator(keys, tokens, options.legacyApiKey, lockout);
   const limiter = new RateLimiter();
   const tracker = new PromptTracker();
-  // GPU time is metered elsewhere (issue 19 item 2): until then nobody used any.
-  const gpuUse: GpuUse = NO_GPU_USE;
+  // GPU time per subject today: read by the GPU quota, and by the fair order (its cost and start estimates).
+  const gpuTime = new GpuLedger();
+  for (const row of usage.query({ from: localDate(Date.now()), to: localDate(Date.now()) }).days) {
+    if (row.keyId !== ANONYMOUS && row.gpuSeconds > 0) gpuTime.seed(row.keyId, row.gpuSeconds);
+  }
   const fair = new FairQueue({ readQueue: () => fetchQueue(upstream) });
   const owners = new PromptOwners();
   const comfyUsers = new ComfyUsers(upstream);
@@ -220,6 +233,26 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       fair.finish(promptId);
     },
   });
+  const gpuMeter = new GpuMeter({
+    upstream,
+    logger,
+    handshakeTimeoutMs: config.connectTimeoutMs,
+    onMeasured: gpuAccounting({
+      ledger: gpuTime,
+      usage,
+      metrics,
+      quotaOf: (subject) => {
+        const record = keys.get(subject);
+        if (record === undefined || isOwnerKey(record)) return undefined;
+        return {
+          id: record.id,
+          name: record.name,
+          limit: effectiveShareLimits(record, settings.current).gpuSecondsPerDay,
+        };
+      },
+      onQuotaReached: (reached) => events.emit('quota', { ...reached, measure: 'gpuSeconds' }),
+    }),
+  });
   const relay = new WsRelay({
     upstreamUrl,
     handshakeTimeoutMs: config.upstreamTimeoutMs,
@@ -228,6 +261,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     observe,
     onUpstreamText: (frame) => {
       watchFinished(frame);
+      gpuMeter.onUpstreamText(frame);
       files.onUpstreamText(frame);
     },
     owners,
@@ -289,7 +323,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     dashboardDir,
     queuePlace: async (subject) => {
       const queue = await fetchQueue(upstream);
-      return queue && queuePlace(queue, subject, gpuUse.averagePromptSeconds());
+      return queue && queuePlace(queue, subject, gpuTime.averagePromptSeconds());
     },
   });
   const proxies = new TrustedProxies(settings.current.trustProxy);
@@ -297,8 +331,15 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const accountPrompts = promptAccounting({
     limiter,
     tracker,
-    onQuotaReached: (reached) => events.emit('quota', reached),
+    onQuotaReached: (reached) => events.emit('quota', { ...reached, measure: 'prompts' }),
   });
+  const meterPrompts = (exchange: Exchange, status: number): void => {
+    if (status !== 200) return;
+    if (exchange.promptId !== null) {
+      gpuMeter.track(exchange.promptId, exchange.limitSubject ?? anonymousSubject(exchange.clientIp));
+    }
+    if (exchange.deletedPrompts) for (const id of exchange.deletedPrompts) gpuMeter.forget(id);
+  };
   const ownSpace = createOwnSpaceAnswers({
     spaces,
     upstream,
@@ -311,6 +352,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         accountPrompts(exchange, status);
         fair.settle(exchange, status, exchange.promptId);
         if (status === 200 && exchange.deletedPrompts) for (const id of exchange.deletedPrompts) fair.finish(id);
+        meterPrompts(exchange, status);
         ownSpace.onResponse(exchange, status);
         fileOwners.onResponse(exchange, status);
       },
@@ -323,7 +365,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       authStep(authenticator, settings, keys),
       authorizeStep(settings),
       limitStep(limiter, settings),
-      isolationStep(settings, owners, comfyUsers, files, fileOwners, () => gpuUse.averagePromptSeconds()),
+      isolationStep(settings, owners, comfyUsers, files, fileOwners, () => gpuTime.averagePromptSeconds()),
     ],
     inspectBody: bodyInspection({
       checks: [
@@ -338,8 +380,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         }),
         generationCapsCheck(settings),
         promptQuotaCheck({ limiter, tracker, settings, queuedPromptIds: () => queuedPromptIds(upstream) }),
+        gpuQuotaCheck({ gpu: gpuTime, settings }),
         // After queueControlCheck (which drops a non-manager's front/number) and the refusals: only a prompt that goes on takes a place.
-        fairOrderCheck({ fair, settings, gpu: gpuUse }),
+        fairOrderCheck({ fair, settings, gpu: gpuTime }),
         promptStampCheck(owners),
       ],
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
@@ -393,6 +436,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   void upstream.check();
   // Rebuilds the fair order from the prompts ComfyUI still holds from before a restart.
   void fair.sync();
+  // Prompts queued through the gate before a restart carry its owner stamp: the meter adopts them.
+  void gpuMeter.checkSoon();
   await runtimeRecord.write();
   sharing.findLocalName();
 
@@ -437,6 +482,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     stop() {
       stopping ??= (async () => {
         clearInterval(usageFlush);
+        gpuMeter.close();
         logStream.close();
         await runtimeRecord.remove();
         await shutdown(listener, relay, upstream, config.shutdownGraceMs);

@@ -8,6 +8,7 @@ describe('error codes', () => {
       'rate_limit_hour',
       'rate_limit_prompts_day',
       'queue_limit',
+      'gpu_quota',
       'websocket_limit',
       'locked_out',
     ]);

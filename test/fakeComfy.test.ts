@@ -675,6 +675,33 @@ describe('queue management and interrupt (§3, §13)', () => {
   });
 });
 
+describe('execution timestamps (§6.3, §7.5)', () => {
+  it('stamps start and end in history and frames alike, with the execution time setNodeDelay asks for', async () => {
+    fake.setNodeDelay(300);
+    try {
+      const client = await Client.open(`ws://${host}/ws?clientId=timed`);
+      const promptId = await queuePrompt(fake, { prompt: EMPTY_TO_SAVE, client_id: 'timed' });
+      await client.waitForDone(promptId);
+      const history = (await getJson(fake, `/api/history/${promptId}`)) as Record<
+        string,
+        { status: { messages: Array<[string, { timestamp: number }]> } }
+      >;
+      const stamped = Object.fromEntries(history[promptId]!.status.messages.map(([type, d]) => [type, d.timestamp]));
+      const framed = Object.fromEntries(
+        client.frames.flatMap((f) =>
+          f.kind === 'json' && typeof f.data.timestamp === 'number' ? [[f.type, f.data.timestamp]] : []
+        )
+      );
+      expect(framed).toEqual(stamped);
+      // Two executed nodes of 300 ms each: at least that long, by ComfyUI's own clock.
+      expect(stamped['execution_success']! - stamped['execution_start']!).toBeGreaterThanOrEqual(600);
+      await client.close();
+    } finally {
+      fake.setNodeDelay(10);
+    }
+  });
+});
+
 describe('body size limit (§2.5)', () => {
   let small: FakeComfy;
   beforeAll(async () => {

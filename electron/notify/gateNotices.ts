@@ -6,7 +6,7 @@ export type GateNotice =
   | { kind: 'comfyUp'; upstreamUrl: string }
   | { kind: 'firstUse'; key: KeyNamed }
   | { kind: 'lockout'; ip: string; until: number }
-  | { kind: 'quota'; key: KeyNamed & { limit: number } };
+  | { kind: 'quota'; key: KeyNamed & { limit: number; measure: 'prompts' | 'gpuSeconds' } };
 
 export interface NoticeContent {
   title: string;
@@ -55,7 +55,7 @@ export function noticeContent(notice: GateNotice, settings: NotificationSettings
     case 'quota':
       return {
         title: `Key "${notice.key.name}" reached its daily quota`,
-        body: `${notice.key.limit} prompts today; more are refused until midnight. Click to see usage.`,
+        body: `${notice.key.limit} ${notice.key.measure === 'gpuSeconds' ? 'seconds of GPU time' : 'prompts'} today; more prompts are refused until midnight. Click to see usage.`,
         route: '#/usage',
       };
   }

@@ -135,7 +135,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   );
   api.use('/runtime', runtimeRouter(options.runtime));
   api.use('/sharing', requireAdmin, sharingRouter(options.runtime.sharing));
-  api.use('/whoami', requireSignedIn, whoamiRouter(keys));
+  api.use('/whoami', requireSignedIn, whoamiRouter(keys, settings));
   api.use('/queue', requireSignedIn, queueRouter({ place: options.queuePlace }));
   api.use('/token', requireSignedIn, tokenRouter(tokens, keys));
   api.use('/sessions', requireSignedIn, sessionsRouter(keys, audit));

@@ -44,8 +44,14 @@ const keyDetailSchema = publicKeyRecordSchema.extend({
 
 const credentialSourceSchema = z.enum(['header', 'bearer', 'query', 'cookie']);
 
+const gpuQuotaSecondsSchema = z
+  .number()
+  .nonnegative()
+  .nullable()
+  .describe("The GPU seconds per day that apply: the key's own, else its role's default; null for no quota");
+
 const whoamiSchema = z.union([
-  publicKeyRecordSchema.extend({ via: credentialSourceSchema }),
+  publicKeyRecordSchema.extend({ via: credentialSourceSchema, gpuQuotaSeconds: gpuQuotaSecondsSchema }),
   z
     .object({
       id: z.literal('env'),
@@ -53,6 +59,7 @@ const whoamiSchema = z.union([
       role: roleSchema,
       legacy: z.literal(true),
       via: credentialSourceSchema,
+      gpuQuotaSeconds: gpuQuotaSecondsSchema,
     })
     .describe('The legacy COMFYGATE_API_KEY, which has no key record'),
 ]);

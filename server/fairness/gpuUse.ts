@@ -1,5 +1,5 @@
 /**
- * What the fair order needs to know about GPU time (metered elsewhere): how much a subject used
+ * What the fair order needs to know about GPU time (metered in server/gpu/): how much a subject used
  * today, for weighting by GPU time, and how long a prompt takes, for the start estimate.
  */
 export interface GpuUse {
@@ -8,9 +8,3 @@ export interface GpuUse {
   /** The average GPU seconds of one prompt lately; undefined while nothing was measured. */
   averagePromptSeconds(): number | undefined;
 }
-
-/** Until GPU time is metered: nobody used any, and no prompt length is known. */
-export const NO_GPU_USE: GpuUse = {
-  secondsToday: () => 0,
-  averagePromptSeconds: () => undefined,
-};

@@ -212,7 +212,7 @@ function fill(state: RateLimitPolicyState, decision: WindowDecision): RateLimitP
 }
 
 /** The day "as the operator sees it": local time of the machine the gate runs on, DST included. */
-function nextLocalMidnight(now: number): number {
+export function nextLocalMidnight(now: number): number {
   const date = new Date(now);
   date.setHours(24, 0, 0, 0);
   return date.getTime();

@@ -10,7 +10,10 @@ export const DEFAULT_WEIGHT = 1;
  * default from Settings, else none. Anonymous callers take the anonymous tier's limits, then the
  * defaults of the anonymous tier's role. Only `POST /prompt` asks, so it may build a fresh object.
  */
-export function effectiveShareLimits(principal: Principal | undefined, settings: RuntimeSettings): ShareLimits {
+export function effectiveShareLimits(
+  principal: Pick<Principal, 'role' | 'limits'> | undefined,
+  settings: RuntimeSettings
+): ShareLimits {
   const own = principal ? principal.limits : settings.anonymous.limits;
   const role: Role = principal ? principal.role : settings.anonymous.role;
   const fallback = settings.roleLimits[role];

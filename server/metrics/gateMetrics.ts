@@ -57,6 +57,7 @@ export class GateMetrics {
   readonly #queuedPrompts: Gauge<'key'>;
   readonly #refusals: Counter<'code'>;
   readonly #lockouts: Counter;
+  readonly #gpuSeconds: Counter<'key'>;
   readonly #readOpenWebSockets: (() => number) | undefined;
 
   /** [statusClassIndex][routeClass] → bound child: the hot path only indexes, it never builds label objects. */
@@ -147,6 +148,13 @@ export class GateMetrics {
       registers,
     });
 
+    this.#gpuSeconds = new Counter({
+      name: 'comfygate_gpu_seconds_total',
+      help: 'Seconds ComfyUI spent executing prompts, by the key id that queued them ("anonymous" without a key)',
+      labelNames: ['key'] as const,
+      registers,
+    });
+
     const routeClasses: ReadonlyArray<RouteClass | typeof NO_ROUTE_CLASS> = [...scopeSchema.options, NO_ROUTE_CLASS];
     this.#requestChildren = STATUS_CLASSES.map(
       (statusClass) =>
@@ -206,6 +214,11 @@ export class GateMetrics {
 
   countLockout(): void {
     this.#lockouts.inc();
+  }
+
+  /** One prompt's execution time; `keyId` is the key's id, or 'anonymous' for every caller without a key. */
+  countGpuSeconds(keyId: string, seconds: number): void {
+    if (Number.isFinite(seconds) && seconds > 0) this.#gpuSeconds.inc({ key: keyId }, seconds);
   }
 
   /** The exposition text (Prometheus text format 0.0.4) for `GET /gate/metrics`. */

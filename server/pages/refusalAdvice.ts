@@ -105,6 +105,12 @@ const ADVICE: Readonly<Record<ErrorCode, RefusalAdvice>> = {
     signIn: false,
     retry: true,
   },
+  gpu_quota: {
+    title: "Today's GPU time is used up",
+    todo: `Your key may queue more prompts after midnight (the gate machine's time); prompts already queued still run. Ask ${ASK} if you need more.`,
+    signIn: false,
+    retry: false,
+  },
   locked_out: {
     title: 'Too many wrong keys from your address',
     todo: `Your address is locked out for a while. Wait, then sign in with the right key; ask ${ASK} if you lost it.`,

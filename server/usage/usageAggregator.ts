@@ -111,6 +111,21 @@ export class UsageAggregator {
   };
 
   /**
+   * GPU seconds of one of `keyId`'s prompts ('anonymous' for callers without a credential), counted on
+   * the local day of `time` (when it ended). Written with the next flush, like the request counts.
+   */
+  addGpuSeconds(keyId: string, seconds: number, time: number = this.now()): void {
+    if (this.closed || !Number.isFinite(seconds) || seconds <= 0) return;
+    if (!(time >= this.dayStart && time < this.dayEnd)) this.enterDay(time);
+    let usage = this.dayRecords.get(keyId);
+    if (usage === undefined) {
+      usage = emptyDayUsage();
+      this.dayRecords.set(keyId, usage);
+    }
+    usage.gpuSeconds += seconds;
+  }
+
+  /**
    * Adds the pending counts to usage.json in one locked update and drops days past the retention. On failure the
    * counts stay pending. Resolves once this flush (and any before it) is done.
    */
@@ -164,7 +179,7 @@ export class UsageAggregator {
       for (const [keyId, usage] of Object.entries(byKey)) add(date, keyId, usage);
     }
     for (const [date, byKey] of this.pending) {
-      for (const [keyId, usage] of byKey) if (usage.requests > 0) add(date, keyId, usage);
+      for (const [keyId, usage] of byKey) if (!isEmpty(usage)) add(date, keyId, usage);
     }
     const days = [...rows.values()].sort((a, b) => compare(a.date, b.date) || compare(a.keyId, b.keyId));
     const totals = emptyDayUsage();
@@ -201,7 +216,7 @@ export class UsageAggregator {
 
   private tick(): void {
     if (this.flushesQueued > 0 || this.closing !== undefined) return;
-    if (this.pendingRequests === 0 && !this.hasExpiredDays()) return;
+    if (this.pendingRequests === 0 && !this.hasPendingGpuSeconds() && !this.hasExpiredDays()) return;
     this.flush().catch(this.onFlushError);
   }
 
@@ -211,7 +226,7 @@ export class UsageAggregator {
     const batch: BatchEntry[] = [];
     for (const [date, byKey] of this.pending) {
       for (const [keyId, live] of byKey) {
-        if (live.requests === 0) continue;
+        if (isEmpty(live)) continue;
         // Past the retention, or an id usage.json cannot hold: kept, these would fail every flush.
         if (date < cutoff || !usageKeyIdSchema.safeParse(keyId).success) {
           this.pendingRequests -= live.requests;
@@ -245,13 +260,19 @@ export class UsageAggregator {
   private dropSpentRecords(): void {
     for (const [date, byKey] of this.pending) {
       if (date === this.dayDate) continue;
-      for (const [keyId, usage] of byKey) if (usage.requests === 0) byKey.delete(keyId);
+      for (const [keyId, usage] of byKey) if (isEmpty(usage)) byKey.delete(keyId);
       if (byKey.size === 0) this.pending.delete(date);
     }
     if (this.dayDate !== '' && this.dayDate < this.cutoffDate()) {
       this.pending.delete(this.dayDate);
       this.leaveDay();
     }
+  }
+
+  private hasPendingGpuSeconds(): boolean {
+    for (const byKey of this.pending.values())
+      for (const usage of byKey.values()) if (usage.gpuSeconds > 0) return true;
+    return false;
   }
 
   private hasExpiredDays(): boolean {
@@ -301,10 +322,16 @@ function milliseconds(value: number): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
 }
 
-/** Microseconds are plenty, and usage.json stays readable. */
+/** Microseconds (and GPU milliseconds, ComfyUI's own resolution) are plenty, and usage.json stays readable. */
 function roundDurations(usage: DayUsage): void {
   usage.totalDurationMs = Math.round(usage.totalDurationMs * 1000) / 1000;
   usage.maxDurationMs = Math.round(usage.maxDurationMs * 1000) / 1000;
+  usage.gpuSeconds = Math.round(usage.gpuSeconds * 1000) / 1000;
+}
+
+/** Nothing counted: no request and no GPU time (a key's prompt may end on a day it sent no request). */
+function isEmpty(usage: DayUsage): boolean {
+  return usage.requests === 0 && usage.gpuSeconds === 0;
 }
 
 function copyUsage(usage: DayUsage): DayUsage {
@@ -330,6 +357,7 @@ function addInto(target: DayUsage, source: DayUsage): void {
   target.byRouteClass.manage += source.byRouteClass.manage;
   target.byRouteClass.install += source.byRouteClass.install;
   target.wsSessions += source.wsSessions;
+  target.gpuSeconds += source.gpuSeconds;
 }
 
 /**
@@ -351,6 +379,8 @@ function subtractFrom(target: DayUsage, written: DayUsage): void {
   target.byRouteClass.manage -= written.byRouteClass.manage;
   target.byRouteClass.install -= written.byRouteClass.install;
   target.wsSessions -= written.wsSessions;
+  // Exact: a sum minus one of its parts, with the part itself when nothing was added meanwhile.
+  target.gpuSeconds = Math.max(0, target.gpuSeconds - written.gpuSeconds);
   if (target.requests === 0) {
     target.totalDurationMs = 0;
     target.maxDurationMs = 0;

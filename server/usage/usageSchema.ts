@@ -29,6 +29,11 @@ export const dayUsageSchema = z.object({
   byRouteClass: z.record(scopeSchema, count),
   /** WebSockets that were relayed; refused upgrades are only requests. */
   wsSessions: count,
+  /**
+   * Seconds ComfyUI spent executing this key's prompts (execution_start to their end), on the day they
+   * ended. Files written before GPU time was measured have none: they read as 0.
+   */
+  gpuSeconds: z.number().nonnegative().default(0),
 });
 export type DayUsage = z.infer<typeof dayUsageSchema>;
 
@@ -59,6 +64,7 @@ export function emptyDayUsage(): DayUsage {
     maxDurationMs: 0,
     byRouteClass: { read: 0, generate: 0, manage: 0, install: 0 },
     wsSessions: 0,
+    gpuSeconds: 0,
   };
 }
 

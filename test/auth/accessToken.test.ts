@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, sessionCookieOf } from '../helpers/http.js';
-import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { callerRequests, withGateAndComfy } from '../helpers/gateAndComfy.js';
 import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
@@ -41,7 +41,7 @@ describe('short-lived access tokens', () => {
     const image = await call(`${gate.url}/api/view?filename=token.png&type=output&token=${token}`);
     expect(image.status).toBe(200);
     expect(image.text).toBe('png bytes');
-    expect(fake.requests.at(-1)!.rawUrl).toBe('/api/view?filename=token.png&type=output');
+    expect(callerRequests(fake).at(-1)!.rawUrl).toBe('/api/view?filename=token.png&type=output');
 
     const socket = await RecordingSocket.open(`${gate.url.replace('http', 'ws')}/ws?clientId=t&token=${token}`);
     await eventually(() => socket.received.length > 0, 'status message');

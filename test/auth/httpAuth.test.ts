@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../../server/keys/keyFormat.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { callerRequests } from '../helpers/gateAndComfy.js';
 import { call } from '../helpers/http.js';
 import { startTestGate, type TestGate } from '../helpers/testGate.js';
 
@@ -36,12 +37,12 @@ afterAll(async () => {
 
 describe('mode required', () => {
   it('refuses a script without a key: 401 JSON with WWW-Authenticate, nothing forwarded', async () => {
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const res = await call(`${gate.url}/api/prompt`);
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="ComfyGate"');
     expect(res.body).toMatchObject({ error: { code: 'unauthorized' } });
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
   });
 
   it('sends a browser navigation without a session to the login page, keeping where it was going', async () => {
@@ -58,7 +59,7 @@ describe('mode required', () => {
     const { headers, path } = make(creatorKey);
     const res = await call(`${gate.url}${path}`, { headers: { ...headers, cookie: 'theme=dark' } });
     expect(res.status).toBe(200);
-    const seen = fake.requests.at(-1)!;
+    const seen = callerRequests(fake).at(-1)!;
     expect(seen.rawUrl).toBe('/api/prompt');
     expect(seen.headers['x-api-key']).toBeUndefined();
     expect(seen.headers['authorization']).toBeUndefined();
@@ -70,7 +71,7 @@ describe('mode required', () => {
     // The admin's key: under team isolation a creator sees only files of their own.
     const res = await call(`${gate.url}/api/view?filename=a%20b.png&token=${gate.adminKey}&type=output&rand=0.5`);
     expect(res.status).toBe(200);
-    expect(fake.requests.at(-1)!.rawUrl).toBe('/api/view?filename=a%20b.png&type=output&rand=0.5');
+    expect(callerRequests(fake).at(-1)!.rawUrl).toBe('/api/view?filename=a%20b.png&type=output&rand=0.5');
   });
 
   it.each([
@@ -152,8 +153,8 @@ describe('mode optional and off', () => {
         headers: { 'x-api-key': 'cgk_wrong', authorization: 'Bearer x' },
       });
       expect(res.status).toBe(200);
-      expect(fake.requests.at(-1)!.headers['x-api-key']).toBeUndefined();
-      expect(fake.requests.at(-1)!.headers['authorization']).toBeUndefined();
+      expect(callerRequests(fake).at(-1)!.headers['x-api-key']).toBeUndefined();
+      expect(callerRequests(fake).at(-1)!.headers['authorization']).toBeUndefined();
     } finally {
       await setMode('required');
     }

@@ -1,7 +1,7 @@
 import { FormData, request } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, sessionCookieOf } from '../helpers/http.js';
-import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { callerRequests, withGateAndComfy } from '../helpers/gateAndComfy.js';
 import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
@@ -133,7 +133,7 @@ describe('the ComfyUI web UI rides on the session cookie', () => {
       json: { prompt: SMALL_PROMPT },
     });
     expect(queued.status).toBe(200);
-    expect(fake.requests.at(-1)!.headers['cookie']).toBe('comfy_theme=dark');
+    expect(callerRequests(fake).at(-1)!.headers['cookie']).toBe('comfy_theme=dark');
 
     // An image of the teammate's own (team isolation shows a creator no other files).
     const form = new FormData();

@@ -78,6 +78,7 @@ async function seedHistory(dataDir: string, keyIds: string[]): Promise<void> {
         usage.maxDurationMs = 400;
         usage.byRouteClass.read = requests - usage.prompts;
         usage.byRouteClass.generate = usage.prompts;
+        usage.gpuSeconds = usage.prompts * 14.5;
         byKey[keyId] = usage;
       });
       draft.days[day(offset)] = byKey;
@@ -235,6 +236,7 @@ describe('the dashboard in a real browser', () => {
     await top.waitFor();
     expect(Number((await top.locator('td').nth(1).innerText()).replace(/\D/g, ''))).toBeGreaterThanOrEqual(1);
     await page.locator('.chart canvas').first().waitFor();
+    await page.getByRole('region', { name: 'GPU minutes per day · top keys' }).locator('.chart canvas').waitFor();
     await harness.shot(page, 'usage', true);
   });
 

@@ -43,6 +43,7 @@ const ERROR_CODES = [
   'rate_limit_prompts_day',
   'queue_limit',
   'generation_cap',
+  'gpu_quota',
   'locked_out',
   'upstream_unreachable',
   'upstream_timeout',

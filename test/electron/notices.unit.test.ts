@@ -11,7 +11,7 @@ const NOTICES: Record<GateNotice['kind'], GateNotice> = {
   comfyUp: { kind: 'comfyUp', upstreamUrl: UPSTREAM },
   firstUse: { kind: 'firstUse', key: { id: 'k1', name: 'Ana laptop' } },
   lockout: { kind: 'lockout', ip: '192.168.1.44', until: Date.now() + 15 * 60_000 },
-  quota: { kind: 'quota', key: { id: 'k2', name: 'Ben', limit: 20 } },
+  quota: { kind: 'quota', key: { id: 'k2', name: 'Ben', limit: 20, measure: 'prompts' } },
 };
 
 describe('noticeContent: gate event → notification, per setting', () => {
@@ -40,6 +40,14 @@ describe('noticeContent: gate event → notification, per setting', () => {
       expect(shown, notice.kind).toBe(!(silenced as readonly string[]).includes(notice.kind));
     }
   });
+});
+
+it('a key that reached its GPU seconds per day is told in seconds of GPU time', () => {
+  const content = noticeContent(
+    { kind: 'quota', key: { id: 'k2', name: 'Ben', limit: 3600, measure: 'gpuSeconds' } },
+    ALL_ON
+  );
+  expect(content?.body).toMatch(/3600 seconds of GPU time today/);
 });
 
 describe('createUpstreamNotices: ComfyUI down and back, without flapping', () => {

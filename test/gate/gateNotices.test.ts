@@ -45,7 +45,7 @@ describe('the events the desktop app turns into notifications', () => {
     expect(seen).toEqual([]);
     expect((await queue()).status).toBe(200);
     expect((await queue()).status).toBe(429);
-    expect(seen).toEqual([{ id, name: 'Ben', limit: 2 }]);
+    expect(seen).toEqual([{ id, name: 'Ben', limit: 2, measure: 'prompts' }]);
   });
 
   it('the notification switches default on and are part of the state', async () => {

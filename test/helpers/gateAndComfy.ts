@@ -1,5 +1,10 @@
 import { afterAll, beforeAll } from 'vitest';
-import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '../fixtures/fakeComfy/index.js';
+import {
+  startFakeComfy,
+  type FakeComfy,
+  type FakeComfyOptions,
+  type RecordedRequest,
+} from '../fixtures/fakeComfy/index.js';
 import { call, type JsonResponse } from './http.js';
 import { startTestGate, type TestGate, type TestGateOptions } from './testGate.js';
 
@@ -53,6 +58,15 @@ export function withGateAndComfy(options: GateAndComfyOptions = {}): GateAndComf
     gate,
     admin,
   };
+}
+
+/**
+ * What reached the fake ComfyUI on callers' behalf: `fake.requests` without the gate's own look at
+ * `GET /queue` and `GET /history/{id}` (server/gpu/gpuMeter.ts), which runs in the background whenever
+ * a prompt it waits for is queued, starts or ends, so it may land in the middle of a later test.
+ */
+export function callerRequests(fake: FakeComfy): RecordedRequest[] {
+  return fake.requests.filter((r) => !(r.method === 'GET' && /^\/(queue$|history\/)/.test(r.rawUrl)));
 }
 
 /** Forwards every read and write to the instance `current` returns once beforeAll started it. */

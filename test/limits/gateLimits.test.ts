@@ -2,7 +2,7 @@ import { NO_LIMITS } from '../../server/keys/keySchema.js';
 import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { callerRequests, withGateAndComfy } from '../helpers/gateAndComfy.js';
 
 // Slow nodes keep prompts in the queue long enough to hit the queue limit.
 const { fake, gate, admin } = withGateAndComfy({ comfy: { nodeDelayMs: 150 }, gate: { mode: 'required' } });
@@ -43,14 +43,14 @@ describe('requests per minute', () => {
       expect(String(res.headers['ratelimit'])).toMatch(/^"per-minute";r=\d+;t=\d+, "per-hour";r=\d+;t=\d+$/);
     }
     expect(remaining).toEqual(['2', '1', '0']);
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const refused = await call<{ error: { code: string } }>(`${gate.url}/api/prompt`, {
       headers: { 'x-api-key': key },
     });
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('rate_limit_minute');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
   });
 
   it('adds no rate-limit headers for an unlimited key', async () => {

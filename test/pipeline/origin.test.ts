@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { WebSocket } from 'ws';
 import { originStep } from '../../server/pipeline/originStep.js';
 import { Exchange } from '../../server/pipeline/exchange.js';
-import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { callerRequests, withGateAndComfy } from '../helpers/gateAndComfy.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 
 const { fake, gate } = withGateAndComfy();
@@ -42,7 +42,7 @@ describe('origin handling', () => {
     const res = await browserPost('/api/prompt', `http://${gate.host}`);
     expect(res.statusCode).toBe(200);
     expect(await res.body.json()).toMatchObject({ prompt_id: expect.any(String) as string, node_errors: {} });
-    const seen = fake.requests.at(-1)!;
+    const seen = callerRequests(fake).at(-1)!;
     expect(seen.headers['origin']).toBeUndefined();
     expect(Object.keys(seen.headers).filter((h) => h.startsWith('sec-fetch-'))).toEqual([]);
   });
@@ -61,11 +61,11 @@ describe('origin handling', () => {
     ['https instead of http', () => `https://${gate.host}`],
     ['an opaque origin', 'null'],
   ])('refuses a POST from %s with 403 JSON that never reaches ComfyUI', async (_label, origin) => {
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const res = await browserPost('/api/prompt', typeof origin === 'function' ? origin() : origin);
     expect(res.statusCode).toBe(403);
     expect(await res.body.json()).toMatchObject({ error: { code: 'forbidden_origin' } });
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
   });
 
   it('refuses a WebSocket handshake from a foreign origin before opening one upstream', async () => {
@@ -75,14 +75,14 @@ describe('origin handling', () => {
   });
 
   it('refuses state-changing requests marked Sec-Fetch-Site: cross-site, even without Origin', async () => {
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const res = await request(`${gate.url}/api/interrupt`, {
       method: 'POST',
       headers: { 'sec-fetch-site': 'cross-site' },
     });
     expect(res.statusCode).toBe(403);
     await res.body.dump();
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
   });
 
   it('lets cross-site top-level GET navigations through (links to the gate keep working)', async () => {
@@ -109,7 +109,7 @@ describe('DNS rebinding', () => {
 
   it('refuses a page on another host name that resolves to this loopback gate, before ComfyUI sees it', async () => {
     // The rebinding page is same-origin with itself, so its Origin matches its Host: only the Host gives it away.
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const host = `attacker.example:${port()}`;
     const res = await browserPost('/api/prompt', `http://${host}`, { host });
     expect(res.statusCode).toBe(403);
@@ -119,7 +119,7 @@ describe('DNS rebinding', () => {
     const read = await request(`${gate.url}/api/queue`, { headers: { host } });
     expect(read.statusCode).toBe(403);
     await read.body.dump();
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
   });
 
   it('refuses its WebSocket handshake too', async () => {

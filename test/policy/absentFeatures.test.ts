@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { callerRequests, withGateAndComfy } from '../helpers/gateAndComfy.js';
 import { eventually } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
@@ -65,7 +65,7 @@ describe('ComfyUI-Manager for a role without install', () => {
   ];
 
   it.each(['viewer', 'creator', 'guest'])('answers 404 as if not installed, saying why, to a %s', async (role) => {
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     for (const [method, path] of PROBES) {
       const res = await as<ComfyShapedError>(role, path, { method, json: method === 'POST' ? {} : undefined });
       expect(res.status, `${method} ${path}`).toBe(404);
@@ -73,16 +73,16 @@ describe('ComfyUI-Manager for a role without install', () => {
       expect(res.body.error.message).toMatch(/^ComfyUI-Manager is not available to this key: .* needs scope 'install'/);
       expect(res.body.node_errors).toEqual({});
     }
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
   });
 
   it('still reaches ComfyUI for an operator', async () => {
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     // This ComfyUI has no Manager: its own 404.
     const res = await as('operator', '/api/manager/version');
     expect(res.status).toBe(404);
     expect(res.text).toBe('404: Not Found');
-    expect(fake.requests.length).toBe(before + 1);
+    expect(callerRequests(fake).length).toBe(before + 1);
   });
 
   it('keeps 403 for what a client asks for on purpose, like writing the Manager’s config', async () => {
@@ -97,7 +97,7 @@ describe('ComfyUI-Manager for a role without install', () => {
 
 describe('the terminal log for a role without manage', () => {
   it('accepts the subscription and shows an empty log, without asking ComfyUI', async () => {
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const subscribe = await as('creator', '/internal/logs/subscribe', {
       method: 'PATCH',
       json: { clientId: 'c-1', enabled: true },

@@ -4,6 +4,7 @@ import { rawExchange } from '../helpers/raw.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { callerRequests } from '../helpers/gateAndComfy.js';
 import { eventually, startTestGate, type TestGate } from '../helpers/testGate.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
@@ -150,7 +151,7 @@ describe('malformed requests', () => {
       'POST /prompt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     ],
   ])('answers %s with 400 JSON and stays up', async (_label, bytes) => {
-    const forwarded = () => fake.requests.filter((r) => r.rawUrl !== '/system_stats').length;
+    const forwarded = () => callerRequests(fake).filter((r) => r.rawUrl !== '/system_stats').length;
     const before = forwarded();
     const answer = await rawExchange(port, bytes);
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);

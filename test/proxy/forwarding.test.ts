@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { FormData, request } from 'undici';
 import { rawExchange } from '../helpers/raw.js';
-import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { callerRequests, withGateAndComfy } from '../helpers/gateAndComfy.js';
 
 const { fake, gate } = withGateAndComfy();
 
 function lastRequestAtFake() {
-  const last = fake.requests.at(-1);
+  const last = callerRequests(fake).at(-1);
   if (!last) throw new Error('the fake ComfyUI saw no request');
   return last;
 }
@@ -119,11 +119,11 @@ describe('faithful forwarding', () => {
   });
 
   it('answers unknown /gate paths itself with JSON 404, never forwarding them', async () => {
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const res = await request(`${gate.url}/gate/nope`);
     expect(res.statusCode).toBe(404);
     expect(await res.body.json()).toMatchObject({ error: { code: 'not_found' } });
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
   });
 });
 

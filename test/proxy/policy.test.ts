@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
-import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { callerRequests, withGateAndComfy } from '../helpers/gateAndComfy.js';
 
 const { fake, gate } = withGateAndComfy({ comfy: { nodeDelayMs: 5 }, gate: { mode: 'required' } });
 const keys: Record<string, string> = {};
@@ -39,7 +39,7 @@ const matrix = Object.keys(ALLOWED).flatMap((role) =>
 describe('roles against route classes', () => {
   it.each(matrix)('%s → %s', async (role, routeClass) => {
     const route = ROUTES[routeClass];
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const res = await call<{ error?: { code: string; message: string } }>(`${gate.url}${route.path}`, {
       method: route.method,
       headers: { 'x-api-key': keys[role]! },
@@ -47,28 +47,28 @@ describe('roles against route classes', () => {
     });
     if (ALLOWED[role]!.includes(routeClass)) {
       expect(res.status).not.toBe(403);
-      expect(fake.requests.length).toBeGreaterThan(before);
+      expect(callerRequests(fake).length).toBeGreaterThan(before);
     } else if (routeClass === 'install') {
       // To a caller who may not use it, ComfyUI-Manager looks not installed.
       expect(res.status).toBe(404);
       expect(res.body.error?.code).toBe('not_available');
       expect(res.body.error?.message).toContain(`needs scope 'install'`);
-      expect(fake.requests.length).toBe(before);
+      expect(callerRequests(fake).length).toBe(before);
     } else {
       expect(res.status).toBe(403);
       expect(res.body.error?.code).toBe('forbidden_scope');
       expect(res.body.error?.message).toContain(`needs scope '${routeClass}'`);
-      expect(fake.requests.length).toBe(before);
+      expect(callerRequests(fake).length).toBe(before);
     }
   });
 
   it('decides Manager routes by path, never by method (legacy GET mutators are install)', async () => {
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     for (const path of ['/manager/reboot', '/api/snapshot/restore?target=x', '/customnode/getlist']) {
       const res = await call(`${gate.url}${path}`, { headers: { 'x-api-key': keys['creator']! } });
       expect(res.status).toBe(404);
     }
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
   });
 
   it('lets a creator queue but not clear the queue; an operator may clear', async () => {
@@ -110,7 +110,7 @@ describe('decisions on the normalized path', () => {
 
   it('forwards the raw path after deciding on the normalized one', async () => {
     await call(`${gate.url}/api/pr%6Fmpt`, { headers: { 'x-api-key': keys['creator']! } });
-    expect(fake.requests.at(-1)!.rawUrl).toBe('/api/pr%6Fmpt');
+    expect(callerRequests(fake).at(-1)!.rawUrl).toBe('/api/pr%6Fmpt');
   });
 
   it('lets the operator re-class a custom-node route in settings', async () => {

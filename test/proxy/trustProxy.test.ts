@@ -6,7 +6,7 @@ import { TrustedProxies } from '../../server/http/trustedProxies.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { rawExchange } from '../helpers/raw.js';
-import { withGateAndComfy } from '../helpers/gateAndComfy.js';
+import { callerRequests, withGateAndComfy } from '../helpers/gateAndComfy.js';
 
 const { fake, gate } = withGateAndComfy({ gate: { mode: 'required' } });
 
@@ -94,7 +94,7 @@ describe('behind a TLS-terminating proxy', () => {
     expect(whoami.status, whoami.text).toBe(200);
 
     // The same headers from a peer that is not a configured proxy are not believed.
-    const before = fake.requests.length;
+    const before = callerRequests(fake).length;
     const untrusted = await fromUntrustedPeer(
       'POST',
       '/api/prompt',
@@ -103,7 +103,7 @@ describe('behind a TLS-terminating proxy', () => {
     );
     expect(untrusted.status).toBe(403);
     expect(untrusted.body).toContain('forbidden_origin');
-    expect(fake.requests.length).toBe(before);
+    expect(callerRequests(fake).length).toBe(before);
     const untrustedAdmin = await fromUntrustedPeer('GET', '/gate/api/whoami', {
       'x-api-key': gate.adminKey,
       ...FROM_HTTPS_PROXY,

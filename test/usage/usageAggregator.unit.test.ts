@@ -103,6 +103,7 @@ describe('UsageAggregator counting', () => {
         maxDurationMs: 60_000,
         byRouteClass: { read: 4, generate: 2, manage: 0, install: 0 },
         wsSessions: 1,
+        gpuSeconds: 0,
       },
     ]);
     expect(usage.query({ keyId: 'anonymous' }).days).toEqual([
@@ -264,6 +265,56 @@ describe('UsageAggregator persistence', () => {
     expect(day?.['key_bob']?.requests).toBe(rounds * 6);
     const reopened = await openUsage();
     expect(reopened.query().totals.requests).toBe(rounds * 18);
+  });
+});
+
+describe('UsageAggregator GPU seconds', () => {
+  it('adds GPU seconds per key and day, flushes them without any request that day, and reads them back', async () => {
+    const first = await openUsage();
+    first.addGpuSeconds('key_alice', 2.5, NOON);
+    first.addGpuSeconds('key_alice', 1.25, NOON);
+    first.addGpuSeconds('anonymous', 4, NOON - DAY_MS);
+    expect(first.query({ keyId: 'key_alice' }).days).toEqual([
+      { date: TODAY, keyId: 'key_alice', ...usageWith({ gpuSeconds: 3.75 }) },
+    ]);
+    await first.flush();
+    const file = await usageFile();
+    expect(file.days[TODAY]?.['key_alice']).toEqual(usageWith({ gpuSeconds: 3.75 }));
+    expect(file.days[shiftDate(TODAY, -1)]?.['anonymous']?.gpuSeconds).toBe(4);
+    // Written once: a second flush adds nothing.
+    await first.flush();
+    expect((await usageFile()).days[TODAY]?.['key_alice']?.gpuSeconds).toBe(3.75);
+
+    await first.close();
+    const second = await openUsage();
+    expect(second.query({ from: shiftDate(TODAY, -1) }).totals.gpuSeconds).toBe(7.75);
+  });
+
+  it('flushes GPU seconds on its timer, like requests', async () => {
+    const usage = await openUsage({ flushIntervalMs: 40 });
+    usage.addGpuSeconds('key_alice', 1.5, NOON);
+    await waitFor(async () => {
+      try {
+        return (await usageFile()).days[TODAY]?.['key_alice']?.gpuSeconds === 1.5;
+      } catch {
+        return false;
+      }
+    }, 2_000);
+  });
+
+  it('reads a usage.json written before GPU time was measured as 0 GPU seconds', async () => {
+    const old = emptyDayUsage() as Partial<DayUsage>;
+    delete old.gpuSeconds;
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(
+      join(dataDir, 'usage.json'),
+      JSON.stringify({ version: 1, days: { [TODAY]: { key_alice: { ...old, requests: 3 } } } })
+    );
+    const usage = await openUsage();
+    expect(usage.query().totals).toMatchObject({ requests: 3, gpuSeconds: 0 });
+    usage.addGpuSeconds('key_alice', 2, NOON);
+    await usage.flush();
+    expect((await usageFile()).days[TODAY]?.['key_alice']).toMatchObject({ requests: 3, gpuSeconds: 2 });
   });
 });
 

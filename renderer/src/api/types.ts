@@ -51,9 +51,10 @@ export interface UpdateKeyBody {
 }
 
 /** GET /whoami: the caller's own key record, or the legacy environment key. */
+/** `gpuQuotaSeconds`: the GPU seconds per day that apply (the key's own, else its role's default); null for none. */
 export type Whoami =
-  | (KeyRecord & { via: CredentialSource; legacy?: undefined })
-  | { id: string; name: string; role: Role; legacy: true; via: CredentialSource };
+  | (KeyRecord & { via: CredentialSource; legacy?: undefined; gpuQuotaSeconds: number | null })
+  | { id: string; name: string; role: Role; legacy: true; via: CredentialSource; gpuQuotaSeconds: number | null };
 
 export type { ShareAddress, SharingReport };
 

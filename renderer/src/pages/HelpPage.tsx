@@ -403,6 +403,13 @@ const SECTIONS: Section[] = [
             defaults). A prompt over a cap is refused <code>400</code> before ComfyUI sees it, in ComfyUI’s own
             validation shape, so the web UI outlines the node and says what the cap is.
           </li>
+          <li>
+            <strong>GPU seconds per day</strong>: how long ComfyUI worked on the key’s prompts today, by ComfyUI’s own
+            start and end times (failed and interrupted prompts count up to where they stopped). The key’s own value,
+            else its role’s default from Settings. Past it new prompts get <code>gpu_quota</code> until midnight, the
+            gate machine’s time; prompts already queued still run. Usage and the teammate page show GPU time; Prometheus
+            gets <code>comfygate_gpu_seconds_total</code> per key id.
+          </li>
         </ul>
         <p>
           <strong>Fair order</strong>: keys with prompts waiting take turns by weight (a key’s own, else its role’s,
@@ -419,8 +426,8 @@ const SECTIONS: Section[] = [
         <Code text={EXAMPLE_429} what="example 429 answer" />
         <p>
           The codes are <code>rate_limit_minute</code>, <code>rate_limit_hour</code>,{' '}
-          <code>rate_limit_prompts_day</code> and <code>queue_limit</code> (queue more when one of your prompts
-          finishes).
+          <code>rate_limit_prompts_day</code>, <code>queue_limit</code> (queue more when one of your prompts finishes)
+          and <code>gpu_quota</code> (today’s GPU time is used up).
         </p>
         <>
           <p>
@@ -841,6 +848,16 @@ const TROUBLE: TroubleRow[] = [
     meaning: (
       <>
         A limit of the key is used up. Wait the <code>Retry-After</code> seconds; the daily prompt count resets at
+        midnight, the gate machine’s time.
+      </>
+    ),
+  },
+  {
+    status: 429,
+    codes: ['gpu_quota'],
+    meaning: (
+      <>
+        The key’s GPU seconds for today are used up. Prompts already queued still run; new ones are accepted again after
         midnight, the gate machine’s time.
       </>
     ),

@@ -21,6 +21,13 @@ import { queuePlaceText } from '../lib/queuePlace.js';
 import { accessInfo, mayGenerate } from '../lib/roles.js';
 import { useResource } from '../lib/useResource.js';
 
+/** Seconds as "42 s" or "3 min 20 s": GPU time reads best in the unit its quota is set in. */
+function formatGpuSeconds(seconds: number): string {
+  if (seconds < 60) return `${formatNumber(Math.round(seconds * 10) / 10)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${formatNumber(minutes)} min ${Math.floor(seconds - minutes * 60)} s`;
+}
+
 /** From this close to its expiry the teammate is told, so a new key can be asked for in time. */
 const EXPIRY_NOTICE_MS = 7 * 86_400_000;
 
@@ -45,6 +52,7 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
     ? LIMIT_FIELDS
     : LIMIT_FIELDS.filter((field) => field !== 'promptsPerDay' && field !== 'maxQueued');
   const promptQuota = generates ? limits?.promptsPerDay : null;
+  const gpuQuota = generates ? who.gpuQuotaSeconds : null;
   const used = usage.resource.data?.totals;
   const toast = useToast();
   // For a lost laptop or a token pasted somewhere: every session of the key ends, this one too.
@@ -135,6 +143,12 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
                     <span className="metric-label">prompts{promptQuota ? ` of ${formatNumber(promptQuota)}` : ''}</span>
                   </div>
                   <div className="metric">
+                    <span className="metric-value">{formatGpuSeconds(used.gpuSeconds)}</span>
+                    <span className="metric-label">
+                      GPU time{gpuQuota !== null ? ` of ${formatGpuSeconds(gpuQuota)}` : ''}
+                    </span>
+                  </div>
+                  <div className="metric">
                     <span className="metric-value">{formatNumber(used.errors)}</span>
                     <span className="metric-label">errors</span>
                   </div>
@@ -151,7 +165,23 @@ export function MePage({ who, onSignOut }: { who: Whoami; onSignOut: () => void 
                     <span style={{ width: `${Math.min(100, (used.prompts / promptQuota) * 100)}%` }} />
                   </div>
                 ) : null}
-                <p className="muted small">Counted since midnight, this machine’s time.</p>
+                {gpuQuota !== null ? (
+                  <div
+                    className="meter"
+                    role="meter"
+                    aria-label="GPU time used today"
+                    aria-valuemin={0}
+                    aria-valuemax={gpuQuota}
+                    aria-valuenow={used.gpuSeconds}
+                  >
+                    <span
+                      style={{ width: `${gpuQuota > 0 ? Math.min(100, (used.gpuSeconds / gpuQuota) * 100) : 100}%` }}
+                    />
+                  </div>
+                ) : null}
+                <p className="muted small">
+                  Counted since midnight, this machine’s time. GPU time is how long ComfyUI worked on your prompts.
+                </p>
               </>
             )}
             {generates && place && (

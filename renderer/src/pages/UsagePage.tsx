@@ -28,6 +28,7 @@ interface KeyTotals {
   errors: number;
   bytes: number;
   durationMs: number;
+  gpuSeconds: number;
 }
 
 function nameOf(keyId: string, keyName: string | null, keys: Map<string, KeyRecord>): string {
@@ -51,7 +52,7 @@ export function UsagePage() {
 
   return (
     <>
-      <PageHeader title="Usage" description="Requests, prompts and errors per day, for every key or one." />
+      <PageHeader title="Usage" description="Requests, prompts, errors and GPU time per day, for every key or one." />
       <div className="card filters" role="group" aria-label="Range and key">
         <div className="segmented" role="group" aria-label="Quick range">
           {RANGES.map((days) => (
@@ -106,7 +107,11 @@ export function UsagePage() {
         <div className="stack-lg">
           <div className="grid grid-5 totals">
             <Total label="Requests" value={formatNumber(view.totals.requests)} />
-            <Total label="Prompts" value={formatNumber(view.totals.prompts)} />
+            <Total
+              label="Prompts"
+              value={formatNumber(view.totals.prompts)}
+              detail={`${formatGpuTime(view.totals.gpuSeconds)} of GPU time`}
+            />
             <Total
               label="Errors"
               value={formatNumber(view.totals.errors)}
@@ -123,7 +128,7 @@ export function UsagePage() {
               value={view.totals.requests ? formatDuration(view.totals.durationMs / view.totals.requests) : '—'}
             />
           </div>
-          {view.totals.requests === 0 ? (
+          {view.totals.requests === 0 && view.totals.gpuSeconds === 0 ? (
             <div className="card">
               <EmptyState title="No usage in this range">
                 {key ? 'This key made no requests between these days.' : 'Nobody used the gate between these days.'}
@@ -142,6 +147,22 @@ export function UsagePage() {
                   label={`Requests, prompts and errors per day, ${data.from} to ${data.to}`}
                 />
               </Card>
+              {view.gpu.length > 0 && (
+                <Card
+                  id="gpu"
+                  title={key ? `GPU minutes per day · ${nameOf(key, null, keyMap)}` : 'GPU minutes per day · top keys'}
+                  actions={<span className="muted small">ComfyUI’s execution time of each key’s prompts</span>}
+                >
+                  <TimeChart
+                    days={view.days}
+                    series={view.gpu}
+                    height={200}
+                    label={
+                      key ? 'Minutes of GPU time per day for this key' : 'Minutes of GPU time per day for the top keys'
+                    }
+                  />
+                </Card>
+              )}
               {!key && view.perKey.length > 0 && (
                 <Card id="per-key" title="Requests per day · top keys">
                   <TimeChart
@@ -171,6 +192,9 @@ export function UsagePage() {
                         Prompts
                       </th>
                       <th scope="col" className="numeric">
+                        GPU time
+                      </th>
+                      <th scope="col" className="numeric">
                         Errors
                       </th>
                       <th scope="col" className="numeric">
@@ -193,6 +217,7 @@ export function UsagePage() {
                           </span>
                         </td>
                         <td className="numeric">{formatNumber(row.prompts)}</td>
+                        <td className="numeric">{formatGpuTime(row.gpuSeconds)}</td>
                         <td className={row.errors ? 'numeric tone-danger' : 'numeric'}>{formatNumber(row.errors)}</td>
                         <td className="numeric">{formatBytes(row.bytes)}</td>
                       </tr>
@@ -228,14 +253,19 @@ function Total({
   );
 }
 
+function formatGpuTime(seconds: number): string {
+  return seconds === 0 ? '0 s' : formatDuration(seconds * 1000);
+}
+
 function summarize(report: AllUsageReport, key: string, keys: Map<string, KeyRecord>) {
   const days = daysBetween(report.from, report.to);
   const index = new Map(days.map((day, i) => [day, i]));
   const requests = days.map(() => 0);
   const prompts = days.map(() => 0);
   const errors = days.map(() => 0);
-  const byKey = new Map<string, KeyTotals & { perDay: number[] }>();
-  const totals = { requests: 0, prompts: 0, errors: 0, bytes: 0, durationMs: 0 };
+  const gpuMinutes = days.map(() => 0);
+  const byKey = new Map<string, KeyTotals & { perDay: number[]; gpuPerDay: number[] }>();
+  const totals = { requests: 0, prompts: 0, errors: 0, bytes: 0, durationMs: 0, gpuSeconds: 0 };
   for (const row of report.days) {
     const i = index.get(row.date);
     let entry = byKey.get(row.keyId);
@@ -248,7 +278,9 @@ function summarize(report: AllUsageReport, key: string, keys: Map<string, KeyRec
         errors: 0,
         bytes: 0,
         durationMs: 0,
+        gpuSeconds: 0,
         perDay: days.map(() => 0),
+        gpuPerDay: days.map(() => 0),
       };
       byKey.set(row.keyId, entry);
     }
@@ -257,14 +289,20 @@ function summarize(report: AllUsageReport, key: string, keys: Map<string, KeyRec
     entry.errors += row.errors;
     entry.bytes += row.bytesIn + row.bytesOut;
     entry.durationMs += row.totalDurationMs;
-    if (i !== undefined) entry.perDay[i] = (entry.perDay[i] ?? 0) + row.requests;
+    entry.gpuSeconds += row.gpuSeconds;
+    if (i !== undefined) {
+      entry.perDay[i] = (entry.perDay[i] ?? 0) + row.requests;
+      entry.gpuPerDay[i] = (entry.gpuPerDay[i] ?? 0) + row.gpuSeconds / 60;
+    }
     if (key && row.keyId !== key) continue;
     totals.requests += row.requests;
     totals.prompts += row.prompts;
     totals.errors += row.errors;
     totals.bytes += row.bytesIn + row.bytesOut;
     totals.durationMs += row.totalDurationMs;
+    totals.gpuSeconds += row.gpuSeconds;
     if (i === undefined) continue;
+    gpuMinutes[i] = (gpuMinutes[i] ?? 0) + row.gpuSeconds / 60;
     requests[i] = (requests[i] ?? 0) + row.requests;
     prompts[i] = (prompts[i] ?? 0) + row.prompts;
     errors[i] = (errors[i] ?? 0) + row.errors;
@@ -280,5 +318,12 @@ function summarize(report: AllUsageReport, key: string, keys: Map<string, KeyRec
     values: entry.perDay,
     color: KEY_COLORS[i] ?? '--chart-1',
   }));
-  return { days, totals, top: top.slice(0, 10), daily, perKey };
+  const gpu: ChartSeries[] = key
+    ? [{ label: 'GPU minutes', values: gpuMinutes, color: '--chart-2', bars: true }]
+    : [...byKey.values()]
+        .filter((entry) => entry.gpuSeconds > 0)
+        .sort((a, b) => b.gpuSeconds - a.gpuSeconds)
+        .slice(0, KEY_COLORS.length)
+        .map((entry, i) => ({ label: entry.name, values: entry.gpuPerDay, color: KEY_COLORS[i] ?? '--chart-1' }));
+  return { days, totals, top: top.slice(0, 10), daily, perKey, gpu };
 }
