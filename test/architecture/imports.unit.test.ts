@@ -69,9 +69,9 @@ describe('import graph', () => {
   });
 
   it('tells an arrow that points up or sideways, or from a room in no tier', () => {
-    expect(upArrows(['pipeline -> auth', 'auth -> pipeline', 'limits -> isolation', 'nowhere -> keys'])).toEqual([
+    expect(upArrows(['pipeline -> auth', 'auth -> pipeline', 'logs -> metrics', 'nowhere -> keys'])).toEqual([
       'pipeline -> auth: points up (auth is above pipeline in ROOM_TIERS)',
-      'limits -> isolation: points sideways (limits and isolation share a tier of ROOM_TIERS)',
+      'logs -> metrics: points sideways (logs and metrics share a tier of ROOM_TIERS)',
       'nowhere -> keys: nowhere is in no tier of ROOM_TIERS',
     ]);
   });
