@@ -24,3 +24,4 @@ export type { AllUsageReport, DayUsage, NamedUsageRow, UsageReport } from '../us
 export type { ShareAddress } from '../net/shareAddress.js';
 export type { SharingReport } from '../admin/routes/sharingRouter.js';
 export type { TlsSummary } from '../tls/tlsSummary.js';
+export type { BackendStatus } from '../backends/backendStatus.js';
