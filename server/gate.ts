@@ -283,9 +283,9 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       controlToken,
       reload: () => Promise.all([keys.reload(), settings.reload()]).then(() => undefined),
       sharing: { current: sharingReport, set: setSharing },
+      backends: backendStatuses,
     },
     openSockets: () => relay.openCount,
-    backends: backendStatuses,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
   });

@@ -43,7 +43,6 @@ import { sharingRouter } from './routes/sharingRouter.js';
 import { statusRouter } from './routes/statusRouter.js';
 import type { ShareAddress } from '../net/shareAddress.js';
 import type { TlsSummary } from '../tls/tlsSummary.js';
-import type { BackendStatus } from '../backends/backendStatus.js';
 import { whoamiRouter } from './routes/whoamiRouter.js';
 
 export interface AdminAppOptions {
@@ -67,8 +66,6 @@ export interface AdminAppOptions {
   /** HTTPS: the certificate teammates can check; null for plain HTTP. */
   tls: TlsSummary | null;
   openSockets: () => number;
-  /** Each ComfyUI backend's health, for the status page. */
-  backends: () => Promise<BackendStatus[]>;
   endSession: (claims: TokenClaims) => void;
   /** Built dashboard (renderer) files; served at /gate/ when present. */
   dashboardDir: string | undefined;
@@ -162,7 +159,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
       network: () => options.runtime.sharing.current().network,
       tls: options.tls,
       openSockets: options.openSockets,
-      backends: options.backends,
+      backends: options.runtime.backends,
     })
   );
   api.use(

@@ -43,6 +43,7 @@ const SERVER_ARROWS = [
   'backends -> appLog',
   'backends -> config',
   'cli -> appLog',
+  'cli -> backends',
   'cli -> config',
   'cli -> errors.ts',
   'cli -> gate.ts',
