@@ -160,6 +160,8 @@ describe('who may use the admin API', () => {
     const res = await admin<Record<string, unknown>>('GET', '/gate/api/status');
     expect(res.body).toMatchObject({
       upstream: { url: fake.url, reachable: true, version: expect.any(String) as string, queueRemaining: 0 },
+      // One ComfyUI is one backend, reported the same way as each of several.
+      backends: [{ url: fake.url, label: 'backend 1', weight: 1, reachable: true, running: 0, pending: 0 }],
       mode: 'required',
       listen: { host: '127.0.0.1', port: Number(new URL(gate.url).port) },
       // A loopback gate: the link works on this computer only, and the status says so.
