@@ -265,6 +265,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const pause: PauseState = { paused: false };
   const admin = createAdminApp({
     upstream,
+    upstreamName,
     keys,
     settings,
     usage,

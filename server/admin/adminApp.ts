@@ -47,6 +47,8 @@ import { whoamiRouter } from './routes/whoamiRouter.js';
 
 export interface AdminAppOptions {
   upstream: Upstream;
+  /** ComfyUI as the operator named it: its URL, or the URLs of several backends separated by commas. */
+  upstreamName: string;
   keys: KeyStore;
   settings: SettingsStore;
   usage: UsageAggregator;
@@ -142,7 +144,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
     requireAdmin,
     settingsRouter({
       settings,
-      running: () => ({ ...options.listen, https: options.tls !== null, upstream: upstream.url }),
+      running: () => ({ ...options.listen, https: options.tls !== null, upstream: options.upstreamName }),
       audit,
     })
   );
