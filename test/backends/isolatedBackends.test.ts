@@ -73,7 +73,9 @@ describe('team isolation over several backends', () => {
     const aliceIds = [await queuePrompt(alice, 'alice-tab'), await queuePrompt(alice, 'alice-tab')];
     const bobIds = [await queuePrompt(bob, 'bob-tab'), await queuePrompt(bob, 'bob-tab')];
     // Four prompts on two backends: both run one at once.
-    expect(fakes.map((fake) => fake.requests.filter((r) => r.method === 'POST' && r.rawUrl === '/api/prompt').length)).toEqual([2, 2]);
+    expect(
+      fakes.map((fake) => fake.requests.filter((r) => r.method === 'POST' && r.rawUrl === '/api/prompt').length)
+    ).toEqual([2, 2]);
 
     const aliceQueue = await as<QueueAnswer>(alice, '/api/queue');
     const seen = [...aliceQueue.body.queue_running, ...aliceQueue.body.queue_pending].map((item) => item[1]);

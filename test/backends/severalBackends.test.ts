@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
+import { FormData, request } from 'undici';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { startTestGate, type TestGate } from '../helpers/testGate.js';
@@ -155,6 +156,20 @@ describe('several ComfyUI backends behind one gate', () => {
     expect(interrupts).toEqual(fakes.map((fake) => +(fake === runner)));
     await until(() => finished(socket, long, 'execution_interrupted'), 'the prompt was interrupted on its backend');
     await socket.close();
+  });
+
+  it('sends an upload to every backend and unites their node catalogs', async () => {
+    const form = new FormData();
+    form.append('image', new Blob([Buffer.from('not really a png')], { type: 'image/png' }), 'shared.png');
+    const res = await request(`${gate.url}/upload/image`, { method: 'POST', body: form });
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.json()).toEqual({ name: 'shared.png', subfolder: '', type: 'input' });
+    for (const fake of fakes) expect(fake.lastUpload()).toEqual({ name: 'shared.png', bytes: 16 });
+
+    const catalog = await call<Record<string, unknown>>(`${gate.url}/object_info`);
+    expect(Object.keys(catalog.body)).toContain('EmptyImage');
+    const third = await call<Record<string, unknown>>(`${fakes[2]!.url}/object_info`);
+    expect(Object.keys(third.body)).not.toContain('EmptyImage');
   });
 
   it('reports every backend in the status API and in Prometheus metrics with a backend label', async () => {
