@@ -66,6 +66,8 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
   readonly #sockets: MergedSockets;
   readonly #server: Server;
   readonly #timer: NodeJS.Timeout;
+  /** `127.0.0.1:port`, as the gate names the router in Host. */
+  #host = '';
   /** One fail-over at a time: two reachability changes must not move the same prompt twice. */
   #failingOver: Promise<void> = Promise.resolve();
 
@@ -82,6 +84,10 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       socket.on('error', () => socket.destroy());
+      if (!this.#fromGate(req)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       this.#sockets.handleUpgrade(req, socket, head);
     });
     for (const backend of this.backends) {
@@ -108,13 +114,14 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
       router.#server.once('error', reject);
       router.#server.listen(0, '127.0.0.1', () => resolve());
     });
+    router.#host = `127.0.0.1:${(router.#server.address() as AddressInfo).port}`;
     await Promise.all(router.backends.map((backend) => backend.check()));
     return router;
   }
 
   /** Where the gate's upstream client reaches it. */
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return `http://${this.#host}`;
   }
 
   statuses(): BackendStatus[] {
@@ -159,7 +166,20 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
       .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'could not move the prompts of a backend'));
   }
 
+  /**
+   * The gate names the router by its own address and never sends Origin (it removes it before forwarding).
+   * A browser on this machine always sends Origin on writes and sockets, and a DNS-rebound page names
+   * another host: neither reaches the backends through here.
+   */
+  #fromGate(req: IncomingMessage): boolean {
+    return req.headers.origin === undefined && req.headers.host === this.#host;
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.#fromGate(req)) {
+      sendJson(res, 403, { error: { type: 'forbidden', message: 'Only the gate may use this address.' } });
+      return;
+    }
     try {
       await this.#route(req, res);
     } catch (error) {
@@ -192,15 +212,21 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
     if (read && path === '/queue') return this.#merged(res, raw, headers, mergeQueues);
     if (read && path === '/history') {
       const maxItems = Number(new URL(raw, 'http://backends').searchParams.get('max_items'));
-      return this.#merged(res, raw, headers, (answers) => {
-        const merged = mergeHistories(answers, Number.isInteger(maxItems) && maxItems > 0 ? maxItems : undefined);
-        return merged;
-      });
+      const learn = (json: Record<string, unknown>, backend: Backend) => this.#noteHistory(json, backend);
+      return this.#merged(
+        res,
+        raw,
+        headers,
+        (answers) => mergeHistories(answers, Number.isInteger(maxItems) && maxItems > 0 ? maxItems : undefined),
+        learn
+      );
     }
     if (read && (match = /^\/history\/([^/]+)$/.exec(path))) {
       return this.#toOwner(res, decodeURIComponent(match[1] ?? ''), method, raw, headers, undefined);
     }
-    if (read && path === '/object_info') return this.#merged(res, raw, headers, mergeObjectInfo);
+    if (read && path === '/object_info') {
+      return this.#merged(res, raw, headers, mergeObjectInfo, (json, backend) => backend.noteCatalog(json));
+    }
     if (read && path === '/system_stats') return this.#merged(res, raw, headers, mergeSystemStats);
     if (read && path === '/jobs') return this.#merged(res, raw, headers, mergeJobs);
     if ((match = /^\/jobs\/([^/]+)(\/cancel)?$/.exec(path)) && (read || (method === 'POST' && match[2]))) {
@@ -275,7 +301,8 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
     res: ServerResponse,
     raw: string,
     headers: HeaderMap,
-    merge: (answers: Array<Record<string, unknown>>) => unknown
+    merge: (answers: Array<Record<string, unknown>>) => unknown,
+    learn?: (answer: Record<string, unknown>, backend: Backend) => void
   ): Promise<void> {
     const reachable = this.#reachable();
     const answers = await Promise.all(
@@ -292,8 +319,7 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
       const json = parseJsonObject(result.answer.body);
       if (json === undefined) continue;
       ok.push(json);
-      if (raw.includes('/object_info')) result.backend.noteCatalog(json);
-      if (raw.includes('/history')) this.#noteHistory(json, result.backend);
+      learn?.(json, result.backend);
     }
     if (ok.length > 0) return sendJson(res, 200, merge(ok));
     const failed = answers.find((result) => result !== undefined);

@@ -150,9 +150,16 @@ export class MergedSockets {
     const promptId = data['prompt_id'];
     if (typeof promptId !== 'string') return;
     const place = this.#options.places.get(promptId);
-    if (type === 'executing' && place !== undefined) {
-      place.node = typeof data['node'] === 'string' ? data['node'] : null;
-      if (place.node !== null) place.state = 'running';
+    if (place !== undefined && place.state !== 'done') {
+      if (type === 'execution_start') place.state = 'running';
+      if (type === 'executing') {
+        place.node = typeof data['node'] === 'string' ? data['node'] : null;
+        place.state = place.node === null ? 'done' : 'running';
+      }
+      if (type === 'execution_success' || type === 'execution_error' || type === 'execution_interrupted') {
+        place.state = 'done';
+      }
+      if (place.state === 'done') place.body = undefined;
     }
     if (type === 'executed') this.#options.places.noteFiles(data['output'], backend);
   }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../server/appLog/logger.js';
+import { BackendRouter } from '../../server/backends/backendRouter.js';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
 import { FormData, request } from 'undici';
 import { call } from '../helpers/http.js';
@@ -170,6 +172,30 @@ describe('several ComfyUI backends behind one gate', () => {
     expect(Object.keys(catalog.body)).toContain('EmptyImage');
     const third = await call<Record<string, unknown>>(`${fakes[2]!.url}/object_info`);
     expect(Object.keys(third.body)).not.toContain('EmptyImage');
+  });
+
+  it('lets only the gate use the backend router: a browser or a rebound name is refused', async () => {
+    const router = await BackendRouter.start({
+      specs: fakes.map((fake) => ({ url: fake.url })),
+      connectTimeoutMs: 2_000,
+      timeoutMs: 5_000,
+      logger: silentLogger(),
+    });
+    try {
+      expect((await call(`${router.url}/system_stats`)).status).toBe(200);
+      const fromPage = await call(`${router.url}/prompt`, {
+        headers: { origin: 'http://evil.example' },
+        json: { prompt: graph('evil') },
+      });
+      expect(fromPage.status).toBe(403);
+      const rebound = await call(`${router.url}/queue`, { headers: { host: 'evil.example' } });
+      expect(rebound.status).toBe(403);
+      await expect(
+        RecordingSocket.open(`${router.url.replace('http', 'ws')}/ws`, { headers: { origin: 'http://evil.example' } })
+      ).rejects.toThrow(/403/);
+    } finally {
+      await router.close();
+    }
   });
 
   it('reports every backend in the status API and in Prometheus metrics with a backend label', async () => {
