@@ -70,6 +70,7 @@ const SERVER_ARROWS = [
   'contract -> usage',
   'docs -> admin', // up: openapi.ts takes HealthReport from admin/health.ts
   'docs -> auth',
+  'docs -> backends',
   'docs -> errors.ts',
   'docs -> keys',
   'docs -> observe',
