@@ -1,6 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { createAdminApp } from './admin/adminApp.js';
 import { authStep } from './auth/authStep.js';
+import { registerBackendMetrics } from './backends/backendMetrics.js';
+import { BackendRouter } from './backends/backendRouter.js';
+import type { BackendStatus } from './backends/backendStatus.js';
+import { singleBackendStatus } from './backends/singleBackendStatus.js';
 import { Authenticator } from './auth/authenticator.js';
 import { loadOrCreateSecret } from './auth/secretFile.js';
 import { SessionTokens } from './auth/sessionTokens.js';
@@ -91,6 +95,7 @@ export interface GateState {
   mode: AuthMode;
   /** Sharing paused: only this machine gets through. */
   paused: boolean;
+  /** With several backends, their URLs separated by commas. */
   upstream: { url: string; reachable: boolean | undefined };
   /** The link teammates open (server/net/shareAddress.ts decides it for every screen). */
   share: ShareAddress;
@@ -184,7 +189,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   if (options.mode && options.mode !== settings.current.mode) await settings.update({ mode: options.mode });
 
-  const upstreamUrl = await resolveUpstream(config, logger);
+  // Several backends: the gate talks to the backend router as to one ComfyUI; with one, it is never built.
+  const backendRouter = await BackendRouter.forConfig(config, logger);
+  const upstreamUrl = backendRouter?.url ?? (await resolveUpstream(config, logger));
+  const upstreamName = backendRouter?.backends.map((backend) => backend.url).join(', ') ?? upstreamUrl;
+  const backendStatuses = async (): Promise<BackendStatus[]> =>
+    backendRouter?.statuses() ?? [await singleBackendStatus(upstream.pool, upstreamUrl, config.upstreams?.[0])];
   const upstream = new Upstream({ url: upstreamUrl, connectTimeoutMs: config.connectTimeoutMs });
   const tokens = new SessionTokens(secret, signedOut);
   const lockout = new BruteForceLockout(lockoutOptionsOf(settings.current.lockout));
@@ -207,6 +217,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     bodyBudget,
     queuedPrompts: { counts: () => tracker.counts(), nameOf: (subject) => keys.get(subject)?.name ?? subject },
   });
+  if (backendRouter) {
+    const backendMetrics = registerBackendMetrics(metrics.registry, () => backendRouter.statuses());
+    backendRouter.on('placed', (backend) => backendMetrics.countPlaced(backend.label));
+  }
   const observers: Array<(finished: FinishedRequest) => void> = [
     usage.observe,
     metrics.observe,
@@ -299,6 +313,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const pause: PauseState = { paused: false };
   const admin = createAdminApp({
     upstream,
+    upstreamName,
     keys,
     settings,
     usage,
@@ -317,6 +332,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       controlToken,
       reload: () => Promise.all([keys.reload(), settings.reload()]).then(() => undefined),
       sharing: { current: () => sharing.report(), set: (network, actor) => sharing.set(network, actor) },
+      backends: backendStatuses,
     },
     openSockets: () => relay.openCount,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
@@ -418,7 +434,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   upstream.on('reachability', (reachable) => {
     metrics.setUpstreamReachable(reachable);
     if (reachable) comfyUsers.markStale();
-    logger.info({ upstream: upstreamUrl, reachable }, reachable ? 'ComfyUI is reachable' : 'ComfyUI is not reachable');
+    logger.info({ upstream: upstreamName, reachable }, reachable ? 'ComfyUI is reachable' : 'ComfyUI is not reachable');
     events.emit('upstream', reachable);
     events.emit('change');
   });
@@ -456,7 +472,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         network: sharing.network,
         mode: settings.current.mode,
         paused: pause.paused,
-        upstream: { url: upstreamUrl, reachable: upstream.reachable },
+        upstream: { url: upstreamName, reachable: upstream.reachable },
         share: sharing.share(),
         openSockets: relay.openCount,
         keys: keys.list().length,
@@ -486,6 +502,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         logStream.close();
         await runtimeRecord.remove();
         await shutdown(listener, relay, upstream, config.shutdownGraceMs);
+        await backendRouter?.close();
         await spaces.settle();
         // close() saves pending key usage; over an unusable keys.json it cannot, and the rest must close all the same.
         const keysClosed = keys
@@ -514,7 +531,8 @@ async function createInitialAdminKey(keys: KeyStore): Promise<string | undefined
 }
 
 async function resolveUpstream(config: GateConfig, logger: Logger): Promise<string> {
-  if (config.upstream) return config.upstream;
+  const configured = config.upstreams?.[0]?.url ?? config.upstream;
+  if (configured) return configured;
   const { url, found } = await discoverUpstream();
   if (found) logger.info({ upstream: url }, `found ComfyUI at ${url}`);
   else

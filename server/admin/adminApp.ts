@@ -48,6 +48,8 @@ import { queueRouter, type QueueRouterDeps } from './routes/queueRouter.js';
 
 export interface AdminAppOptions {
   upstream: Upstream;
+  /** ComfyUI as the operator named it: its URL, or the URLs of several backends separated by commas. */
+  upstreamName: string;
   keys: KeyStore;
   settings: SettingsStore;
   usage: UsageAggregator;
@@ -146,7 +148,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
     requireAdmin,
     settingsRouter({
       settings,
-      running: () => ({ ...options.listen, https: options.tls !== null, upstream: upstream.url }),
+      running: () => ({ ...options.listen, https: options.tls !== null, upstream: options.upstreamName }),
       audit,
     })
   );
@@ -163,6 +165,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
       network: () => options.runtime.sharing.current().network,
       tls: options.tls,
       openSockets: options.openSockets,
+      backends: options.runtime.backends,
     })
   );
   api.use(

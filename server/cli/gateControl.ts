@@ -10,7 +10,7 @@ export const CONTROL_TIMEOUT_MS = 5_000;
 export function controlRequest(
   record: RuntimeRecord,
   path: string,
-  init: { method: 'POST' | 'PUT'; json?: unknown }
+  init: { method: 'GET' | 'POST' | 'PUT'; json?: unknown }
 ): Promise<Response> {
   return fetch(`${record.url}/gate/api/runtime${path}`, {
     method: init.method,

@@ -17,7 +17,11 @@ function buildProgram(): Command {
   program
     .command('serve')
     .description('start the gate in front of ComfyUI')
-    .option('--upstream <url>', 'ComfyUI URL (default: found on 127.0.0.1:8188, then :8000)')
+    .option(
+      '--upstream <url>',
+      'ComfyUI URL (default: found on 127.0.0.1:8188, then :8000); repeat it for several backends',
+      (url: string, previous: string[] | undefined) => [...(previous ?? []), url]
+    )
     .option('--host <host>', 'address to listen on (default 127.0.0.1; 0.0.0.0 shares on the LAN)')
     .option('--port <port>', 'port to listen on (default 8189)')
     .option('--data-dir <dir>', 'folder for keys, settings, usage and logs (or COMFYGATE_DATA_DIR)')

@@ -11,7 +11,8 @@ import { CliError, EXIT_USAGE } from './exitCodes.js';
 import { TlsSetupError } from '../tls/gateCertificate.js';
 
 export interface ServeFlags {
-  upstream?: string;
+  /** Every --upstream given, in order: one is the single upstream, several are backends. */
+  upstream?: string[];
   host?: string;
   port?: string;
   dataDir?: string;
@@ -26,7 +27,10 @@ const DASHBOARD_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url))
 
 /** `comfygate serve`: runs until SIGINT/SIGTERM, then shuts down in order and exits 0. */
 export async function serve(flags: ServeFlags): Promise<void> {
-  const config = await loadConfig({ flags: flags }).catch((error: unknown) => {
+  const { upstream, ...rest } = flags;
+  const upstreamFlags =
+    upstream === undefined ? {} : upstream.length === 1 ? { upstream: upstream[0] } : { upstreams: upstream };
+  const config = await loadConfig({ flags: { ...rest, ...upstreamFlags } }).catch((error: unknown) => {
     if (error instanceof ConfigError) throw new CliError(error.message, EXIT_USAGE);
     throw error;
   });

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { addDataDirOption, dataDirFlag, resolveDataDir } from './dataDirOption.js';
+import { backendStatusSchema, type BackendStatus } from '../backends/backendStatus.js';
+import type { RuntimeRecord } from '../runtime/runtimeRecord.js';
+import { controlRequest } from './gateControl.js';
 import { findRunningGate } from './runningGate.js';
 
 interface StatusFlags {
@@ -14,6 +17,7 @@ export function registerStatusCommand(program: Command): void {
     .action(async (flags: StatusFlags, command: Command) => {
       const dataDir = await resolveDataDir(dataDirFlag(command), process.env, { create: false });
       const found = await findRunningGate(dataDir);
+      const backends = found.state === 'running' ? await backendsOf(found.record) : undefined;
       if (flags.json) {
         const report =
           found.state === 'none'
@@ -27,6 +31,7 @@ export function registerStatusCommand(program: Command): void {
                 pid: found.record.pid,
                 version: found.record.version,
                 startedAt: found.record.startedAt,
+                ...(backends === undefined ? {} : { backends }),
               };
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         return;
@@ -51,7 +56,29 @@ export function registerStatusCommand(program: Command): void {
         ['Started', record.startedAt],
         ['Data dir', dataDir],
       ];
+      for (const backend of backends ?? []) rows.push([`Backend ${backend.label}`, describeBackend(backend)]);
       const width = Math.max(...rows.map(([label]) => label.length));
       for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
     });
+}
+
+/** The running gate's ComfyUI backends and their health; undefined when it did not say (an older gate). */
+async function backendsOf(record: RuntimeRecord): Promise<BackendStatus[] | undefined> {
+  try {
+    const response = await controlRequest(record, '/backends', { method: 'GET' });
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const parsed = backendStatusSchema.array().safeParse(await response.json());
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeBackend(backend: BackendStatus): string {
+  if (!backend.reachable) return `${backend.url}  not reachable`;
+  const devices = backend.devices.length > 0 ? `  ${backend.devices.join(', ')}` : '';
+  return `${backend.url}  reachable, ${backend.running} running, ${backend.pending} waiting${devices}`;
 }

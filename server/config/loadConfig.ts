@@ -47,10 +47,25 @@ export async function loadConfig({ flags = {}, env = process.env }: ConfigSource
     }
   }
   merged.dataDir = dataDir;
+  dropOutrankedUpstream(merged, origin);
 
   const parsed = gateConfigSchema.safeParse(merged);
   if (parsed.success) return parsed.data;
   throw new ConfigError(describeIssue(parsed.error.issues[0], merged, origin));
+}
+
+const SOURCE_RANK: Record<Source, number> = { default: 0, 'settings.json': 1, environment: 2, 'command line': 3 };
+
+/**
+ * `upstream` and `upstreams` name the same thing: the one from the stronger source is used (one `--upstream`
+ * on the command line beats a list in settings.json), and `upstreams` when both come from the same place.
+ */
+function dropOutrankedUpstream(merged: RawValues, origin: Partial<Record<ConfigKey, Source>>): void {
+  if (merged.upstream === undefined || merged.upstreams === undefined) return;
+  const single = SOURCE_RANK[origin.upstream ?? 'default'];
+  const several = SOURCE_RANK[origin.upstreams ?? 'default'];
+  if (single > several) delete merged.upstreams;
+  else delete merged.upstream;
 }
 
 function pick(...values: unknown[]): unknown {

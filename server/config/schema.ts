@@ -13,6 +13,30 @@ const httpUrl = z
   }, 'expected an http(s) URL of the ComfyUI server, such as http://127.0.0.1:8188')
   .transform((value) => new URL(value).origin);
 
+/** One ComfyUI of several: a label for the dashboard and metrics, a weight for placement (a bigger GPU takes more). */
+export const backendSpecSchema = z.strictObject({
+  url: httpUrl,
+  label: z.string().trim().min(1, 'expected a short name').max(64, 'expected at most 64 characters').optional(),
+  weight: z.number('expected a number').positive('expected a positive number').max(1000).optional(),
+});
+export type BackendSpec = z.infer<typeof backendSpecSchema>;
+
+/** Several backends: a list of URLs or of {url, label?, weight?}; from the environment, URLs separated by commas. */
+const upstreamsList = z.preprocess(
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part !== '')
+      : value,
+  z
+    .array(z.union([httpUrl.transform((url): BackendSpec => ({ url })), backendSpecSchema]), 'expected a list of URLs')
+    .min(1, 'expected at least one URL')
+    .max(64, 'expected at most 64 backends')
+    .refine((specs) => new Set(specs.map((spec) => spec.url)).size === specs.length, 'a URL is listed twice')
+);
+
 /** true/false from a flag or settings.json, or their spellings in an environment variable. */
 const onOff = z.union([
   z.boolean(),
@@ -31,6 +55,8 @@ const millis = z.coerce
 export const gateConfigSchema = z.object({
   /** ComfyUI's origin; absent means "discover it" (see upstream/upstreamDiscovery.ts). */
   upstream: httpUrl.optional(),
+  /** Several ComfyUIs behind this gate (server/backends/); one entry behaves exactly like `upstream`. */
+  upstreams: upstreamsList.optional(),
   host: z.string().trim().min(1, 'expected a host name or address').default('127.0.0.1'),
   /** Where the sharing switch's "My network" listens: every interface unless the operator names one address. */
   networkHost: z.string().trim().min(1, 'expected a host name or address').default('0.0.0.0'),

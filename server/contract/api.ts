@@ -28,3 +28,4 @@ export type { AllUsageReport, DayUsage, NamedUsageRow, UsageReport } from '../us
 export type { ShareAddress } from '../net/shareAddress.js';
 export type { SharingReport } from '../net/sharingSchema.js';
 export type { TlsSummary } from '../tls/tlsSummary.js';
+export type { BackendStatus } from '../backends/backendStatus.js';

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HealthReport } from '../upstream/healthReport.js';
+import { backendStatusSchema } from '../backends/backendStatus.js';
 import { ERROR_CODES, type ErrorBody } from '../errors.js';
 import { SESSION_COOKIE } from '../pipeline/credentials.js';
 import type { FinishedRequest } from '../observe/finishedRequest.js';
@@ -113,6 +114,9 @@ const statusSchema = z.object({
     .nullable()
     .describe('HTTPS: the certificate the gate serves; null for plain HTTP'),
   openSockets: z.number().int().describe('Client WebSockets currently relayed'),
+  backends: z
+    .array(backendStatusSchema)
+    .describe('Each ComfyUI backend (one when the gate fronts one ComfyUI): health, queue and GPUs'),
 });
 
 const sharingSchema = z.object({

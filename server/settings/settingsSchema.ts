@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { limitsSchema, NO_LIMITS, shareLimitsSchema, storedLimitsSchema, roleSchema } from '../keys/keySchema.js';
-import { gateConfigSchema } from '../config/schema.js';
+import { backendSpecSchema, gateConfigSchema } from '../config/schema.js';
 import { routeOverrideSchema } from '../pipeline/routeClasses.js';
 import { trustedProxySchema } from './proxyEntry.js';
 
@@ -196,6 +196,8 @@ export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 /** Where the gate listens and which ComfyUI it fronts: saved now, applied at the next start. */
 export const startupSettingsSchema = z.object({
   upstream: gateConfigSchema.shape.upstream.unwrap(),
+  /** Several ComfyUIs (server/backends/); saving one of upstream and upstreams drops the other. */
+  upstreams: z.array(backendSpecSchema).min(1).max(64),
   host: gateConfigSchema.shape.host.unwrap(),
   port: z.number().int().min(1).max(65535),
   /** HTTPS with the gate's self-signed certificate (the operator's own comes from --tls-cert/--tls-key). */
@@ -207,6 +209,7 @@ export type StartupSettings = Partial<z.infer<typeof startupSettingsSchema>>;
 export const startupPatchSchema = z
   .object({
     upstream: startupSettingsSchema.shape.upstream.nullable(),
+    upstreams: startupSettingsSchema.shape.upstreams.nullable(),
     host: startupSettingsSchema.shape.host.nullable(),
     port: startupSettingsSchema.shape.port.nullable(),
     https: startupSettingsSchema.shape.https.nullable(),

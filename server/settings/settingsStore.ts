@@ -110,6 +110,7 @@ export class SettingsStore {
       .catch({})
       .parse({
         upstream: pick('upstream'),
+        upstreams: pick('upstreams'),
         host: pick('host'),
         port: pick('port'),
         https: pick('https'),
@@ -120,11 +121,14 @@ export class SettingsStore {
   async updateStartup(patch: StartupPatch): Promise<StartupSettings> {
     await this.file.update((draft) => {
       const data = draft as Record<string, unknown>;
-      for (const key of ['upstream', 'host', 'port', 'https'] as const) {
+      for (const key of ['upstream', 'upstreams', 'host', 'port', 'https'] as const) {
         const value = patch[key];
         if (value === null) delete data[key];
         else if (value !== undefined) data[key] = value;
       }
+      // One ComfyUI or several: the one just saved is what the next start uses.
+      if (typeof patch.upstream === 'string') delete data['upstreams'];
+      if (Array.isArray(patch.upstreams)) delete data['upstream'];
     });
     return this.startup;
   }

@@ -160,6 +160,8 @@ describe('who may use the admin API', () => {
     const res = await admin<Record<string, unknown>>('GET', '/gate/api/status');
     expect(res.body).toMatchObject({
       upstream: { url: fake.url, reachable: true, version: expect.any(String) as string, queueRemaining: 0 },
+      // One ComfyUI is one backend, reported the same way as each of several.
+      backends: [{ url: fake.url, label: 'backend 1', weight: 1, reachable: true, running: 0, pending: 0 }],
       mode: 'required',
       listen: { host: '127.0.0.1', port: Number(new URL(gate.url).port) },
       // A loopback gate: the link works on this computer only, and the status says so.
@@ -179,6 +181,28 @@ describe('who may use the admin API', () => {
     const saved = await admin<Record<string, unknown>>('PATCH', '/gate/api/settings/startup', { port: 9999 });
     expect(saved.body).toMatchObject({ saved: { port: 9999 }, restartNeeded: true });
     expect((await admin('PATCH', '/gate/api/settings/startup', { port: 'x' })).status).toBe(400);
+    const several = await admin<Record<string, unknown>>('PATCH', '/gate/api/settings/startup', {
+      upstreams: [
+        { url: fake.url, label: 'gpu0' },
+        { url: 'http://127.0.0.1:8190', weight: 2 },
+      ],
+    });
+    expect(several.body).toMatchObject({
+      saved: {
+        upstreams: [
+          { url: fake.url, label: 'gpu0' },
+          { url: 'http://127.0.0.1:8190', weight: 2 },
+        ],
+      },
+      restartNeeded: true,
+    });
+    expect((await admin('PATCH', '/gate/api/settings/startup', { upstreams: [{ url: 'ftp://x' }] })).status).toBe(400);
+    // Saving one ComfyUI replaces the list: the next start uses what was saved last.
+    const single = await admin<{ saved: Record<string, unknown> }>('PATCH', '/gate/api/settings/startup', {
+      upstream: fake.url,
+    });
+    expect(single.body.saved).toEqual({ upstream: fake.url, port: 9999 });
+    await admin('PATCH', '/gate/api/settings/startup', { upstream: null });
     const reset = await admin<Record<string, unknown>>('PATCH', '/gate/api/settings/startup', { port: null });
     expect(reset.body).toMatchObject({ saved: {}, restartNeeded: false });
     const probe = await admin('POST', '/gate/api/settings/test-upstream', { url: fake.url });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, stopProcess } from '../helpers/cli.js';
 import { listeningUrl, withCliFixture } from '../helpers/cliFixture.js';
+import { startFakeComfy } from '../fixtures/fakeComfy/index.js';
 
 const fixture = withCliFixture('running');
 
@@ -32,6 +33,44 @@ describe('the CLI talks to the gate that runs', { timeout: 120_000 }, () => {
     }
     const after = await runCli(['status', '--json', '--data-dir', dataDir]);
     expect(JSON.parse(after.stdout)).toEqual({ running: false, dataDir });
+  });
+
+  it('serve takes --upstream twice as two backends, and status shows each with its health', async () => {
+    const dataDir = await fixture.freshDir();
+    const second = await startFakeComfy();
+    let closed = false;
+    const child = spawnCli([
+      'serve',
+      '--upstream',
+      fixture.fake.url,
+      '--upstream',
+      second.url,
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ]);
+    try {
+      await listeningUrl(child);
+      const json = await runCli(['status', '--json', '--data-dir', dataDir]);
+      const report = JSON.parse(json.stdout) as { backends: Array<Record<string, unknown>> };
+      expect(report.backends).toMatchObject([
+        { url: fixture.fake.url, label: 'backend 1', reachable: true, running: 0, pending: 0 },
+        { url: second.url, label: 'backend 2', reachable: true },
+      ]);
+      await second.close();
+      closed = true;
+      // The gate checks each backend every second; each CLI run takes about as long.
+      let human = await runCli(['status', '--data-dir', dataDir]);
+      for (let tries = 0; tries < 10 && !human.stdout.includes('not reachable'); tries++) {
+        human = await runCli(['status', '--data-dir', dataDir]);
+      }
+      expect(human.stdout).toMatch(/^Backend backend 1 +http:\/\/127\.0\.0\.1:\d+ +reachable, 0 running, 0 waiting/m);
+      expect(human.stdout).toContain(`${second.url}  not reachable`);
+    } finally {
+      await stopProcess(child);
+      if (!closed) await second.close();
+    }
   });
 
   it('a gate killed with SIGKILL is reported as not running (stale record), not as running', async () => {

@@ -45,6 +45,37 @@ describe('loadConfig', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('reads several backends from settings.json, the environment or repeated flags', async () => {
+    await writeFile(
+      join(dataDir, 'settings.json'),
+      JSON.stringify({
+        upstreams: [{ url: 'http://10.0.0.1:8188/', label: 'GPU 0', weight: 2 }, 'http://10.0.0.2:8188'],
+      })
+    );
+    const fromFile = await loadConfig({ flags: { dataDir }, env: {} });
+    expect(fromFile.upstreams).toEqual([
+      { url: 'http://10.0.0.1:8188', label: 'GPU 0', weight: 2 },
+      { url: 'http://10.0.0.2:8188' },
+    ]);
+    const fromEnv = await loadConfig({
+      flags: { dataDir },
+      env: { COMFYGATE_UPSTREAMS: 'http://a:1, http://b:2' },
+    });
+    expect(fromEnv.upstreams).toEqual([{ url: 'http://a:1' }, { url: 'http://b:2' }]);
+    // One --upstream on the command line outranks the list saved in settings.json.
+    const single = await loadConfig({ flags: { dataDir, upstream: 'http://c:3' }, env: {} });
+    expect(single.upstream).toBe('http://c:3');
+    expect(single.upstreams).toBeUndefined();
+  });
+
+  it.each([
+    [{ upstreams: ['http://a:1', 'http://a:1/'] }, /^invalid upstreams .*a URL is listed twice/],
+    [{ upstreams: [{ url: 'http://a:1', weight: 0 }] }, /^invalid upstreams .*expected a positive number/],
+    [{ upstreams: [] }, /^invalid upstreams .*expected at least one URL/],
+  ])('explains a bad list of backends: %j', async (flags, message) => {
+    await expect(loadConfig({ flags: { dataDir, ...flags }, env: {} })).rejects.toThrow(message);
+  });
+
   it('names a corrupt settings.json instead of ignoring it', async () => {
     await writeFile(join(dataDir, 'settings.json'), '{ nope');
     await expect(loadConfig({ flags: { dataDir }, env: {} })).rejects.toThrow(/settings\.json is not valid JSON/);

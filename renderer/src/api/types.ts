@@ -5,6 +5,7 @@
 import type {
   AuditAction,
   AuthMode,
+  BackendStatus,
   CredentialSource,
   DayUsage,
   Limits,
@@ -71,6 +72,8 @@ export interface StatusReport {
   keys: { total: number; active: number; usedRecently: number };
   today: DayUsage;
   openSockets: number;
+  /** Each ComfyUI backend and its health; one entry when the gate fronts one ComfyUI. */
+  backends: BackendStatus[];
   warnings: string[];
 }
 

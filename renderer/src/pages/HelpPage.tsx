@@ -600,6 +600,13 @@ const SECTIONS: Section[] = [
             <code>127.0.0.1:8000</code> (ComfyUI Desktop). <code>auth</code> without a mode prints the current one.
           </li>
           <li>
+            <code>--upstream</code> given several times (or <code>upstreams</code> in settings.json, each with an
+            optional <code>label</code> and <code>weight</code>) puts several ComfyUIs behind one address, say one per
+            GPU: each new prompt goes to a reachable one that has its nodes and models with the least work ahead, and
+            everything about a prompt follows it. The overview and <code>comfygate status</code> show each backend; the
+            README’s “Scaling out” has the details.
+          </li>
+          <li>
             <code>KEY</code> is the key’s id (<code>key_…</code>) or its name; a name several keys share is refused with
             their ids. <code>update</code> changes only what you give; <code>none</code> lifts a limit.{' '}
             <code>delete</code> asks on a terminal and, in a script, needs <code>--yes</code>.
@@ -699,7 +706,7 @@ RateLimit: "per-minute";r=0;t=12
 
 {"error":{"code":"rate_limit_minute","message":"Rate limit of 60 requests per minute reached; retry in 12 s."}}`;
 
-const CLI = `comfygate serve [--upstream URL] [--host H] [--port P] [--data-dir DIR]
+const CLI = `comfygate serve [--upstream URL]... [--host H] [--port P] [--data-dir DIR]
                 [--auth off|optional|required] [--allow-unprotected]
                 [--https | --tls-cert F --tls-key F]
 comfygate keys create --name N [--role viewer|creator|operator|admin]

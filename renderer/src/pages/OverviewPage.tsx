@@ -116,7 +116,9 @@ export function OverviewPage() {
 }
 
 function ComfyCard({ status }: { status: StatusReport }) {
-  const { upstream } = status;
+  const { upstream, backends } = status;
+  if (backends.length > 1) return <BackendsCard backends={backends} />;
+  const devices = backends[0]?.devices ?? [];
   return (
     <Card id="comfy" title="ComfyUI">
       <div className="metric-head">
@@ -140,7 +142,62 @@ function ComfyCard({ status }: { status: StatusReport }) {
           <dt>Queue</dt>
           <dd>{upstream.queueRemaining === null ? '—' : plural(upstream.queueRemaining, 'prompt')}</dd>
         </div>
+        {devices.length > 0 && (
+          <div>
+            <dt>GPU</dt>
+            <dd>{devices.join(', ')}</dd>
+          </div>
+        )}
       </dl>
+    </Card>
+  );
+}
+
+/** Several ComfyUIs behind the gate (`--upstream` repeated): each one's health, queue and GPU. */
+function BackendsCard({ backends }: { backends: StatusReport['backends'] }) {
+  const reachable = backends.filter((backend) => backend.reachable).length;
+  return (
+    <Card id="comfy" title="ComfyUI backends">
+      <div className="metric-head">
+        <StatusDot
+          tone={reachable === backends.length ? 'ok' : reachable === 0 ? 'danger' : 'warn'}
+          label={`${reachable} of ${backends.length} reachable`}
+        />
+      </div>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Backend</th>
+              <th>Address</th>
+              <th>State</th>
+              <th>Queue</th>
+              <th>GPU</th>
+            </tr>
+          </thead>
+          <tbody>
+            {backends.map((backend) => (
+              <tr key={backend.url}>
+                <td>
+                  {backend.label}
+                  {backend.weight === 1 ? '' : ` (weight ${backend.weight})`}
+                </td>
+                <td>
+                  <code>{backend.url}</code>
+                </td>
+                <td>
+                  <StatusDot
+                    tone={backend.reachable ? 'ok' : 'danger'}
+                    label={backend.reachable ? 'Reachable' : 'Not reachable'}
+                  />
+                </td>
+                <td>{backend.reachable ? `${backend.running} running · ${backend.pending} waiting` : '—'}</td>
+                <td>{backend.devices.join(', ') || '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </Card>
   );
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { BackendStatus } from '../../backends/backendStatus.js';
 import { GateError } from '../../errors.js';
 import { isLoopbackAddress } from '../../pipeline/pauseStep.js';
 import { parseInput } from '../validate.js';
@@ -13,6 +14,8 @@ export interface RuntimeControl {
   reload: () => Promise<void>;
   /** The live sharing switch, for `comfygate share on|off`. */
   sharing: SharingControl;
+  /** Each ComfyUI backend's health, for `comfygate status`. */
+  backends: () => Promise<BackendStatus[]>;
 }
 
 /**
@@ -21,8 +24,9 @@ export interface RuntimeControl {
  * callers holding the runtime record's token.
  * - POST /reload: adopt what the CLI just wrote.
  * - PUT /sharing {network}: move the listener (`comfygate share on|off`).
+ * - GET /backends: each ComfyUI backend's health (`comfygate status`).
  */
-export function runtimeRouter({ controlToken, reload, sharing }: RuntimeControl): Router {
+export function runtimeRouter({ controlToken, reload, sharing, backends }: RuntimeControl): Router {
   const expected = digest(controlToken);
   const router = Router();
   router.use((req: Request, _res: Response, next: NextFunction) => {
@@ -40,6 +44,9 @@ export function runtimeRouter({ controlToken, reload, sharing }: RuntimeControl)
   router.post('/reload', async (_req, res) => {
     await reload();
     res.status(204).set('cache-control', 'no-store').end();
+  });
+  router.get('/backends', async (_req, res) => {
+    res.set('cache-control', 'no-store').json(await backends());
   });
   router.put('/sharing', async (req, res) => {
     const { network } = parseInput(sharingBodySchema, req.body);

@@ -60,6 +60,7 @@ function startupReport(settings: SettingsStore, running: ReturnType<SettingsRout
   const saved = settings.startup;
   const restartNeeded =
     (saved.upstream !== undefined && saved.upstream !== running.upstream) ||
+    (saved.upstreams !== undefined && saved.upstreams.map((backend) => backend.url).join(', ') !== running.upstream) ||
     (saved.host !== undefined && saved.host !== running.host) ||
     (saved.port !== undefined && saved.port !== running.port) ||
     (saved.https !== undefined && saved.https !== running.https);

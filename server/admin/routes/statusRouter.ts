@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { isLoopbackBind } from '../../pipeline/hostNames.js';
 import type { KeyStore } from '../../keys/keyStore.js';
+import type { BackendStatus } from '../../backends/backendStatus.js';
 import type { ShareAddress } from '../../net/shareAddress.js';
 import type { TlsSummary } from '../../tls/tlsSummary.js';
 import type { Upstream } from '../../upstream/upstream.js';
@@ -18,6 +19,8 @@ export interface StatusSources {
   network: () => boolean;
   tls: TlsSummary | null;
   openSockets: () => number;
+  /** Each ComfyUI backend's health (one entry when there is one backend). */
+  backends: () => Promise<BackendStatus[]>;
 }
 
 /** A teammate counts as active when their key was used this recently. */
@@ -39,12 +42,13 @@ export function statusRouter({
   network,
   tls,
   openSockets,
+  backends,
 }: StatusSources): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const all = keys.list();
     const now = Date.now();
-    const reachable = await upstream.check();
+    const [reachable, backendList] = await Promise.all([upstream.check(), backends()]);
     const mode = settings.current.mode;
     const today = localDate(now);
     const warnings: string[] = [];
@@ -53,10 +57,14 @@ export function statusRouter({
         `The gate listens on ${listen.host} (your network) with protection off: anyone who can reach it can use ComfyUI.`
       );
     }
-    if (!reachable) warnings.push(`ComfyUI is not reachable at ${upstream.url}.`);
+    if (backendList.length > 1) {
+      for (const backend of backendList) {
+        if (!backend.reachable) warnings.push(`ComfyUI backend ${backend.label} is not reachable at ${backend.url}.`);
+      }
+    } else if (!reachable) warnings.push(`ComfyUI is not reachable at ${upstream.url}.`);
     res.set('cache-control', 'no-store').json({
       upstream: {
-        url: upstream.url,
+        url: backendList.length > 1 ? backendList.map((backend) => backend.url).join(', ') : upstream.url,
         reachable,
         ...(reachable ? await comfyInfo(upstream) : { version: null, queueRemaining: null }),
       },
@@ -73,6 +81,7 @@ export function statusRouter({
       },
       today: usage.query({ from: today, to: today }).totals,
       openSockets: openSockets(),
+      backends: backendList,
       warnings,
     });
   });
