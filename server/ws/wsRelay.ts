@@ -64,21 +64,19 @@ const MAX_FROM_UPSTREAM = 256 << 20;
 const MAX_FROM_CLIENT = 16 << 20;
 const UPSTREAM_RESPONSE_LIMIT = 64 << 10;
 /**
- * Compression towards clients with zlib's memory bounded: with windowBits 15, memLevel 8 and 16 KB
- * output buffers (the defaults) an idle socket that ever compressed a message held about 280 KB of
- * the gate's memory, with these about 140 KB, against about 35 KB uncompressed (bench). ComfyUI's
- * messages are small JSON, which a 1 KB window compresses nearly as well. The client's own window
- * (what the gate inflates with) stays the client's choice: insisting on a smaller one would refuse
- * clients that do not offer to shrink it.
+ * Compression towards clients, for the large text frames that are compressed at all (COMPRESS_TEXT_FROM), with
+ * zlib's memory bounded: a 1 KB window and memLevel 4 take 12 KB of deflate state where the defaults take 256 KB, and
+ * level 1 is what aiohttp itself compresses with. zlib contexts are made on first use, so a socket that never
+ * gets a large frame holds none towards its client. The client's own window (what the gate inflates its rare,
+ * small messages with) stays the client's choice: insisting on a smaller one would refuse clients that do not
+ * offer to shrink it, and only the pages of it a message touches count in the gate's memory.
  */
 const CLIENT_DEFLATE = {
   serverMaxWindowBits: 10,
-  zlibDeflateOptions: { memLevel: 4, chunkSize: 4096 },
+  zlibDeflateOptions: { level: 1, memLevel: 4, chunkSize: 4096 },
   zlibInflateOptions: { chunkSize: 4096 },
   /** zlib work runs on libuv's four threads; more at once only queues. */
   concurrencyLimit: 4,
-  /** Status and progress messages stay uncompressed: zlib costs more than it saves on them. */
-  threshold: 1024,
 } as const;
 /** What a refused upgrade over the cap tells a client; the ComfyUI frontend retries every 300 ms anyway. */
 const CAP_RETRY_AFTER_SECONDS = '5';
