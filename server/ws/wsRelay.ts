@@ -45,18 +45,16 @@ export interface RelaySession {
   ownPromptRunning: boolean;
 }
 
-const TEXT = { binary: false, compress: false } as const;
-const TEXT_COMPRESSED = { binary: false, compress: true } as const;
-/** Binary frames are JPEG/PNG previews: deflating them costs CPU and saves nothing. */
-const BINARY = { binary: true, compress: false } as const;
 /**
- * Text frames from this size on go compressed to a client that negotiated permessage-deflate; smaller ones go
- * as they came (RFC 7692 lets a sender leave any message uncompressed). `ws` applies its own threshold only
- * without context takeover and otherwise compresses every message: about 60 µs of zlib round trip per
- * ComfyUI progress message, against about 10 µs for relaying it (bench). ComfyUI's messages are almost all
- * far smaller than this; large ones (`executed` with many outputs, big `progress_state`) shrink enough to pay.
+ * Frames go to the client as ComfyUI sent them to the gate, uncompressed, also when the client negotiated
+ * permessage-deflate (RFC 7692 lets a sender leave any message uncompressed; `ws` otherwise compresses every
+ * message, as its `threshold` applies only without context takeover). Compressing cost the gate about 60 µs of
+ * zlib round trip per message against about 10 µs for relaying it, and a socket that ever compressed kept a
+ * deflate context of about 90 KB (measured even at windowBits 9, memLevel 1), while ComfyUI's text messages are
+ * small JSON and its binary frames already-compressed preview images (bench, issue 21).
  */
-const COMPRESS_TEXT_FROM = 16 << 10;
+const TEXT = { binary: false, compress: false } as const;
+const BINARY = { binary: true, compress: false } as const;
 /** Above this many queued bytes towards one side, reading from the other side pauses. */
 const HIGH_WATER_BYTES = 1 << 20;
 /** ComfyUI sends whole preview images as one message; clients send small JSON. */
@@ -64,16 +62,12 @@ const MAX_FROM_UPSTREAM = 256 << 20;
 const MAX_FROM_CLIENT = 16 << 20;
 const UPSTREAM_RESPONSE_LIMIT = 64 << 10;
 /**
- * Compression towards clients, for the large text frames that are compressed at all (COMPRESS_TEXT_FROM), with
- * zlib's memory bounded: a 1 KB window and memLevel 4 take 12 KB of deflate state where the defaults take 256 KB, and
- * level 1 is what aiohttp itself compresses with. zlib contexts are made on first use, so a socket that never
- * gets a large frame holds none towards its client. The client's own window (what the gate inflates its rare,
- * small messages with) stays the client's choice: insisting on a smaller one would refuse clients that do not
- * offer to shrink it, and only the pages of it a message touches count in the gate's memory.
+ * permessage-deflate is still negotiated, since browsers always offer it, so a browser compresses what it sends
+ * and the gate inflates it: a few small messages per socket (feature flags), inflated up to MAX_FROM_CLIENT and
+ * no further. The inflate window stays the client's choice: insisting on a smaller one would refuse clients that
+ * do not offer to shrink it, and saves about 5 KB per socket (measured).
  */
 const CLIENT_DEFLATE = {
-  serverMaxWindowBits: 10,
-  zlibDeflateOptions: { level: 1, memLevel: 4, chunkSize: 4096 },
   zlibInflateOptions: { chunkSize: 4096 },
   /** zlib work runs on libuv's four threads; more at once only queues. */
   concurrencyLimit: 4,
@@ -153,7 +147,8 @@ export class WsRelay {
       : [];
     const upstream = new WebSocket(this.#upstreamWsOrigin + withoutTokenParam(req.url ?? '/'), protocols, {
       headers,
-      // Over loopback compression only costs CPU and zlib memory; the client's side is compressed when it asks.
+      // Over loopback compression only costs CPU and zlib memory, and the gate reads every text frame (prompts
+      // finishing, output files, isolation), so it would inflate each one anyway.
       perMessageDeflate: false,
       maxPayload: MAX_FROM_UPSTREAM,
       skipUTF8Validation: true,
@@ -315,7 +310,7 @@ export class WsRelay {
 
 function send(to: WebSocket, data: Buffer, isBinary: boolean, from: WebSocket): void {
   if (to.readyState !== WebSocket.OPEN) return;
-  const options = isBinary ? BINARY : data.length >= COMPRESS_TEXT_FROM ? TEXT_COMPRESSED : TEXT;
+  const options = isBinary ? BINARY : TEXT;
   if (to.bufferedAmount < HIGH_WATER_BYTES) {
     to.send(data, options);
     return;
