@@ -2,7 +2,7 @@
 // the test drives frame by frame: what arrives on either side, and which frames the gate compressed on the wire.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type AddressInfo, type NetConnectOpts, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { previewFrame, previewFrameWithMetadata } from '../fixtures/fakeComfy/index.js';
@@ -100,14 +100,13 @@ async function openPair(): Promise<{
 }> {
   const before = upstreams.length;
   const tap = new FrameTap();
-  const client = await RecordingSocket.open(wsUrl, {
-    perMessageDeflate: true,
-    createConnection: (options) => {
-      const socket = connect(options as { port: number; host: string });
-      tap.attach(socket);
-      return socket;
-    },
-  });
+  // `ws` only ever calls it with the options form of net.connect.
+  const tapped = ((options: NetConnectOpts) => {
+    const socket = connect(options);
+    tap.attach(socket);
+    return socket;
+  }) as typeof connect;
+  const client = await RecordingSocket.open(wsUrl, { perMessageDeflate: true, createConnection: tapped });
   expect(client.ws.extensions).toContain('permessage-deflate');
   await eventually(() => upstreams.length > before, 'the upstream socket');
   return { client, upstream: upstreams.at(-1)!, tap };
