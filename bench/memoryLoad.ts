@@ -147,8 +147,8 @@ const OPEN_BATCH = 50;
 
 /**
  * Opens `sockets` WebSockets through the gate and leaves them idle once each has done what a ComfyUI tab does:
- * sent its feature flags and received a message large enough to be compressed (so a deflate socket holds its
- * zlib state, as a browser tab's does). The RSS difference is what the gate holds for them.
+ * sent its feature flags (compressed by a deflate client, so the gate holds the inflate state a browser tab's
+ * socket makes it hold) and received a 4 KB message. The RSS difference is what the gate holds for them.
  */
 export async function measureIdleWs(
   gate: GateUnderTest,

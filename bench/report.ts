@@ -37,6 +37,10 @@ export interface BenchTargets {
   smallJsonRpsRatio: number;
   viewThroughputRatio: number;
   wsMessagesRatio: number;
+  /** Gate CPU per WebSocket message to a client that negotiated permessage-deflate, as a multiple of plain frames'. */
+  wsDeflateCpuRatio: number;
+  /** What one idle WebSocket of a client that offered permessage-deflate may add to the gate's RSS, in KiB. */
+  idleWsDeflateKiB: number;
   /** Peak RSS growth of the gate over one large prompt body, as a multiple of the body's size. */
   promptPeakGrowthRatio: number;
 }
@@ -153,6 +157,20 @@ const MIB = 1024 * 1024;
 const promptMemoryCheck = (label: string): string => `POST /prompt, ${label}: gate peak RSS growth`;
 const keyVerifyCheck = (label: string): string => `KeyStore.verify(), ${label}`;
 const capInspectionCheck = (label: string): string => `generation caps check, ${label}`;
+const WS_DEFLATE_CPU_CHECK = 'WebSocket gate CPU per message, deflate offered ÷ plain frames';
+const idleWsCheck = (label: string): string => `idle WebSocket, ${label}: gate RSS per socket`;
+
+/** What a browser's socket (deflate offered) costs the gate per message, as a multiple of a plain client's. */
+export function wsDeflateCpuRatioOf(ws: Outcome<WsCase[]>): number {
+  if (!ws.ok) return Number.NaN;
+  const deflate = ws.value.find((c) => c.offerCompression);
+  const plain = ws.value.find((c) => !c.offerCompression);
+  return deflate && plain ? deflate.gateCpuUsPerMessage / plain.gateCpuUsPerMessage : Number.NaN;
+}
+
+function kibPerSocket({ afterBytes, beforeBytes, sockets }: IdleWsCase): number {
+  return (afterBytes - beforeBytes) / sockets / 1024;
+}
 
 export function checksOf(
   targets: BenchTargets,
@@ -166,6 +184,7 @@ export function checksOf(
     | 'view'
     | 'ws'
     | 'promptMemory'
+    | 'idleWsMemory'
   >
 ): Check[] {
   const { smallJson, view, ws } = report;
@@ -208,6 +227,23 @@ export function checksOf(
     for (const wsCase of ws.value) {
       const ratio = wsCase.gate.messagesPerSec / wsCase.direct.messagesPerSec;
       atLeast(`WebSocket ${wsCase.label}: msg/s`, ratio, targets.wsMessagesRatio);
+    }
+  }
+  const deflateRatio = wsDeflateCpuRatioOf(ws);
+  if (Number.isFinite(deflateRatio)) {
+    const limit = targets.wsDeflateCpuRatio;
+    checks.push({
+      name: WS_DEFLATE_CPU_CHECK,
+      value: deflateRatio,
+      target: `≤ ${limit}× plain`,
+      passed: deflateRatio <= limit,
+    });
+  }
+  if (report.idleWsMemory.ok) {
+    for (const wsCase of report.idleWsMemory.value) {
+      if (wsCase.offerCompression) {
+        atMost(idleWsCheck(wsCase.label), kibPerSocket(wsCase), targets.idleWsDeflateKiB, 'KiB');
+      }
     }
   }
   if (report.promptMemory.ok) {
@@ -423,6 +459,14 @@ function tableRows(report: BenchReport): string[][] {
         [`${wsName}, ${label}: gate CPU µs/msg`, '—', formatNumber(gateCpuUsPerMessage, 1), '—', '', '']
       );
     }
+    rows.push([
+      'WebSocket gate CPU per message, deflate offered ÷ plain frames',
+      '—',
+      '—',
+      formatRatio(wsDeflateCpuRatioOf(ws), targets.wsDeflateCpuRatio),
+      `≤ ${targets.wsDeflateCpuRatio}×`,
+      verdict(report, WS_DEFLATE_CPU_CHECK),
+    ]);
   } else {
     rows.push([wsName, '', '', '', '', errorCell(ws.error)]);
   }
@@ -476,7 +520,19 @@ function memoryRows(report: BenchReport): string[][] {
       rows.push([
         `${formatNumber(wsCase.sockets)} idle WebSockets, ${wsCase.label}: gate RSS`,
         '—',
-        `+${formatMiB(held)} (${formatNumber(held / wsCase.sockets / 1024, 1)} KiB each)`,
+        `+${formatMiB(held)} (${formatNumber(kibPerSocket(wsCase), 1)} KiB each)`,
+        '—',
+        wsCase.offerCompression ? `≤ ${targets.idleWsDeflateKiB} KiB each` : '',
+        wsCase.offerCompression ? verdict(report, idleWsCheck(wsCase.label)) : '',
+      ]);
+    }
+    const deflate = idleWsMemory.value.find((c) => c.offerCompression);
+    const plain = idleWsMemory.value.find((c) => !c.offerCompression);
+    if (deflate && plain) {
+      rows.push([
+        'idle WebSocket, deflate offered − plain frames: gate RSS per socket',
+        '—',
+        `${formatSigned(kibPerSocket(deflate) - kibPerSocket(plain), 1)} KiB`,
         '—',
         '',
         '',

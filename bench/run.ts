@@ -77,6 +77,8 @@ const TARGETS: BenchTargets = {
   smallJsonRpsRatio: 0.55,
   viewThroughputRatio: 0.3,
   wsMessagesRatio: 0.6,
+  wsDeflateCpuRatio: 1.5,
+  idleWsDeflateKiB: 64,
   promptPeakGrowthRatio: 2.5,
 };
 

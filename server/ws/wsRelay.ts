@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../pipeline/principal.js';
 import { withoutTokenParam } from '../pipeline/credentials.js';
 import { finishedRequest } from '../observe/finish.js';
@@ -45,8 +45,15 @@ export interface RelaySession {
   ownPromptRunning: boolean;
 }
 
-const TEXT = { binary: false } as const;
-/** Binary frames are JPEG/PNG previews: deflating them costs CPU and saves nothing. */
+/**
+ * Frames go to the client as ComfyUI sent them to the gate, uncompressed, also when the client negotiated
+ * permessage-deflate (RFC 7692 lets a sender leave any message uncompressed; `ws` otherwise compresses every
+ * message, as its `threshold` applies only without context takeover). Compressing cost the gate about 60 µs of
+ * zlib round trip per message against about 10 µs for relaying it, and a socket that ever compressed kept a
+ * deflate context of about 90 KB (measured even at windowBits 9, memLevel 1), while ComfyUI's text messages are
+ * small JSON and its binary frames already-compressed preview images (bench, issue 21).
+ */
+const TEXT = { binary: false, compress: false } as const;
 const BINARY = { binary: true, compress: false } as const;
 /** Above this many queued bytes towards one side, reading from the other side pauses. */
 const HIGH_WATER_BYTES = 1 << 20;
@@ -55,21 +62,15 @@ const MAX_FROM_UPSTREAM = 256 << 20;
 const MAX_FROM_CLIENT = 16 << 20;
 const UPSTREAM_RESPONSE_LIMIT = 64 << 10;
 /**
- * Compression towards clients with zlib's memory bounded: with windowBits 15, memLevel 8 and 16 KB
- * output buffers (the defaults) an idle socket that ever compressed a message held about 280 KB of
- * the gate's memory, with these about 140 KB, against about 35 KB uncompressed (bench). ComfyUI's
- * messages are small JSON, which a 1 KB window compresses nearly as well. The client's own window
- * (what the gate inflates with) stays the client's choice: insisting on a smaller one would refuse
- * clients that do not offer to shrink it.
+ * permessage-deflate is still negotiated, since browsers always offer it, so a browser compresses what it sends
+ * and the gate inflates it: a few small messages per socket (feature flags), inflated up to MAX_FROM_CLIENT and
+ * no further. The inflate window stays the client's choice: insisting on a smaller one would refuse clients that
+ * do not offer to shrink it, and saves about 5 KB per socket (measured).
  */
 const CLIENT_DEFLATE = {
-  serverMaxWindowBits: 10,
-  zlibDeflateOptions: { memLevel: 4, chunkSize: 4096 },
   zlibInflateOptions: { chunkSize: 4096 },
   /** zlib work runs on libuv's four threads; more at once only queues. */
   concurrencyLimit: 4,
-  /** Status and progress messages stay uncompressed: zlib costs more than it saves on them. */
-  threshold: 1024,
 } as const;
 /** What a refused upgrade over the cap tells a client; the ComfyUI frontend retries every 300 ms anyway. */
 const CAP_RETRY_AFTER_SECONDS = '5';
@@ -146,7 +147,8 @@ export class WsRelay {
       : [];
     const upstream = new WebSocket(this.#upstreamWsOrigin + withoutTokenParam(req.url ?? '/'), protocols, {
       headers,
-      // Over loopback compression only costs CPU and zlib memory; the client's side is compressed when it asks.
+      // Over loopback compression only costs CPU and zlib memory, and the gate reads every text frame (prompts
+      // finishing, output files, isolation), so it would inflate each one anyway.
       perMessageDeflate: false,
       maxPayload: MAX_FROM_UPSTREAM,
       skipUTF8Validation: true,
@@ -306,7 +308,7 @@ export class WsRelay {
   }
 }
 
-function send(to: WebSocket, data: RawData, isBinary: boolean, from: WebSocket): void {
+function send(to: WebSocket, data: Buffer, isBinary: boolean, from: WebSocket): void {
   if (to.readyState !== WebSocket.OPEN) return;
   const options = isBinary ? BINARY : TEXT;
   if (to.bufferedAmount < HIGH_WATER_BYTES) {

@@ -74,11 +74,14 @@ async function runningNow(promptId: string): Promise<void> {
   throw new Error(`prompt ${promptId} never started`);
 }
 
+/** A tab's socket as a browser opens it: offering permessage-deflate, so filtering is tested under compression. */
 async function openSocket(key: string, clientId: string): Promise<RecordingSocket> {
   const socket = await RecordingSocket.open(`${gate.url.replace('http', 'ws')}/ws?clientId=${clientId}`, {
     headers: { 'x-api-key': key },
+    perMessageDeflate: true,
   });
   sockets.push(socket);
+  expect(socket.ws.extensions).toContain('permessage-deflate');
   return socket;
 }
 
