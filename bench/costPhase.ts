@@ -1,5 +1,7 @@
 // The cost of a key, path by path: each comparison's rows (the bare Node floor, then gates with more and more of a
 // key's work) measured in alternating rounds, and with --profile a CPU profile of each gate row.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { SMALL_PROMPT } from '../test/helpers/prompts.js';
 import { InspectorProfiler, summarizeProfile, type ProfileSummary } from './cpuProfile.js';
@@ -28,6 +30,8 @@ export interface CostConfig {
   promptConnections: number;
   /** Seconds of load per gate row under the profiler. */
   profileSec: number;
+  /** Where each raw profile is saved (`.cpuprofile`: open it in Chrome DevTools' Performance panel). */
+  profileDir: string;
 }
 
 export interface CostComparison {
@@ -119,19 +123,27 @@ async function expectOk(target: RoundTarget): Promise<void> {
   }
 }
 
+function fileNameOf(label: string): string {
+  return label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') + '.cpuprofile';
+}
+
 async function profileTarget(
   title: string,
   target: Comparison['targets'][number],
   connections: number,
-  seconds: number
+  config: CostConfig
 ): Promise<ProfileSummary | undefined> {
   const { inspectorUrl } = target.server;
   if (inspectorUrl === undefined) return undefined;
   const profiler = await InspectorProfiler.connect(inspectorUrl);
   try {
     await profiler.start();
-    const load = await runLoad({ ...target, connections, durationSec: seconds });
-    return summarizeProfile(`${title}: ${target.label}`, await profiler.stop(), load.requests);
+    const load = await runLoad({ ...target, connections, durationSec: config.profileSec });
+    const label = `${title}: ${target.label}`;
+    const profile = await profiler.stop();
+    await mkdir(config.profileDir, { recursive: true });
+    await writeFile(join(config.profileDir, fileNameOf(label)), JSON.stringify(profile));
+    return summarizeProfile(label, profile, load.requests);
   } finally {
     profiler.close();
   }
@@ -149,7 +161,7 @@ export async function runCostPhase(servers: CostServers, config: CostConfig, pro
     });
     if (!profile) continue;
     for (const target of comparison.targets) {
-      const summary = await profileTarget(comparison.title, target, comparison.connections, config.profileSec);
+      const summary = await profileTarget(comparison.title, target, comparison.connections, config);
       if (summary) result.profiles.push(summary);
     }
   }

@@ -122,7 +122,9 @@ const ROOM_GROUPS: Record<string, CostGroup> = {
 export function groupOf(url: string, functionName: string): CostGroup | undefined {
   if (functionName === '(idle)') return undefined;
   if (functionName === '(garbage collector)') return 'GC';
-  const server = /\/server\/([^/]+)\//.exec(url);
+  if (url.includes('/bench/referenceProxy.ts')) return 'forwarding';
+  // server/<room>/file.js, or a file of server/ itself (gate.ts: the composition's callbacks).
+  const server = /\/server\/(?:([^/]+)\/)?[^/]+$/.exec(url);
   if (server && !url.includes('/node_modules/')) return ROOM_GROUPS[server[1] ?? ''] ?? 'other gate code';
   if (url.includes('/node_modules/undici/')) return 'undici';
   if (url.includes('/node_modules/')) return 'other dependencies';

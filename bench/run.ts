@@ -62,6 +62,7 @@ const CONFIG: BenchConfig = {
     rounds: { rounds: 5, roundSec: 2, warmupSec: 2, connections: 50 },
     promptConnections: 8,
     profileSec: 4,
+    profileDir: join(ROOT, 'bench', 'profiles'),
   },
   keyVerify: { warmupCalls: 50_000, calls: 200_000, rounds: 5 },
   promptMemory: [
@@ -268,17 +269,29 @@ async function startFakeProcess(pinning: Pinning, cleanup: Cleanup, extraArgs: s
  * The bare Node proxy (bench/referenceProxy.ts) in front of the same fake, pinned to the gate's core like a gate:
  * what any Node proxy costs there, so the gate's CPU can be read as that floor plus the gate's own work.
  */
-async function startReferenceProxy(upstream: string, pinning: Pinning, cleanup: Cleanup): Promise<ChildHandle> {
+async function startReferenceProxy(
+  upstream: string,
+  pinning: Pinning,
+  cleanup: Cleanup,
+  inspect: boolean
+): Promise<ChildHandle & { inspectorUrl?: string }> {
   const proxy = await spawnServer({
     name: 'reference proxy',
     command: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, 'bench', 'referenceProxy.ts'), '--upstream', upstream],
+    args: [
+      ...(inspect ? ['--inspect=127.0.0.1:0'] : []),
+      '--import',
+      'tsx',
+      join(ROOT, 'bench', 'referenceProxy.ts'),
+      '--upstream',
+      upstream,
+    ],
     cwd: ROOT,
     cpu: pinning.enabled ? pinning.gateCpu : undefined,
     ready: /reference proxy listening on (http:\/\/\S+)/,
   });
   cleanup.add(`reference proxy (pid ${proxy.pid})`, () => proxy.stop());
-  return proxy;
+  return inspect ? { ...proxy, inspectorUrl: inspectorUrlIn(proxy.stderrTail()) } : proxy;
 }
 
 async function expectBody(
@@ -462,7 +475,7 @@ async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCa
 
 /** The floor, the `--auth off` gate and the main gate as the cost phase reads them. */
 function costServers(
-  floor: ChildHandle,
+  floor: ChildHandle & { inspectorUrl?: string },
   offGate: GateProcess,
   gate: GateProcess,
   pinning: Pinning
@@ -501,7 +514,7 @@ async function runAll(pinning: Pinning, cleanup: Cleanup, profile: boolean): Pro
   const gate = await startGate(fake.url, 'required', pinning, httpCleanup, profile);
   // Started now and left idle on the gate's core until their runs, so the runs compared follow one another.
   const offGate = await startGate(fake.url, 'off', pinning, httpCleanup, profile);
-  const referenceProxy = await startReferenceProxy(fake.url, pinning, httpCleanup);
+  const referenceProxy = await startReferenceProxy(fake.url, pinning, httpCleanup, profile);
   printHeader(pinning, fake, gate, offGate, referenceProxy, loadAverageAtStart, cpuModel);
 
   const rssBefore = readRssBytes(gate.pid);
