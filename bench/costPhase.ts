@@ -124,7 +124,12 @@ async function expectOk(target: RoundTarget): Promise<void> {
 }
 
 function fileNameOf(label: string): string {
-  return label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') + '.cpuprofile';
+  return (
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') + '.cpuprofile'
+  );
 }
 
 async function profileTarget(

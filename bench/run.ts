@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { request } from 'undici';
-import { startFakeComfy } from '../test/fixtures/fakeComfy/index.js';
-import { inspectorUrlIn } from './cpuProfile.js';
+import { startFakeComfy, type FakeComfy } from '../test/fixtures/fakeComfy/index.js';
+import { InspectorProfiler, inspectorUrlIn, summarizeProfile, type ProfileSummary } from './cpuProfile.js';
 import { runCostPhase, type CostServer, type CostServers } from './costPhase.js';
 import { fetchBody, measureLoad, runDownloadLoad, uploadImage, type MeasuredLoad } from './httpLoad.js';
 import { measureKeyVerify } from './keyVerify.js';
@@ -38,10 +38,15 @@ import {
   type Outcome,
   type RssSample,
   type SmallJsonSection,
+  type UserFeel,
+  NOT_RUN_WITH_PROFILE,
   type WsCase,
 } from './report.js';
 import { measureIdleWs, measurePromptMemory, type IdleWsCase, type PromptMemoryCase } from './memoryLoad.js';
 import { measureWs } from './wsLoad.js';
+import { frontendFiles, loadPage, pageLoadPaths, signIn } from './pageLoad.js';
+import { measurePreviewLoad } from './previewLoad.js';
+import { measurePageLoads } from './userFeel.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -70,6 +75,15 @@ const CONFIG: BenchConfig = {
     { label: 'four 95 MiB bodies at once', bodies: 4, bodyBytes: 95 * MIB },
   ],
   idleWs: { sockets: 1_000, limitMs: 60_000 },
+  pageLoad: { rounds: 5 },
+  previews: {
+    sockets: 1_000,
+    watching: 50,
+    previewBytes: 24 * 1024,
+    perSecond: 10,
+    durationMs: 5_000,
+    limitMs: 60_000,
+  },
   /** Everything above takes about three minutes; this only catches a hang. */
   overallLimitMs: 8 * 60_000,
 };
@@ -449,6 +463,86 @@ async function benchPromptMemory(pinning: Pinning, cleanup: Cleanup): Promise<Pr
   return cases;
 }
 
+/** Lifts the per-key WebSocket cap: the bench opens a whole team's sockets with one key. */
+async function liftWsCap(gate: GateProcess): Promise<void> {
+  const lifted = await request(`${gate.url}/gate/api/settings`, {
+    method: 'PATCH',
+    headers: { ...gate.adminAuth, 'content-type': 'application/json' },
+    body: JSON.stringify({ maxWebSocketsPerKey: null }),
+  });
+  await lifted.body.dump();
+  if (lifted.statusCode !== 200) throw new Error(`lifting the WebSocket cap answered ${lifted.statusCode}`);
+}
+
+/**
+ * A page load and a team's tabs against an in-process fake that serves a whole frontend, through a gate of
+ * their own; the teammate signs in with the creator key as a browser does and carries the session cookie.
+ */
+async function benchUserFeel(pinning: Pinning, cleanup: Cleanup): Promise<UserFeel> {
+  return withUserFeelGate(pinning, cleanup, false, async ({ fake, gate, cookie, files }) => {
+    const pageLoad = await attempt('page load, direct vs gate', () =>
+      measurePageLoads(
+        { origin: fake.url, headers: {} },
+        { origin: gate.url, headers: cookie, sampleCpu: gate.sampleCpu },
+        files,
+        CONFIG.pageLoad.rounds
+      )
+    );
+    await liftWsCap(gate);
+    const previews = await attempt(
+      `${CONFIG.previews.sockets} WebSockets, previews to ${CONFIG.previews.watching}`,
+      () => measurePreviewLoad(gate, fake, CONFIG.previews)
+    );
+    return { pageLoad, previews };
+  });
+}
+
+/** --profile: a CPU profile of the gate over a few page loads. */
+async function profilePageLoad(pinning: Pinning, cleanup: Cleanup): Promise<ProfileSummary> {
+  return withUserFeelGate(pinning, cleanup, true, async ({ gate, cookie, files }) => {
+    const paths = pageLoadPaths(files);
+    await loadPage(gate.url, cookie, paths);
+    const profiler = await InspectorProfiler.connect(gate.inspectorUrl ?? '');
+    try {
+      await profiler.start();
+      let requests = 0;
+      for (let i = 0; i < PROFILED_PAGE_LOADS; i++) requests += (await loadPage(gate.url, cookie, paths)).requests;
+      const profile = await profiler.stop();
+      await writeFile(join(CONFIG.costs.profileDir, 'page-load-gate.cpuprofile'), JSON.stringify(profile));
+      return summarizeProfile("teammate's first page load: gate, session cookie", profile, requests);
+    } finally {
+      profiler.close();
+    }
+  });
+}
+
+const PROFILED_PAGE_LOADS = 5;
+
+interface UserFeelSetup {
+  fake: FakeComfy;
+  gate: GateProcess;
+  cookie: Record<string, string>;
+  files: Record<string, Buffer>;
+}
+
+async function withUserFeelGate<T>(
+  pinning: Pinning,
+  cleanup: Cleanup,
+  inspect: boolean,
+  run: (setup: UserFeelSetup) => Promise<T>
+): Promise<T> {
+  const phase = new Cleanup();
+  cleanup.add('user-feel phase', () => phase.run());
+  const files = frontendFiles();
+  const fake = await startFakeComfy({ webFiles: files });
+  phase.add('in-process fake ComfyUI with a frontend', () => fake.close());
+  const gate = await startGate(fake.url, 'required', pinning, phase, inspect);
+  const cookie = await signIn(gate.url, gate.auth['x-api-key'] ?? '');
+  const result = await run({ fake, gate, cookie, files });
+  await phase.run();
+  return result;
+}
+
 /** Each variant against a fresh gate with the per-key WebSocket cap lifted, since one key opens them all. */
 async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCase[]> {
   const phase = new Cleanup();
@@ -458,13 +552,7 @@ async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCa
   const cases: IdleWsCase[] = [];
   for (const { label, offerCompression } of WS_VARIANTS) {
     const gate = await startGate(fake.url, 'required', pinning, phase);
-    const lifted = await request(`${gate.url}/gate/api/settings`, {
-      method: 'PATCH',
-      headers: { ...gate.adminAuth, 'content-type': 'application/json' },
-      body: JSON.stringify({ maxWebSocketsPerKey: null }),
-    });
-    await lifted.body.dump();
-    if (lifted.statusCode !== 200) throw new Error(`lifting the WebSocket cap answered ${lifted.statusCode}`);
+    await liftWsCap(gate);
     const { sockets, limitMs } = CONFIG.idleWs;
     cases.push(await measureIdleWs(gate, fake, label, sockets, offerCompression, limitMs));
     await gate.stop();
@@ -496,7 +584,7 @@ function costServers(
 /** What Node prints on stderr for --inspect and each profiler session: not the gate's own warnings. */
 const INSPECTOR_CHATTER = /^(Debugger (listening|attached|ending)|For help, see: https:\/\/nodejs\.org)/;
 
-const notRun: Outcome<never> = { ok: false, error: 'not run with --profile' };
+const notRun: Outcome<never> = { ok: false, error: NOT_RUN_WITH_PROFILE };
 
 async function runAll(pinning: Pinning, cleanup: Cleanup, profile: boolean): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
@@ -543,8 +631,21 @@ async function runAll(pinning: Pinning, cleanup: Cleanup, profile: boolean): Pro
     ? notRun
     : await attempt(`${CONFIG.idleWs.sockets} idle WebSockets memory`, () => benchIdleWs(pinning, cleanup));
 
+  const userFeel: UserFeel = profile
+    ? { pageLoad: notRun, previews: notRun }
+    : await benchUserFeel(pinning, cleanup).catch((error: unknown) => {
+        const failed: Outcome<never> = { ok: false, error: messageOf(error) };
+        return { pageLoad: failed, previews: failed };
+      });
+
+  if (profile && costs.ok) {
+    const pageLoadProfile = await attempt('page load under the profiler', () => profilePageLoad(pinning, cleanup));
+    if (pageLoadProfile.ok) costs.value.profiles.push(pageLoadProfile.value);
+  }
+
   const measured = {
     smallJson,
+    ...userFeel,
     costs,
     keyVerify,
     view,
