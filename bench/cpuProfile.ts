@@ -2,15 +2,28 @@
 // the inspector protocol (the child runs with `--inspect=127.0.0.1:0`), and the profile's self time grouped by
 // the gate's own modules, so "where the time goes" reads as auth, scope, limits, … rather than as 3,000 frames.
 import { WebSocket, type RawData } from 'ws';
+import { z } from 'zod';
 
-/** The subset of a V8 `Profiler.Profile` this module reads. */
-export interface V8Profile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-  startTime: number;
-  endTime: number;
-  samples?: number[];
-  timeDeltas?: number[];
-}
+/** The part of a V8 `Profiler.Profile` this module reads (the rest is kept: it is saved as is). */
+const profileSchema = z.looseObject({
+  nodes: z.array(
+    z.looseObject({
+      id: z.number(),
+      callFrame: z.looseObject({ functionName: z.string(), url: z.string(), lineNumber: z.number() }),
+    })
+  ),
+  startTime: z.number(),
+  endTime: z.number(),
+  samples: z.array(z.number()).optional(),
+  timeDeltas: z.array(z.number()).optional(),
+});
+export type V8Profile = z.infer<typeof profileSchema>;
+
+const replySchema = z.object({
+  id: z.number().optional(),
+  result: z.unknown().optional(),
+  error: z.object({ message: z.string() }).optional(),
+});
 
 /** The debugger URL a child started with `--inspect=127.0.0.1:0` prints on stderr. */
 export function inspectorUrlIn(stderrLines: readonly string[]): string {
@@ -52,10 +65,7 @@ export class InspectorProfiler {
 
   async stop(): Promise<V8Profile> {
     const result = await this.#call('Profiler.stop');
-    if (typeof result !== 'object' || result === null || !('profile' in result)) {
-      throw new Error('Profiler.stop answered without a profile');
-    }
-    return result.profile as V8Profile;
+    return z.object({ profile: profileSchema }).parse(result).profile;
   }
 
   close(): void {
@@ -71,8 +81,8 @@ export class InspectorProfiler {
   }
 
   #onMessage(data: RawData): void {
-    const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as Buffer).toString();
-    const message = JSON.parse(text) as { id?: number; result?: unknown; error?: { message: string } };
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const message = replySchema.parse(JSON.parse(bytes.toString()));
     if (message.id === undefined) return;
     const waiter = this.#pending.get(message.id);
     if (!waiter) return;

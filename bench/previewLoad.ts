@@ -1,6 +1,7 @@
 // A busy team's WebSockets: many tabs open and idle, a few of them watching their prompt's previews stream in.
 // Measures what the gate holds for the sockets (RSS) and what relaying the previews costs it (CPU).
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { RawData, WebSocket } from 'ws';

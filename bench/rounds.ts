@@ -58,12 +58,6 @@ interface RoundSample {
   otherShare: number;
 }
 
-/** Called around each target's measured run of every round (a CPU profiler, for instance). */
-export interface RoundHooks {
-  before?: (target: RoundTarget, round: number) => Promise<void>;
-  after?: (target: RoundTarget, round: number, load: LoadResult) => Promise<void>;
-}
-
 async function measureOnce(target: RoundTarget, options: RoundsOptions, durationSec: number): Promise<RoundSample> {
   const before = target.sampleCpu();
   const load = await runLoad({
@@ -84,17 +78,13 @@ async function measureOnce(target: RoundTarget, options: RoundsOptions, duration
 
 export async function measureAlternating(
   targets: readonly RoundTarget[],
-  options: RoundsOptions,
-  hooks: RoundHooks = {}
+  options: RoundsOptions
 ): Promise<RowResult[]> {
   for (const target of targets) await measureOnce(target, options, options.warmupSec);
   const samples: RoundSample[][] = targets.map(() => []);
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, target] of targets.entries()) {
-      await hooks.before?.(target, round);
-      const sample = await measureOnce(target, options, options.roundSec);
-      await hooks.after?.(target, round, sample.load);
-      samples[i]?.push(sample);
+      samples[i]?.push(await measureOnce(target, options, options.roundSec));
     }
   }
   return targets.map((target, i) => {
