@@ -74,6 +74,8 @@ export async function measurePreviewLoad(
   const clients: WebSocket[] = [];
   let received = 0;
   let stray = 0;
+  // Only the bench's previews count, not one the queued prompt's own run may send.
+  let previewLength = -1;
   await sleep(1_000);
   const rssBeforeBytes = readRssBytes(gate.pid);
   try {
@@ -87,7 +89,8 @@ export async function measurePreviewLoad(
       for (const [j, client] of batch.entries()) {
         const watching = first + j < options.watching;
         client.on('message', (data: RawData, isBinary: boolean) => {
-          if (!isBinary || !Buffer.isBuffer(data) || data.readUInt32BE(0) !== BINARY_PREVIEW_WITH_METADATA) return;
+          if (!isBinary || !Buffer.isBuffer(data) || data.length !== previewLength) return;
+          if (data.readUInt32BE(0) !== BINARY_PREVIEW_WITH_METADATA) return;
           if (watching) received++;
           else stray++;
         });
@@ -110,6 +113,7 @@ export async function measurePreviewLoad(
       },
       Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), randomBytes(options.previewBytes - 3)])
     );
+    previewLength = frame.length;
     const tickMs = 1000 / options.perSecond;
     const ticks = Math.round(options.durationMs / tickMs);
     let sent = 0;
