@@ -7,6 +7,9 @@ export interface LoadOptions {
   url: string;
   /** Sent with every request (the gate's API key). */
   headers?: Record<string, string>;
+  /** GET unless given; a POST sends `body` with every request. */
+  method?: 'GET' | 'POST';
+  body?: string;
   connections: number;
   durationSec: number;
 }
@@ -44,6 +47,8 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       {
         url: options.url,
         headers: options.headers ?? {},
+        method: options.method ?? 'GET',
+        ...(options.body === undefined ? {} : { body: options.body }),
         connections: options.connections,
         duration: options.durationSec,
         timeout: 10,

@@ -1,4 +1,6 @@
 // What one bench run found, how it is judged against the targets, and how it is printed.
+import type { CostConfig, CostPhase } from './costPhase.js';
+import { costChecks, renderCostTable, renderProfileTable, renderTopFunctions, type CostTargets } from './costReport.js';
 import type { MeasuredLoad } from './httpLoad.js';
 import type { CapInspectionCase } from './capInspection.js';
 import type { KeyVerifyCase, KeyVerifyOptions } from './keyVerify.js';
@@ -7,6 +9,8 @@ import type { IdleWsCase, PromptMemoryCase } from './memoryLoad.js';
 import type { CpuWindow, Pinning } from './processes.js';
 import { formatMiB, formatNumber, formatRatio, formatSigned, renderTable, type Column } from './table.js';
 import type { WsLoadResult } from './wsLoad.js';
+import type { PreviewLoadOptions, PreviewLoadResult } from './previewLoad.js';
+import { pageLoadRows, previewRows, type PageLoadSection } from './userFeel.js';
 
 export interface BenchConfig {
   smallJson: { path: string; expected: unknown; connections: number; warmupSec: number; durationSec: number };
@@ -14,6 +18,8 @@ export interface BenchConfig {
   ws: { path: string; messageBytes: number; warmupMs: number; durationMs: number };
   /** Limits of the key for the limiter run: high enough that nothing is refused, so only their cost shows. */
   limitedKey: { perMinute: number; perHour: number };
+  /** The cost comparisons: alternating rounds, and POST /prompt's own connection count. */
+  costs: CostConfig;
   keyVerify: KeyVerifyOptions;
   /** The generation-caps check of one small POST /prompt, timed like KeyStore.verify(). */
   capInspection: KeyVerifyOptions;
@@ -21,14 +27,15 @@ export interface BenchConfig {
   promptMemory: { label: string; bodies: number; bodyBytes: number }[];
   /** Idle WebSockets held open through a fresh gate per variant; `limitMs` bounds each variant. */
   idleWs: { sockets: number; limitMs: number };
+  /** A teammate's first page load, direct and through the gate, this many times each. */
+  pageLoad: { rounds: number };
+  previews: PreviewLoadOptions;
   overallLimitMs: number;
 }
 
-export interface BenchTargets {
+export interface BenchTargets extends CostTargets {
   /** The gate's own CPU per small JSON request, in µs. */
   gateCpuUsPerRequest: number;
-  /** Extra gate CPU per small GET of auth (required + key) over mode off, in µs (issue 3: auth alone). */
-  authCostUsPerRequest: number;
   /** One KeyStore.verify() call, in µs. */
   keyVerifyUs: number;
   /** The generation-caps check of one small POST /prompt (its graph parsed and scanned), in µs. */
@@ -47,6 +54,15 @@ export interface BenchTargets {
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 
+/** The sections `--profile` leaves out: only the cost comparisons run, with their profiles. */
+export const NOT_RUN_WITH_PROFILE = 'not run with --profile';
+
+/** What a teammate feels: a page load, and many tabs with a few watching previews. */
+export interface UserFeel {
+  pageLoad: Outcome<PageLoadSection>;
+  previews: Outcome<PreviewLoadResult>;
+}
+
 export interface HttpSection {
   direct: MeasuredLoad;
   gate: MeasuredLoad;
@@ -57,13 +73,6 @@ export interface GateRun {
   load: MeasuredLoad;
   gateCpuUsPerRequest: number;
   eventLoop: Outcome<EventLoopLag>;
-}
-
-/** The small GET through bench/referenceProxy.ts: node:http + an undici Pool and nothing else, on the gate's core. */
-export interface ReferenceRun {
-  load: MeasuredLoad;
-  /** Its CPU per request: the floor under the gate's, since any Node proxy pays it. */
-  cpuUsPerRequest: number;
 }
 
 /** The main small-GET line: auth required, a creator key without limits. */
@@ -104,12 +113,8 @@ export interface BenchReport {
   config: BenchConfig;
   targets: BenchTargets;
   smallJson: Outcome<SmallJsonSection>;
-  /** The same small GET through a second gate started with `--auth off`, no credential sent. */
-  smallJsonAuthOff: Outcome<GateRun>;
-  /** The same small GET through the main gate with a key that has (never reached) per-minute and per-hour limits. */
-  smallJsonLimitedKey: Outcome<GateRun>;
-  /** The same small GET through the bare Node proxy: no target, the floor the gate's CPU is read against. */
-  smallJsonReferenceProxy: Outcome<ReferenceRun>;
+  /** Each path through the bare Node floor and the gate's configurations, in alternating rounds. */
+  costs: Outcome<CostPhase>;
   /** KeyStore.verify() timed in the bench process, before any server starts. */
   keyVerify: Outcome<KeyVerifyCase[]>;
   /** The generation-caps check timed in the bench process, before any server starts. */
@@ -118,6 +123,8 @@ export interface BenchReport {
   ws: Outcome<WsCase[]>;
   promptMemory: Outcome<PromptMemoryCase[]>;
   idleWsMemory: Outcome<IdleWsCase[]>;
+  pageLoad: Outcome<PageLoadSection>;
+  previews: Outcome<PreviewLoadResult>;
   gateRss: { http: RssSample | undefined; ws: RssSample | undefined };
   /** Last lines both gates wrote to stderr (warn level and above). */
   gateStderr: string[];
@@ -128,31 +135,6 @@ export interface BenchReport {
   checks: Check[];
 }
 
-/** Gate CPU per request of `run` minus that of `base`; NaN when either could not be measured. */
-export function cpuDifference(
-  run: Outcome<{ gateCpuUsPerRequest: number }>,
-  base: Outcome<{ gateCpuUsPerRequest: number }>
-): number {
-  return run.ok && base.ok ? run.value.gateCpuUsPerRequest - base.value.gateCpuUsPerRequest : Number.NaN;
-}
-
-/** The main line's CPU above the bare Node proxy's: what the gate's own work costs per request. */
-export function overFloorOf(report: Pick<BenchReport, 'smallJson' | 'smallJsonReferenceProxy'>): number {
-  const { smallJson, smallJsonReferenceProxy: floor } = report;
-  return smallJson.ok && floor.ok ? smallJson.value.gateCpuUsPerRequest - floor.value.cpuUsPerRequest : Number.NaN;
-}
-
-/** The main line's extra CPU over mode off: credential parsing, key lookup, scope and limit checks. */
-export function authCostOf(report: Pick<BenchReport, 'smallJson' | 'smallJsonAuthOff'>): number {
-  return cpuDifference(report.smallJson, report.smallJsonAuthOff);
-}
-
-/** The limiter's own cost: a key with limits against the same gate's key without. */
-export function limiterCostOf(report: Pick<BenchReport, 'smallJson' | 'smallJsonLimitedKey'>): number {
-  return cpuDifference(report.smallJsonLimitedKey, report.smallJson);
-}
-
-const AUTH_COST_CHECK = 'auth + scope + limits: gate CPU over --auth off';
 const MIB = 1024 * 1024;
 const promptMemoryCheck = (label: string): string => `POST /prompt, ${label}: gate peak RSS growth`;
 const keyVerifyCheck = (label: string): string => `KeyStore.verify(), ${label}`;
@@ -176,15 +158,7 @@ export function checksOf(
   targets: BenchTargets,
   report: Pick<
     BenchReport,
-    | 'smallJson'
-    | 'smallJsonAuthOff'
-    | 'smallJsonLimitedKey'
-    | 'keyVerify'
-    | 'capInspection'
-    | 'view'
-    | 'ws'
-    | 'promptMemory'
-    | 'idleWsMemory'
+    'smallJson' | 'costs' | 'keyVerify' | 'capInspection' | 'view' | 'ws' | 'promptMemory' | 'idleWsMemory'
   >
 ): Check[] {
   const { smallJson, view, ws } = report;
@@ -200,15 +174,7 @@ export function checksOf(
     atMost('small JSON: gate CPU per request', gateCpuUsPerRequest, targets.gateCpuUsPerRequest, 'µs');
     atLeast('small JSON: req/s', gate.load.requestsPerSec / direct.load.requestsPerSec, targets.smallJsonRpsRatio);
   }
-  const authCost = authCostOf(report);
-  if (Number.isFinite(authCost)) {
-    checks.push({
-      name: AUTH_COST_CHECK,
-      value: authCost,
-      target: `≤ +${targets.authCostUsPerRequest} µs (auth alone)`,
-      passed: authCost <= targets.authCostUsPerRequest,
-    });
-  }
+  if (report.costs.ok) checks.push(...costChecks(report.costs.value, targets));
   if (report.keyVerify.ok) {
     for (const { label, usPerVerify } of report.keyVerify.value) {
       atMost(keyVerifyCheck(label), usPerVerify, targets.keyVerifyUs, 'µs');
@@ -274,55 +240,13 @@ export function checksOf(
     if (!outcome.ok) continue;
     for (const side of ['direct', 'gate'] as const) failed(`${name} (${side})`, outcome.value[side].load);
   }
-  if (report.smallJsonAuthOff.ok) failed('small JSON (--auth off)', report.smallJsonAuthOff.value.load.load);
-  if (report.smallJsonLimitedKey.ok) failed('small JSON (key with limits)', report.smallJsonLimitedKey.value.load.load);
   return checks;
 }
 
-/** The small GET through the gate in other configurations, the costs they reveal, and the event-loop delay. */
+/** The gate's event-loop delay under the small GET, and KeyStore.verify() on its own. */
 function variantRows(report: BenchReport): string[][] {
   const rows: string[][] = [];
   const { smallJson, targets } = report;
-  const directRps = smallJson.ok ? smallJson.value.direct.load.requestsPerSec : Number.NaN;
-  const floorName = 'GET /prompt, bare Node proxy (http + undici, no logic)';
-  const floor = report.smallJsonReferenceProxy;
-  if (floor.ok) {
-    const rps = floor.value.load.load.requestsPerSec;
-    rows.push(
-      [`${floorName}: req/s`, formatNumber(directRps), formatNumber(rps), formatRatio(rps / directRps), '', ''],
-      [`${floorName}: CPU µs/req`, '—', formatNumber(floor.value.cpuUsPerRequest, 1), '—', '', '']
-    );
-  } else {
-    rows.push([floorName, '', '', '', '', errorCell(floor.error)]);
-  }
-  const variant = (name: string, run: Outcome<GateRun>): void => {
-    if (!run.ok) {
-      rows.push([name, '', '', '', '', errorCell(run.error)]);
-      return;
-    }
-    const rps = run.value.load.load.requestsPerSec;
-    rows.push(
-      [`${name}: req/s`, formatNumber(directRps), formatNumber(rps), formatRatio(rps / directRps), '', ''],
-      [`${name}: gate CPU µs/req`, '—', formatNumber(run.value.gateCpuUsPerRequest, 1), '—', '', '']
-    );
-  };
-  variant('GET /prompt, --auth off, no key', report.smallJsonAuthOff);
-  const { perMinute, perHour } = report.config.limitedKey;
-  variant(
-    `GET /prompt, key with limits (${formatNumber(perMinute)}/min, ${formatNumber(perHour)}/h)`,
-    report.smallJsonLimitedKey
-  );
-  rows.push(
-    [
-      'auth + scope + limits cost (required + key − off): µs/req',
-      '—',
-      formatSigned(authCostOf(report), 1),
-      '—',
-      `≤ +${targets.authCostUsPerRequest} µs (auth alone)`,
-      verdict(report, AUTH_COST_CHECK),
-    ],
-    ['limiter cost (key with limits − key without): µs/req', '—', formatSigned(limiterCostOf(report), 1), '—', '', '']
-  );
   if (smallJson.ok) {
     const { eventLoop, requestLog } = smallJson.value;
     const name = `gate event-loop delay p99 under GET /prompt load, ${loggingLabel(requestLog)}: ms`;
@@ -481,6 +405,10 @@ function tableRows(report: BenchReport): string[][] {
   ];
   rows.push(rssRow('HTTP phase', gateRss.http), rssRow('WebSocket phase', gateRss.ws));
   rows.push(...memoryRows(report));
+  if (report.pageLoad.ok) rows.push(...pageLoadRows(report.pageLoad.value));
+  else rows.push(["teammate's first page load", '', '', '', '', errorCell(report.pageLoad.error)]);
+  if (report.previews.ok) rows.push(...previewRows(report.previews.value));
+  else rows.push(['WebSockets with previews', '', '', '', '', errorCell(report.previews.error)]);
 
   for (const check of report.checks.filter((c) => c.name.includes('failed requests'))) {
     rows.push([check.name, '', formatNumber(check.value), '', check.target, 'MISSED']);
@@ -551,8 +479,6 @@ const NOISY_CORE_SHARE = 0.1;
 
 interface GateWindow {
   name: string;
-  /** What ran on the gate's core in this window: a gate, or the bare Node proxy. */
-  runner?: string;
   durationSec: number;
   cpu: CpuWindow | undefined;
 }
@@ -563,16 +489,6 @@ function gateWindows(report: BenchReport): GateWindow[] {
   if (report.smallJson.ok) {
     const { load, cpu } = report.smallJson.value.gate;
     windows.push({ name: 'GET /prompt', durationSec: load.durationSec, cpu });
-  }
-  for (const [name, run] of [
-    ['GET /prompt --auth off', report.smallJsonAuthOff],
-    ['GET /prompt key with limits', report.smallJsonLimitedKey],
-  ] as const) {
-    if (run.ok) windows.push({ name, durationSec: run.value.load.load.durationSec, cpu: run.value.load.cpu });
-  }
-  if (report.smallJsonReferenceProxy.ok) {
-    const { load, cpu } = report.smallJsonReferenceProxy.value.load;
-    windows.push({ name: 'GET /prompt', runner: 'bare Node proxy', durationSec: load.durationSec, cpu });
   }
   if (report.view.ok) {
     const { load, cpu } = report.view.value.gate;
@@ -594,9 +510,9 @@ function coreShareNotes(report: BenchReport): string[] {
   if (!report.pinning.enabled) return [];
   const percent = (seconds: number, total: number): string => `${Math.round((seconds / total) * 100)}%`;
   const windows = gateWindows(report).filter((w) => w.cpu !== undefined);
-  const parts = windows.map(({ name, runner = 'gate', durationSec, cpu }) =>
+  const parts = windows.map(({ name, durationSec, cpu }) =>
     cpu
-      ? `${name} ${runner} ${percent(cpu.processSeconds, durationSec)} / others ${percent(cpu.otherSeconds, durationSec)}` +
+      ? `${name} gate ${percent(cpu.processSeconds, durationSec)} / others ${percent(cpu.otherSeconds, durationSec)}` +
         ` / steal ${percent(cpu.stealSeconds, durationSec)}`
       : name
   );
@@ -616,30 +532,14 @@ function coreShareNotes(report: BenchReport): string[] {
 /** The cost lines in words, and where the request log and event-loop numbers came from. */
 function costNotes(report: BenchReport): string[] {
   const notes: string[] = [];
-  const { smallJson, smallJsonAuthOff, smallJsonLimitedKey, targets } = report;
-  const usPerRequest = (run: Outcome<{ gateCpuUsPerRequest: number }>): string =>
-    run.ok ? `${formatNumber(run.value.gateCpuUsPerRequest, 1)} µs/request` : 'not measured';
-  const authCost = authCostOf(report);
-  const authMark = Number.isFinite(authCost)
-    ? `${authCost <= targets.authCostUsPerRequest ? 'within' : 'OVER'} issue 3's ≤ +${targets.authCostUsPerRequest} µs for auth alone`
-    : 'not measured';
+  const { smallJson, config } = report;
+  const { rounds, roundSec, connections } = config.costs.rounds;
   notes.push(
-    `auth + scope + limits cost: ${formatSigned(authCost, 1)} µs/request (gate CPU: --auth required + key ` +
-      `${usPerRequest(smallJson)}, --auth off without key ${usPerRequest(smallJsonAuthOff)}; ${authMark}; ` +
-      `the full gate's target is ≤ ${targets.gateCpuUsPerRequest} µs on the required + key line).`,
-    `limiter cost: ${formatSigned(limiterCostOf(report), 1)} µs/request (same gate, key with per-minute and ` +
-      `per-hour limits ${usPerRequest(smallJsonLimitedKey)} vs key without limits; none of its requests is refused). ` +
-      'Differences of a few µs are within run-to-run noise on a loaded machine.'
-  );
-  const floor = report.smallJsonReferenceProxy;
-  notes.push(
-    floor.ok
-      ? `Bare Node proxy (bench/referenceProxy.ts: node:http + undici Pool, hop-by-hop headers dropped, body ` +
-          `streamed, nothing else; same load, same core): ${formatNumber(floor.value.cpuUsPerRequest, 1)} µs/request, ` +
-          `the floor any Node proxy pays here (two HTTP parsers, four socket syscalls per request). The gate's ` +
-          `${formatSigned(overFloorOf(report), 1)} µs/request above it is what the gate's own work costs: auth, ` +
-          'scope, limits, usage, metrics and the request log.'
-      : `Bare Node proxy: not measured (${floor.error}).`
+    `Cost table: each comparison's rows measured in ${rounds} alternating rounds of ${roundSec} s (A, B, C, A, B, C, …; ` +
+      `${connections} connections, POST /prompt ${config.costs.promptConnections}), median and min–max over the rounds. ` +
+      'The floor is bench/referenceProxy.ts (node:http + an undici Pool, hop-by-hop headers dropped, body streamed, ' +
+      'nothing else) on the gate\'s core: what any Node proxy pays here. "others on core" is the most CPU other ' +
+      'processes took on that core in any round: a row whose rounds disagree was measured in a noisy spell.'
   );
   if (smallJson.ok) {
     const { requestLog, eventLoop } = smallJson.value;
@@ -729,16 +629,16 @@ export function printReport(report: BenchReport, jsonPath: string): void {
   const missed = report.checks.filter((c) => !c.passed);
   const failedSections = [
     report.smallJson,
-    report.smallJsonAuthOff,
-    report.smallJsonLimitedKey,
-    report.smallJsonReferenceProxy,
+    report.costs,
+    report.pageLoad,
+    report.previews,
     report.keyVerify,
     report.capInspection,
     report.view,
     report.ws,
     report.promptMemory,
     report.idleWsMemory,
-  ].filter((o) => !o.ok).length;
+  ].filter((o) => !o.ok && o.error !== NOT_RUN_WITH_PROFILE).length;
   const summary =
     missed.length === 0 && failedSections === 0
       ? `All ${report.checks.length} targets met.`
@@ -748,9 +648,27 @@ export function printReport(report: BenchReport, jsonPath: string): void {
   const machine =
     `Machine: ${report.cpuModel} · ${report.cpus} CPUs · 1-minute load average ` +
     `${report.loadAverageAtStart.toFixed(2)} before the run.`;
+  const costs = report.costs.ok
+    ? costSections(report.costs.value)
+    : [`Cost table: not measured (${report.costs.error}).`];
   process.stdout.write(
-    [renderTable(COLUMNS, tableRows(report)), machine, '', ...notes, summary, `Numbers written to ${jsonPath}`].join(
-      '\n'
-    ) + '\n'
+    [
+      renderTable(COLUMNS, tableRows(report)),
+      '',
+      ...costs,
+      machine,
+      '',
+      ...notes,
+      summary,
+      `Numbers written to ${jsonPath}`,
+    ].join('\n') + '\n'
   );
+}
+
+function costSections(phase: CostPhase): string[] {
+  const sections = [renderCostTable(phase), ''];
+  if (phase.profiles.length > 0) {
+    sections.push(renderProfileTable(phase.profiles), '', renderTopFunctions(phase.profiles), '');
+  }
+  return sections;
 }

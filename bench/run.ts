@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { request } from 'undici';
-import { startFakeComfy } from '../test/fixtures/fakeComfy/index.js';
+import { startFakeComfy, type FakeComfy } from '../test/fixtures/fakeComfy/index.js';
+import { InspectorProfiler, inspectorUrlIn, summarizeProfile, type ProfileSummary } from './cpuProfile.js';
+import { runCostPhase, type CostServer, type CostServers } from './costPhase.js';
 import { fetchBody, measureLoad, runDownloadLoad, uploadImage, type MeasuredLoad } from './httpLoad.js';
 import { measureCapInspection } from './capInspection.js';
 import { measureKeyVerify } from './keyVerify.js';
@@ -35,13 +37,17 @@ import {
   type GateRun,
   type HttpSection,
   type Outcome,
-  type ReferenceRun,
   type RssSample,
   type SmallJsonSection,
+  type UserFeel,
+  NOT_RUN_WITH_PROFILE,
   type WsCase,
 } from './report.js';
 import { measureIdleWs, measurePromptMemory, type IdleWsCase, type PromptMemoryCase } from './memoryLoad.js';
 import { measureWs } from './wsLoad.js';
+import { frontendFiles, loadPage, pageLoadPaths, signIn } from './pageLoad.js';
+import { measurePreviewLoad } from './previewLoad.js';
+import { measurePageLoads } from './userFeel.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -58,6 +64,12 @@ const CONFIG: BenchConfig = {
   view: { filename: 'bench.png', bytes: 5 * 1024 * 1024, connections: 4, warmupSec: 1, durationSec: 6 },
   ws: { path: '/ws?clientId=bench', messageBytes: 1024, warmupMs: 500, durationMs: 5_000 },
   limitedKey: { perMinute: 10_000_000, perHour: 10_000_000 },
+  costs: {
+    rounds: { rounds: 5, roundSec: 2, warmupSec: 2, connections: 50 },
+    promptConnections: 8,
+    profileSec: 4,
+    profileDir: join(ROOT, 'bench', 'profiles'),
+  },
   keyVerify: { warmupCalls: 50_000, calls: 200_000, rounds: 5 },
   capInspection: { warmupCalls: 20_000, calls: 100_000, rounds: 5 },
   promptMemory: [
@@ -65,13 +77,22 @@ const CONFIG: BenchConfig = {
     { label: 'four 95 MiB bodies at once', bodies: 4, bodyBytes: 95 * MIB },
   ],
   idleWs: { sockets: 1_000, limitMs: 60_000 },
-  /** Everything above takes about three minutes; this only catches a hang. */
-  overallLimitMs: 8 * 60_000,
+  pageLoad: { rounds: 5 },
+  previews: {
+    sockets: 1_000,
+    watching: 50,
+    previewBytes: 24 * 1024,
+    perSecond: 10,
+    durationMs: 5_000,
+    limitMs: 60_000,
+  },
+  /** Everything above takes about five minutes on an idle machine; this only catches a hang. */
+  overallLimitMs: 9 * 60_000,
 };
 
 const TARGETS: BenchTargets = {
   gateCpuUsPerRequest: 80,
-  authCostUsPerRequest: 5,
+  keyOverFloorUs: 10,
   keyVerifyUs: 5,
   capInspectionUs: 10,
   smallJsonRpsRatio: 0.55,
@@ -127,18 +148,41 @@ type AuthMode = 'off' | 'required';
 
 /** The gate child, its data dir, the headers each kind of client sends it, and a reading of its CPU and its core's. */
 type GateProcess = ChildHandle & {
+  /** The inspector's WebSocket URL when started for --profile. */
+  inspectorUrl?: string;
   mode: AuthMode;
   dataDir: string;
   /** Headers for proxied requests: a creator key without limits under `required`, nothing under `off`. */
   auth: Record<string, string>;
   /** A creator key with CONFIG.limitedKey's limits. */
   limitedAuth: Record<string, string>;
+  /** A creator key with share limits (CONFIG.sharedKey): the caps and the weight a prompt is checked against. */
+  sharedAuth: Record<string, string>;
   /** An admin key, for `GET /gate/metrics`. */
   adminAuth: Record<string, string>;
   sampleCpu: () => CpuSample;
 };
 
 const CLI = join(ROOT, 'bin', 'comfygate.js');
+
+/**
+ * Share limits far above the bench's small prompt (64×64, no sampler), so every prompt is checked against them
+ * and none refused: what a teammate's key with caps and a weight costs per prompt.
+ */
+const SHARED_KEY_FLAGS = [
+  '--max-pixels',
+  String(4096 * 4096),
+  '--max-batch',
+  '64',
+  '--max-steps',
+  '1000',
+  '--max-frames',
+  '10000',
+  '--max-nodes',
+  '1000',
+  '--weight',
+  '2',
+];
 
 /** `comfygate keys create … --json` against a data dir no gate runs on yet; resolves with the plaintext key. */
 async function createKey(dataDir: string, name: string, extraArgs: readonly string[]): Promise<string> {
@@ -162,12 +206,18 @@ async function createKey(dataDir: string, name: string, extraArgs: readonly stri
  * for the cost of all that. Every gate also gets an admin key, so that it does not make one on first start
  * and so that the bench can read its metrics.
  */
-async function startGate(upstream: string, mode: AuthMode, pinning: Pinning, cleanup: Cleanup): Promise<GateProcess> {
+async function startGate(
+  upstream: string,
+  mode: AuthMode,
+  pinning: Pinning,
+  cleanup: Cleanup,
+  inspect = false
+): Promise<GateProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), `comfygate-bench-${mode}-`));
   cleanup.add(`data dir ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
   const { perMinute, perHour } = CONFIG.limitedKey;
   // Concurrent CLI writers are safe: keys.json is updated under a lock.
-  const [creatorKey, limitedKey, adminKey] = await Promise.all([
+  const [creatorKey, limitedKey, sharedKey, adminKey] = await Promise.all([
     createKey(dataDir, 'bench', ['--role', 'creator']),
     createKey(dataDir, 'bench-limited', [
       '--role',
@@ -177,13 +227,16 @@ async function startGate(upstream: string, mode: AuthMode, pinning: Pinning, cle
       '--per-hour',
       String(perHour),
     ]),
+    createKey(dataDir, 'bench-shared', ['--role', 'creator', ...SHARED_KEY_FLAGS]),
     createKey(dataDir, 'bench-admin', ['--role', 'admin']),
   ]);
   const cpu = pinning.enabled ? pinning.gateCpu : undefined;
   const gate = await spawnServer({
     name: `gate (--auth ${mode})`,
     command: process.execPath,
+    // Port 0: each gate gets its own inspector port; the URL is read back from its stderr.
     args: [
+      ...(inspect ? ['--inspect=127.0.0.1:0'] : []),
       CLI,
       'serve',
       '--auth',
@@ -205,22 +258,24 @@ async function startGate(upstream: string, mode: AuthMode, pinning: Pinning, cle
   cleanup.add(`gate --auth ${mode} (pid ${gate.pid})`, () => gate.stop());
   return {
     ...gate,
+    ...(inspect ? { inspectorUrl: inspectorUrlIn(gate.stderrTail()) } : {}),
     mode,
     dataDir,
     auth: mode === 'required' ? { 'x-api-key': creatorKey } : {},
     limitedAuth: { 'x-api-key': limitedKey },
+    sharedAuth: { 'x-api-key': sharedKey },
     adminAuth: { 'x-api-key': adminKey },
     sampleCpu: () => sampleCpu(gate.pid, cpu),
   };
 }
 
-async function startFakeProcess(pinning: Pinning, cleanup: Cleanup): Promise<ChildHandle> {
+async function startFakeProcess(pinning: Pinning, cleanup: Cleanup, extraArgs: string[] = []): Promise<ChildHandle> {
   // `node --import tsx` rather than the tsx CLI: the CLI runs the script in a second node process, and one
   // process is simpler to pin and to stop.
   const fake = await spawnServer({
     name: 'fake ComfyUI',
     command: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'fakeComfyMain.ts'), '--port', '0'],
+    args: ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'fakeComfyMain.ts'), '--port', '0', ...extraArgs],
     cwd: ROOT,
     cpu: pinning.enabled ? pinning.loadCpu : undefined,
     ready: /fake ComfyUI listening on (http:\/\/\S+)/,
@@ -233,17 +288,29 @@ async function startFakeProcess(pinning: Pinning, cleanup: Cleanup): Promise<Chi
  * The bare Node proxy (bench/referenceProxy.ts) in front of the same fake, pinned to the gate's core like a gate:
  * what any Node proxy costs there, so the gate's CPU can be read as that floor plus the gate's own work.
  */
-async function startReferenceProxy(upstream: string, pinning: Pinning, cleanup: Cleanup): Promise<ChildHandle> {
+async function startReferenceProxy(
+  upstream: string,
+  pinning: Pinning,
+  cleanup: Cleanup,
+  inspect: boolean
+): Promise<ChildHandle & { inspectorUrl?: string }> {
   const proxy = await spawnServer({
     name: 'reference proxy',
     command: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, 'bench', 'referenceProxy.ts'), '--upstream', upstream],
+    args: [
+      ...(inspect ? ['--inspect=127.0.0.1:0'] : []),
+      '--import',
+      'tsx',
+      join(ROOT, 'bench', 'referenceProxy.ts'),
+      '--upstream',
+      upstream,
+    ],
     cwd: ROOT,
     cpu: pinning.enabled ? pinning.gateCpu : undefined,
     ready: /reference proxy listening on (http:\/\/\S+)/,
   });
   cleanup.add(`reference proxy (pid ${proxy.pid})`, () => proxy.stop());
-  return proxy;
+  return inspect ? { ...proxy, inspectorUrl: inspectorUrlIn(proxy.stderrTail()) } : proxy;
 }
 
 async function expectBody(
@@ -285,25 +352,6 @@ async function measureGateRun(gate: GateProcess, headers: Record<string, string>
     afterMeasured: probe.finish,
   });
   return { load, gateCpuUsPerRequest: cpuUsPerRequest(load), eventLoop: probe.outcome };
-}
-
-/** The small GET through the reference proxy, measured exactly as the gate runs (same load, same CPU sampling). */
-async function measureReferenceRun(proxy: ChildHandle, cpu: number | undefined): Promise<ReferenceRun> {
-  const { path, expected, connections, warmupSec, durationSec } = CONFIG.smallJson;
-  await expectBody(proxy.url + path, {}, isExpectedSmallJson, JSON.stringify(expected));
-  const load = await measureLoad({
-    url: proxy.url + path,
-    connections,
-    warmupSec,
-    durationSec,
-    sampleCpu: () => sampleCpu(proxy.pid, cpu),
-  });
-  // It has no target of its own, so failed requests fail the measurement instead of adding a check.
-  const { requests, errors, non2xx } = load.load;
-  if (errors + non2xx > 0) {
-    throw new Error(`${errors + non2xx} of ${requests} requests failed through the reference proxy`);
-  }
-  return { load, cpuUsPerRequest: cpuUsPerRequest(load) };
 }
 
 function cpuUsPerRequest(measured: MeasuredLoad): number {
@@ -420,6 +468,86 @@ async function benchPromptMemory(pinning: Pinning, cleanup: Cleanup): Promise<Pr
   return cases;
 }
 
+/** Lifts the per-key WebSocket cap: the bench opens a whole team's sockets with one key. */
+async function liftWsCap(gate: GateProcess): Promise<void> {
+  const lifted = await request(`${gate.url}/gate/api/settings`, {
+    method: 'PATCH',
+    headers: { ...gate.adminAuth, 'content-type': 'application/json' },
+    body: JSON.stringify({ maxWebSocketsPerKey: null }),
+  });
+  await lifted.body.dump();
+  if (lifted.statusCode !== 200) throw new Error(`lifting the WebSocket cap answered ${lifted.statusCode}`);
+}
+
+/**
+ * A page load and a team's tabs against an in-process fake that serves a whole frontend, through a gate of
+ * their own; the teammate signs in with the creator key as a browser does and carries the session cookie.
+ */
+async function benchUserFeel(pinning: Pinning, cleanup: Cleanup): Promise<UserFeel> {
+  return withUserFeelGate(pinning, cleanup, false, async ({ fake, gate, cookie, files }) => {
+    const pageLoad = await attempt('page load, direct vs gate', () =>
+      measurePageLoads(
+        { origin: fake.url, headers: {} },
+        { origin: gate.url, headers: cookie, sampleCpu: gate.sampleCpu },
+        files,
+        CONFIG.pageLoad.rounds
+      )
+    );
+    await liftWsCap(gate);
+    const previews = await attempt(
+      `${CONFIG.previews.sockets} WebSockets, previews to ${CONFIG.previews.watching}`,
+      () => measurePreviewLoad(gate, fake, CONFIG.previews)
+    );
+    return { pageLoad, previews };
+  });
+}
+
+/** --profile: a CPU profile of the gate over a few page loads. */
+async function profilePageLoad(pinning: Pinning, cleanup: Cleanup): Promise<ProfileSummary> {
+  return withUserFeelGate(pinning, cleanup, true, async ({ gate, cookie, files }) => {
+    const paths = pageLoadPaths(files);
+    await loadPage(gate.url, cookie, paths);
+    const profiler = await InspectorProfiler.connect(gate.inspectorUrl ?? '');
+    try {
+      await profiler.start();
+      let requests = 0;
+      for (let i = 0; i < PROFILED_PAGE_LOADS; i++) requests += (await loadPage(gate.url, cookie, paths)).requests;
+      const profile = await profiler.stop();
+      await writeFile(join(CONFIG.costs.profileDir, 'page-load-gate.cpuprofile'), JSON.stringify(profile));
+      return summarizeProfile("teammate's first page load: gate, session cookie", profile, requests);
+    } finally {
+      profiler.close();
+    }
+  });
+}
+
+const PROFILED_PAGE_LOADS = 5;
+
+interface UserFeelSetup {
+  fake: FakeComfy;
+  gate: GateProcess;
+  cookie: Record<string, string>;
+  files: Record<string, Buffer>;
+}
+
+async function withUserFeelGate<T>(
+  pinning: Pinning,
+  cleanup: Cleanup,
+  inspect: boolean,
+  run: (setup: UserFeelSetup) => Promise<T>
+): Promise<T> {
+  const phase = new Cleanup();
+  cleanup.add('user-feel phase', () => phase.run());
+  const files = frontendFiles();
+  const fake = await startFakeComfy({ webFiles: files });
+  phase.add('in-process fake ComfyUI with a frontend', () => fake.close());
+  const gate = await startGate(fake.url, 'required', pinning, phase, inspect);
+  const cookie = await signIn(gate.url, gate.auth['x-api-key'] ?? '');
+  const result = await run({ fake, gate, cookie, files });
+  await phase.run();
+  return result;
+}
+
 /** Each variant against a fresh gate with the per-key WebSocket cap lifted, since one key opens them all. */
 async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCase[]> {
   const phase = new Cleanup();
@@ -429,13 +557,7 @@ async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCa
   const cases: IdleWsCase[] = [];
   for (const { label, offerCompression } of WS_VARIANTS) {
     const gate = await startGate(fake.url, 'required', pinning, phase);
-    const lifted = await request(`${gate.url}/gate/api/settings`, {
-      method: 'PATCH',
-      headers: { ...gate.adminAuth, 'content-type': 'application/json' },
-      body: JSON.stringify({ maxWebSocketsPerKey: null }),
-    });
-    await lifted.body.dump();
-    if (lifted.statusCode !== 200) throw new Error(`lifting the WebSocket cap answered ${lifted.statusCode}`);
+    await liftWsCap(gate);
     const { sockets, limitMs } = CONFIG.idleWs;
     cases.push(await measureIdleWs(gate, fake, label, sockets, offerCompression, limitMs));
     await gate.stop();
@@ -444,60 +566,97 @@ async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCa
   return cases;
 }
 
-async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> {
+/** The floor, the `--auth off` gate and the main gate as the cost phase reads them. */
+function costServers(
+  floor: ChildHandle & { inspectorUrl?: string },
+  offGate: GateProcess,
+  gate: GateProcess,
+  pinning: Pinning
+): CostServers {
+  const server = (handle: ChildHandle & { inspectorUrl?: string }, sample: () => CpuSample): CostServer => ({
+    url: handle.url,
+    sampleCpu: sample,
+    ...(handle.inspectorUrl === undefined ? {} : { inspectorUrl: handle.inspectorUrl }),
+  });
+  return {
+    floor: server(floor, () => sampleCpu(floor.pid, pinning.enabled ? pinning.gateCpu : undefined)),
+    authOff: server(offGate, offGate.sampleCpu),
+    gate: server(gate, gate.sampleCpu),
+    keys: { creator: gate.auth, limited: gate.limitedAuth, shared: gate.sharedAuth },
+  };
+}
+
+/** What Node prints on stderr for --inspect and each profiler session: not the gate's own warnings. */
+const INSPECTOR_CHATTER = /^(Debugger (listening|attached|ending)|For help, see: https:\/\/nodejs\.org)/;
+
+const notRun: Outcome<never> = { ok: false, error: NOT_RUN_WITH_PROFILE };
+
+async function runAll(pinning: Pinning, cleanup: Cleanup, profile: boolean): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = readLoadAverage();
   const cpuModel = readCpuModel();
   // First, while no server shares this process's CPU.
-  const keyVerify = await attempt('KeyStore.verify() micro-benchmark', () => measureKeyVerify(CONFIG.keyVerify));
-  const capInspection = await attempt('generation caps check micro-benchmark', () =>
-    Promise.resolve(measureCapInspection(CONFIG.capInspection))
-  );
+  const keyVerify = profile
+    ? notRun
+    : await attempt('KeyStore.verify() micro-benchmark', () => measureKeyVerify(CONFIG.keyVerify));
+  const capInspection = profile
+    ? notRun
+    : await attempt('generation caps check micro-benchmark', () =>
+        Promise.resolve(measureCapInspection(CONFIG.capInspection))
+      );
 
   const httpCleanup = new Cleanup();
   cleanup.add('HTTP phase', () => httpCleanup.run());
-  const fake = await startFakeProcess(pinning, httpCleanup);
-  const gate = await startGate(fake.url, 'required', pinning, httpCleanup);
+  // No simulated node time: the prompts the cost phase queues finish at once instead of piling up.
+  const fake = await startFakeProcess(pinning, httpCleanup, ['--node-delay-ms', '0']);
+  const gate = await startGate(fake.url, 'required', pinning, httpCleanup, profile);
   // Started now and left idle on the gate's core until their runs, so the runs compared follow one another.
-  const offGate = await startGate(fake.url, 'off', pinning, httpCleanup);
-  const referenceProxy = await startReferenceProxy(fake.url, pinning, httpCleanup);
+  const offGate = await startGate(fake.url, 'off', pinning, httpCleanup, profile);
+  const referenceProxy = await startReferenceProxy(fake.url, pinning, httpCleanup, profile);
   printHeader(pinning, fake, gate, offGate, referenceProxy, loadAverageAtStart, cpuModel);
 
   const rssBefore = readRssBytes(gate.pid);
-  const smallJson = await attempt('small JSON GET (--auth required + key)', () => benchSmallJson(fake.url, gate));
-  const smallJsonAuthOff = await attempt('small JSON GET (--auth off, no key)', () =>
-    measureGateRun(offGate, offGate.auth)
-  );
-  const smallJsonLimitedKey = await attempt('small JSON GET (key with limits)', () =>
-    measureGateRun(gate, gate.limitedAuth)
+  const smallJson = profile
+    ? notRun
+    : await attempt('small JSON GET (--auth required + key)', () => benchSmallJson(fake.url, gate));
+  const costs = await attempt('cost comparisons', () =>
+    runCostPhase(costServers(referenceProxy, offGate, gate, pinning), CONFIG.costs, profile)
   );
   const offStderr = offGate.stderrTail();
   await offGate.stop();
-  const smallJsonReferenceProxy = await attempt('small JSON GET (bare Node proxy)', () =>
-    measureReferenceRun(referenceProxy, pinning.enabled ? pinning.gateCpu : undefined)
-  );
   await referenceProxy.stop();
-  const view = await attempt('5 MiB /view download', () => benchView(fake.url, gate));
+  const view = profile ? notRun : await attempt('5 MiB /view download', () => benchView(fake.url, gate));
   const httpRss = { beforeBytes: rssBefore, afterBytes: readRssBytes(gate.pid) };
   const httpStderr = gate.stderrTail();
   // Stopped before the WebSocket phase so an idle fake child and gate do not share the CPUs it measures.
   await httpCleanup.run();
 
-  const wsPhase = await attempt('WebSocket 1 KB messages', () => benchWs(pinning, cleanup));
+  const wsPhase = profile ? notRun : await attempt('WebSocket 1 KB messages', () => benchWs(pinning, cleanup));
   const ws: BenchReport['ws'] = wsPhase.ok ? { ok: true, value: wsPhase.value.cases } : wsPhase;
 
-  const promptMemory = await attempt('POST /prompt memory (50 MiB, 4 × 95 MiB)', () =>
-    benchPromptMemory(pinning, cleanup)
-  );
-  const idleWsMemory = await attempt(`${CONFIG.idleWs.sockets} idle WebSockets memory`, () =>
-    benchIdleWs(pinning, cleanup)
-  );
+  const promptMemory = profile
+    ? notRun
+    : await attempt('POST /prompt memory (50 MiB, 4 × 95 MiB)', () => benchPromptMemory(pinning, cleanup));
+  const idleWsMemory = profile
+    ? notRun
+    : await attempt(`${CONFIG.idleWs.sockets} idle WebSockets memory`, () => benchIdleWs(pinning, cleanup));
+
+  const userFeel: UserFeel = profile
+    ? { pageLoad: notRun, previews: notRun }
+    : await benchUserFeel(pinning, cleanup).catch((error: unknown) => {
+        const failed: Outcome<never> = { ok: false, error: messageOf(error) };
+        return { pageLoad: failed, previews: failed };
+      });
+
+  if (profile && costs.ok) {
+    const pageLoadProfile = await attempt('page load under the profiler', () => profilePageLoad(pinning, cleanup));
+    if (pageLoadProfile.ok) costs.value.profiles.push(pageLoadProfile.value);
+  }
 
   const measured = {
     smallJson,
-    smallJsonAuthOff,
-    smallJsonLimitedKey,
-    smallJsonReferenceProxy,
+    ...userFeel,
+    costs,
     keyVerify,
     capInspection,
     view,
@@ -515,7 +674,9 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
     targets: TARGETS,
     ...measured,
     gateRss: { http: httpRss, ws: wsPhase.ok ? wsPhase.value.rss : undefined },
-    gateStderr: [...httpStderr, ...offStderr, ...(wsPhase.ok ? wsPhase.value.stderr : [])],
+    gateStderr: [...httpStderr, ...offStderr, ...(wsPhase.ok ? wsPhase.value.stderr : [])].filter(
+      (line) => !INSPECTOR_CHATTER.test(line)
+    ),
     loadAverageAtStart,
     cpuModel,
     checks: checksOf(TARGETS, measured),
@@ -563,7 +724,8 @@ async function main(): Promise<number> {
   watchdog.unref();
   process.once('SIGINT', () => abort('interrupted', 130));
   try {
-    const report = await runAll(pinning, cleanup);
+    const profile = process.argv.includes('--profile');
+    const report = await runAll(pinning, cleanup, profile);
     const jsonPath = join(ROOT, 'bench', 'last-run.json');
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
     printReport(report, jsonPath);

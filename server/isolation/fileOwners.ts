@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { Logger } from '../appLog/logger.js';
 import type { Exchange } from '../pipeline/exchange.js';
@@ -8,6 +9,13 @@ import { writeAtomically } from '../store/atomicWrite.js';
 const FILE_NAME = 'file-owners.json';
 /** Changes are written at most this often (and on close), never once per request. */
 const WRITE_DELAY_MS = 1_000;
+/**
+ * The index is written whole, and serialising it blocks the event loop: 200,000 files took over a second here, so
+ * at one write a second a busy team would stop the gate. The next write waits this many times as long as the last
+ * one took to build (at most 1% of the loop), between WRITE_DELAY_MS and MAX_WRITE_DELAY_MS (what a crash can lose).
+ */
+const WRITE_COST_FACTOR = 100;
+const MAX_WRITE_DELAY_MS = 60_000;
 /** About ten thousand prompts' outputs and uploads; the oldest entries go first. */
 const MAX_FILES = 200_000;
 const MAX_PENDING = 5_000;
@@ -35,6 +43,7 @@ export class FileOwners {
   readonly #files: Map<string, string[]>;
   readonly #pending: Map<string, [string, number]>;
   #timer: NodeJS.Timeout | undefined;
+  #delayMs = WRITE_DELAY_MS;
   #writing: Promise<void> = Promise.resolve();
 
   private constructor(file: string, index: Index, logger: Logger) {
@@ -126,16 +135,18 @@ export class FileOwners {
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       this.#write();
-    }, WRITE_DELAY_MS).unref();
+    }, this.#delayMs).unref();
   }
 
   #write(): void {
+    const started = performance.now();
     const index: Index = {
       version: 1,
       files: Object.fromEntries(this.#files),
       pending: Object.fromEntries(this.#pending),
     };
     const text = JSON.stringify(index);
+    this.#delayMs = writeDelayAfter(performance.now() - started);
     this.#writing = this.#writing
       .then(async () => {
         await mkdir(join(this.#file, '..'), { recursive: true, mode: 0o700 });
@@ -143,4 +154,9 @@ export class FileOwners {
       })
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'could not save the file owner index'));
   }
+}
+
+/** How long changes wait for the next write after one that took `buildMs` of the event loop to serialise. */
+export function writeDelayAfter(buildMs: number): number {
+  return Math.min(MAX_WRITE_DELAY_MS, Math.max(WRITE_DELAY_MS, Math.ceil(buildMs * WRITE_COST_FACTOR)));
 }

@@ -192,17 +192,26 @@ function redactErrorMessage(message: unknown): unknown {
   return type === 'execution_error' && isJsonObject(data) ? [type, redactExecutionError(data)] : message;
 }
 
+/** The last argv seen and its redaction: ComfyUI's command line does not change while it runs. */
+let lastArgv: { text: string; redacted: string } | undefined;
+
+/**
+ * The answer as ComfyUI wrote it with only `system.argv` replaced by its flag names: the rest (RAM and VRAM
+ * figures that change on every call) is passed on without being parsed and written again.
+ */
 function filterSystemStats(json: string): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (!isJsonObject(parsed)) return undefined;
-  const system = parsed['system'];
-  if (isJsonObject(system) && 'argv' in system) system['argv'] = redactArgv(system['argv']);
-  return JSON.stringify(parsed);
+  const members = objectMembers(json);
+  if (!members) return undefined;
+  const system = members.find((m) => m.key === 'system');
+  if (!system || json[system.valueStart] !== '{') return json;
+  const systemMembers = objectMembers(json, system.valueStart, system.valueEnd);
+  if (!systemMembers) return undefined;
+  const argv = systemMembers.find((m) => m.key === 'argv');
+  if (!argv) return json;
+  const text = json.slice(argv.valueStart, argv.valueEnd);
+  if (lastArgv?.text !== text) lastArgv = { text, redacted: JSON.stringify(redactArgv(JSON.parse(text))) };
+  const redactedSystem = withMemberValue(json, systemMembers, argv, lastArgv.redacted);
+  return withMemberValue(json, members, system, redactedSystem);
 }
 
 /**

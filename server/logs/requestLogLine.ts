@@ -32,17 +32,25 @@ function roundMs(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-let lastIsoMs = Number.NaN;
-let lastIso = '';
+let secondStart = Number.NaN;
+let secondPrefix = '';
 
-/** A busy gate finishes many requests per millisecond: format each millisecond once. */
-function isoTime(ms: number): string {
-  const at = Number.isFinite(ms) ? ms : Date.now();
-  if (at !== lastIsoMs) {
-    lastIso = new Date(at).toISOString();
-    lastIsoMs = at;
+/**
+ * `Date.toISOString()` of `ms`, with the date and time formatted once per second: a busy gate finishes a request
+ * in nearly every millisecond, and only the milliseconds differ between them.
+ */
+export function isoTime(ms: number): string {
+  const at = Math.trunc(Number.isFinite(ms) ? ms : Date.now());
+  const second = Math.floor(at / 1000) * 1000;
+  if (second !== secondStart) {
+    // "YYYY-MM-DDTHH:MM:SS." (years 0 to 9999; toISOString writes others with a sign and six digits).
+    const iso = new Date(second).toISOString();
+    if (iso.length !== 24) return new Date(at).toISOString();
+    secondPrefix = iso.slice(0, 20);
+    secondStart = second;
   }
-  return lastIso;
+  const milli = at - second;
+  return `${secondPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 export function toLogLine(finished: FinishedRequest): RequestLogLine {

@@ -30,6 +30,27 @@ describe('filterResponse', () => {
     expect(filterResponse('system_stats', 'not json', 'k1', owners, null)).toBeUndefined();
   });
 
+  it("redacts system_stats' argv to flag names and passes every other byte as ComfyUI wrote it", () => {
+    const owners = new PromptOwners();
+    const stats =
+      '{"system": {"os": "posix", "ram_free": 12345678901234567890, "argv": ["main.py", "--listen", "0.0.0.0",' +
+      ' "--output-directory=/home/ann/out"], "python_version": "3.12"}, "devices": [{"name": "cpu", "vram_free": 1.0}]}';
+    const filtered = filterResponse('system_stats', stats, 'k1', owners, null)!;
+    expect(filtered).toBe(
+      '{"system":{"os": "posix","ram_free": 12345678901234567890,"argv":["--listen","--output-directory"],' +
+        '"python_version": "3.12"},"devices": [{"name": "cpu", "vram_free": 1.0}]}'
+    );
+    // The same argv with other figures around it: redacted again, not served from the previous answer.
+    const later = stats.replace('12345678901234567890', '5').replace('"posix"', '"nt"');
+    expect(JSON.parse(filterResponse('system_stats', later, 'k1', owners, null)!)).toEqual({
+      system: { os: 'nt', ram_free: 5, argv: ['--listen', '--output-directory'], python_version: '3.12' },
+      devices: [{ name: 'cpu', vram_free: 1 }],
+    });
+    expect(filterResponse('system_stats', '{"devices": []}', 'k1', owners, null)).toBe('{"devices": []}');
+    expect(filterResponse('system_stats', '{"system": {"argv": ["a", "--b=c"]', 'k1', owners, null)).toBeUndefined();
+    expect(filterResponse('system_stats', '{"system": {"argv": [1, }}', 'k1', owners, null)).toBeUndefined();
+  });
+
   it('learns owners from the stamp, so a restarted gate still knows whose prompt is whose', () => {
     const owners = new PromptOwners();
     const queue =
