@@ -60,6 +60,8 @@ import { Upstream } from './proxy/upstream.js';
 import { discoverUpstream } from './proxy/upstreamDiscovery.js';
 import type { AuthMode, NotificationSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
+import { SharedState } from './redis/sharedState.js';
+import { sharedStateStep } from './redis/sharedStateStep.js';
 import { removeStaleFiles } from './store/staleFiles.js';
 import { closeSocketsOfEndedKeys } from './ws/endedKeySockets.js';
 import { WsRelay } from './ws/wsRelay.js';
@@ -158,11 +160,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     ? { fingerprint256: tls.fingerprint256, selfSigned: tls.selfSigned, validTo: tls.validTo }
     : null;
   const scheme = tls ? 'https' : 'http';
+  const shared = config.redisUrl ? await SharedState.open({ url: config.redisUrl, logger, role: 'gate' }) : undefined;
   const [keys, settings, secret, signedOut] = await Promise.all([
-    KeyStore.open(config.dataDir),
+    KeyStore.open(config.dataDir, shared),
     SettingsStore.open(config.dataDir),
-    loadOrCreateSecret(config.dataDir, logger),
-    SignedOutSessions.open(config.dataDir),
+    loadOrCreateSecret(config.dataDir, logger).then((local) => shared?.sessionSecret(local) ?? local),
+    SignedOutSessions.open(config.dataDir, shared),
   ]);
   const [requestLog, audit] = await Promise.all([
     RequestLog.open({ dataDir: config.dataDir, logger, retention: logRetentionOf(settings.current.logRetention) }),
@@ -302,6 +305,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   const gateServerParts = {
     steps: [
+      ...(shared ? [sharedStateStep(shared.link)] : []),
       pauseStep(pause),
       originStep(() => loopbackOnly),
       authStep(authenticator, settings, keys),
@@ -407,6 +411,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   };
   await writeRuntimeRecord(config.dataDir, runtimeRecord());
   findLocalName();
+  shared?.register(share().url, GATE_VERSION);
 
   async function moveSharing(network: boolean, actor: SharingActor): Promise<SharingReport> {
     const host = listenHostFor(network, config.networkHost);
@@ -500,6 +505,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
           audit.close(),
           fileOwners.close(),
         ]);
+        await shared?.close();
       })();
       return stopping;
     },

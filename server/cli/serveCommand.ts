@@ -20,13 +20,14 @@ export interface ServeFlags {
   https?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  redis?: string;
 }
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
 /** `comfygate serve`: runs until SIGINT/SIGTERM, then shuts down in order and exits 0. */
 export async function serve(flags: ServeFlags): Promise<void> {
-  const config = await loadConfig({ flags: flags }).catch((error: unknown) => {
+  const config = await loadConfig({ flags: { ...flags, redisUrl: flags.redis } }).catch((error: unknown) => {
     if (error instanceof ConfigError) throw new CliError(error.message, EXIT_USAGE);
     throw error;
   });

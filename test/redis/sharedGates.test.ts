@@ -1,0 +1,170 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
+import { listeningUrl, withCliFixture } from '../helpers/cliFixture.js';
+import { call, sessionCookieOf } from '../helpers/http.js';
+import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
+import { RecordingSocket } from '../helpers/wsClient.js';
+
+/**
+ * Two real gate processes (`serve --redis`) sharing one real redis-server in front of one fake ComfyUI: what one of
+ * them (or the CLI) changes is in force on the other before the API answers, and a Redis outage crashes neither.
+ */
+const fixture = withCliFixture('redis');
+let redis: RedisServer;
+const gates: Array<{ child: ChildProcessWithoutNullStreams; url: string; dataDir: string }> = [];
+let adminKey: string;
+
+async function startGate(): Promise<{ child: ChildProcessWithoutNullStreams; url: string; dataDir: string }> {
+  const dataDir = await fixture.freshDir();
+  const child = spawnCli([
+    'serve',
+    '--upstream',
+    fixture.fake.url,
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--redis',
+    redis.url,
+    '--auth',
+    'required',
+  ]);
+  const gate = { child, url: await listeningUrl(child), dataDir };
+  gates.push(gate);
+  return gate;
+}
+
+function url(index: 0 | 1): string {
+  return gates[index]!.url;
+}
+
+async function createKey(index: 0 | 1, name: string, limits?: object): Promise<{ id: string; key: string }> {
+  const res = await call<{ id: string; key: string }>(`${url(index)}/gate/api/keys`, {
+    headers: { 'x-api-key': adminKey },
+    json: { name, ...(limits ? { limits } : {}) },
+  });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+async function proxiedStatus(index: 0 | 1, key: string): Promise<number> {
+  return (await call(`${url(index)}/api/prompt`, { headers: { 'x-api-key': key } })).status;
+}
+
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  const first = await startGate();
+  adminKey = (await waitForLine(first.child, /^\s+cgk_/)).trim();
+  const second = await startGate();
+  // The second gate found the keys in Redis: no key of its own.
+  expect(await waitForLine(second.child, /^(\s+cgk_|Protection)/)).toMatch(/^Protection/);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(gates.map((gate) => stopProcess(gate.child)));
+  await redis?.stop();
+});
+
+describe('two gates sharing Redis', () => {
+  it('a key created on gate 1 works on gate 2 at once', async () => {
+    const { key } = await createKey(0, 'made on one');
+    expect(await proxiedStatus(1, key)).toBe(200);
+    expect(await proxiedStatus(0, key)).toBe(200);
+  });
+
+  it('revoking on gate 1 refuses the key on gate 2 and closes its WebSocket there within 1 s', async () => {
+    const { id, key } = await createKey(0, 'to revoke');
+    const socket = await RecordingSocket.open(`${url(1).replace('http', 'ws')}/ws?clientId=shared-1`, {
+      headers: { 'x-api-key': key },
+    });
+    const res = await call(`${url(0)}/gate/api/keys/${id}`, {
+      method: 'PATCH',
+      headers: { 'x-api-key': adminKey },
+      json: { active: false },
+    });
+    expect(res.status).toBe(200);
+    expect(await proxiedStatus(1, key)).toBe(401);
+    expect(await until(() => socket.closed !== undefined, 1_000)).toBe(true);
+  });
+
+  it('a session signed in on gate 1 works on gate 2, and its sign-out there too', async () => {
+    const { key } = await createKey(0, 'browser');
+    const login = await call(`${url(0)}/gate/login`, { json: { key } });
+    expect(login.status).toBe(200);
+    const cookie = sessionCookieOf(login);
+    expect((await call(`${url(1)}/gate/api/whoami`, { headers: { cookie } })).status).toBe(200);
+    const logout = await call(`${url(0)}/gate/logout`, { method: 'POST', headers: { cookie, origin: url(0) } });
+    expect(logout.status).toBeLessThan(400);
+    expect((await call(`${url(1)}/gate/api/whoami`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('the CLI with --redis changes the keys of both gates before it returns', async () => {
+    const cliDir = await fixture.freshDir();
+    const created = await runCli([
+      'keys',
+      'create',
+      '--name',
+      'from cli',
+      '--json',
+      '--data-dir',
+      cliDir,
+      '--redis',
+      redis.url,
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const { id, key } = JSON.parse(created.stdout) as { id: string; key: string };
+    expect(await proxiedStatus(0, key)).toBe(200);
+    expect(await proxiedStatus(1, key)).toBe(200);
+
+    const listed = await runCli(['keys', 'list', '--json', '--data-dir', cliDir], { COMFYGATE_REDIS_URL: redis.url });
+    expect((JSON.parse(listed.stdout) as Array<{ name: string }>).map((k) => k.name)).toContain('made on one');
+
+    const revoked = await runCli(['keys', 'revoke', id, '--data-dir', cliDir, '--redis', redis.url]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(await proxiedStatus(0, key)).toBe(401);
+    expect(await proxiedStatus(1, key)).toBe(401);
+  });
+
+  it('a Redis outage crashes neither gate: auth goes on, changes get a clear 503, and state converges after', async () => {
+    const { key } = await createKey(0, 'before the outage');
+    await redis.kill();
+
+    for (const index of [0, 1] as const) expect(await proxiedStatus(index, key)).toBe(200);
+    const refused = await call<{ error: { code: string; message: string } }>(`${url(1)}/gate/api/keys`, {
+      headers: { 'x-api-key': adminKey },
+      json: { name: 'during the outage' },
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('shared_state_unavailable');
+    expect(refused.body.error.message).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+\) does not answer/);
+
+    // Back, empty (nothing was persisted): the gates put their keys back, and changes flow again.
+    await redis.restart();
+    let made: { id: string; key: string } | undefined;
+    expect(
+      await until(async () => {
+        const res = await call<{ id: string; key: string }>(`${url(1)}/gate/api/keys`, {
+          headers: { 'x-api-key': adminKey },
+          json: { name: 'after the outage' },
+        });
+        if (res.status === 201) made = res.body;
+        return made !== undefined;
+      }, 15_000)
+    ).toBe(true);
+    for (const index of [0, 1] as const) {
+      expect(await proxiedStatus(index, made!.key)).toBe(200);
+      expect(await proxiedStatus(index, key)).toBe(200);
+    }
+    for (const gate of gates) expect(gate.child.exitCode).toBeNull();
+  }, 30_000);
+});
