@@ -310,7 +310,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       originStep(() => loopbackOnly),
       authStep(authenticator, settings, keys),
       authorizeStep(settings),
-      limitStep(limiter, settings),
+      limitStep(limiter, settings, shared?.rateLimits),
       isolationStep(settings, owners, comfyUsers, files, fileOwners),
     ],
     inspectBody: bodyInspection({

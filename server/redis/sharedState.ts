@@ -6,6 +6,7 @@ import { ChangeFeed } from './changeFeed.js';
 import { RedisDocument } from './redisDocument.js';
 import { RedisLink } from './redisLink.js';
 import { sharedSessionSecret } from './sessionSecret.js';
+import { SharedRateLimits } from './sharedRateLimits.js';
 import { describeReplica, ReplicaRegistry, type ReplicaReport } from './replicaRegistry.js';
 
 /** How often a gate tells the registry it lives and checks that its documents match Redis's. */
@@ -28,6 +29,8 @@ export class SharedState implements DocumentSharing {
   readonly replicaId = `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`;
   readonly link: RedisLink;
   readonly registry: ReplicaRegistry;
+  /** Per-minute and per-hour windows, one across the replicas. */
+  readonly rateLimits: SharedRateLimits;
   readonly #feed: ChangeFeed;
   readonly #documents: Array<RedisDocument<unknown>> = [];
   #self: Omit<ReplicaReport, 'beatAt' | 'live'> | undefined;
@@ -37,6 +40,7 @@ export class SharedState implements DocumentSharing {
   private constructor(private readonly options: SharedStateOptions) {
     this.link = new RedisLink(options.url, options.logger);
     this.registry = new ReplicaRegistry(this.link.commands);
+    this.rateLimits = new SharedRateLimits(this.link);
     this.#feed = new ChangeFeed(this.link.commands, this.link.subscriber, this.replicaId, options.role === 'gate');
     this.link.events.on('up', () => void this.#resync());
   }

@@ -135,6 +135,26 @@ describe('two gates sharing Redis', () => {
     expect(await proxiedStatus(1, key)).toBe(401);
   });
 
+  it('a per-minute limit of 10 is one limit across both gates, with headers that count both', async () => {
+    const { key } = await createKey(0, 'limited', { perMinute: 10 });
+    const remaining: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await call(`${url((i % 2) as 0 | 1)}/api/prompt`, { headers: { 'x-api-key': key } });
+      expect(res.status).toBe(200);
+      expect(res.headers['x-ratelimit-limit']).toBe('10');
+      remaining.push(String(res.headers['x-ratelimit-remaining']));
+    }
+    expect(remaining).toEqual(['9', '8', '7', '6', '5', '4', '3', '2', '1', '0']);
+    for (const index of [0, 1] as const) {
+      const refused = await call<{ error: { code: string } }>(`${url(index)}/api/prompt`, {
+        headers: { 'x-api-key': key },
+      });
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.code).toBe('rate_limit_minute');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+
   it('a Redis outage crashes neither gate: auth goes on, changes get a clear 503, and state converges after', async () => {
     const { key } = await createKey(0, 'before the outage');
     await redis.kill();
