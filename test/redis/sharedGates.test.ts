@@ -135,6 +135,19 @@ describe('two gates sharing Redis', () => {
     expect(await proxiedStatus(1, key)).toBe(401);
   });
 
+  it('`comfygate status --redis` lists both gates as live replicas', async () => {
+    const res = await runCli(['status', '--json', '--data-dir', gates[0]!.dataDir, '--redis', redis.url]);
+    expect(res.code, res.stderr).toBe(0);
+    const report = JSON.parse(res.stdout) as { running: boolean; replicas: Array<{ live: boolean; pid: number }> };
+    expect(report.running).toBe(true);
+    expect(
+      report.replicas
+        .filter((replica) => replica.live)
+        .map((replica) => replica.pid)
+        .sort()
+    ).toEqual(gates.map((gate) => gate.child.pid).sort());
+  });
+
   it('a per-minute limit of 10 is one limit across both gates, with headers that count both', async () => {
     const { key } = await createKey(0, 'limited', { perMinute: 10 });
     const remaining: string[] = [];
