@@ -44,6 +44,9 @@ end
 return out
 `;
 
+/** A Redis that accepts connections but does not answer in time must not hold requests: the local windows decide. */
+const ANSWER_BOUND_MS = 1_000;
+
 interface Window {
   name: string;
   ms: number;
@@ -65,12 +68,17 @@ export class SharedRateLimits implements SharedWindows {
     if (limits.perHour !== null) windows.push({ name: 'per-hour', ms: HOUR_MS, limit: limits.perHour });
     const args = [String(now)];
     for (const window of windows) args.push(String(window.ms), String(window.limit));
-    return this.link.commands
-      .eval(HIT_SCRIPT, {
-        keys: windows.map((window) => `comfygate:rate:${window.ms}:${subject}`),
-        arguments: args,
-      })
-      .then((reply) => decide(windows, reply as number[]));
+    const answer = this.link.commands.eval(HIT_SCRIPT, {
+      keys: windows.map((window) => `comfygate:rate:${window.ms}:${subject}`),
+      arguments: args,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Redis did not answer in time')), ANSWER_BOUND_MS);
+    });
+    return Promise.race([answer, late])
+      .then((reply) => decide(windows, reply as number[]))
+      .finally(() => clearTimeout(timer));
   }
 }
 
