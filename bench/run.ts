@@ -41,6 +41,7 @@ import {
 } from './report.js';
 import { measureIdleWs, measurePromptMemory, type IdleWsCase, type PromptMemoryCase } from './memoryLoad.js';
 import { measureWs } from './wsLoad.js';
+import { benchRedis, printRedisReport, type RedisBenchResult } from './redisCost.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -157,7 +158,13 @@ async function createKey(dataDir: string, name: string, extraArgs: readonly stri
  * for the cost of all that. Every gate also gets an admin key, so that it does not make one on first start
  * and so that the bench can read its metrics.
  */
-async function startGate(upstream: string, mode: AuthMode, pinning: Pinning, cleanup: Cleanup): Promise<GateProcess> {
+async function startGate(
+  upstream: string,
+  mode: AuthMode,
+  pinning: Pinning,
+  cleanup: Cleanup,
+  extraArgs: readonly string[] = []
+): Promise<GateProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), `comfygate-bench-${mode}-`));
   cleanup.add(`data dir ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
   const { perMinute, perHour } = CONFIG.limitedKey;
@@ -191,6 +198,7 @@ async function startGate(upstream: string, mode: AuthMode, pinning: Pinning, cle
       '0',
       '--data-dir',
       dataDir,
+      ...extraArgs,
     ],
     cwd: ROOT,
     cpu,
@@ -439,7 +447,20 @@ async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCa
   return cases;
 }
 
-async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> {
+/** Gates with and without `--redis` in front of one fake ComfyUI (see bench/redisCost.ts). */
+async function benchSharedRedis(pinning: Pinning, cleanup: Cleanup): Promise<RedisBenchResult> {
+  const phase = new Cleanup();
+  cleanup.add('Redis phase', () => phase.run());
+  const fake = await startFakeProcess(pinning, phase);
+  const result = await benchRedis({
+    startGate: (extraArgs) => startGate(fake.url, 'required', pinning, phase, extraArgs),
+    measure: measureGateRun,
+  });
+  await phase.run();
+  return result;
+}
+
+async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport & { redis: Outcome<RedisBenchResult> }> {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = readLoadAverage();
   const cpuModel = readCpuModel();
@@ -485,6 +506,10 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
     benchIdleWs(pinning, cleanup)
   );
 
+  const redis = await attempt('Redis: added cost per request, revocation propagation', () =>
+    benchSharedRedis(pinning, cleanup)
+  );
+
   const measured = {
     smallJson,
     smallJsonAuthOff,
@@ -510,6 +535,7 @@ async function runAll(pinning: Pinning, cleanup: Cleanup): Promise<BenchReport> 
     loadAverageAtStart,
     cpuModel,
     checks: checksOf(TARGETS, measured),
+    redis,
   };
 }
 
@@ -558,6 +584,7 @@ async function main(): Promise<number> {
     const jsonPath = join(ROOT, 'bench', 'last-run.json');
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
     printReport(report, jsonPath);
+    if (report.redis.ok) printRedisReport(report.redis.value);
     return 0;
   } catch (error) {
     process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
