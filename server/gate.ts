@@ -294,6 +294,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       timeoutMs: config.upstreamTimeoutMs,
       onResponse: (exchange, status) => {
         accountPrompts(exchange, status);
+        shared?.promptDays.settle(exchange, status);
         ownSpace.onResponse(exchange, status);
         if (status === 200 && exchange.isolatedAs !== null && exchange.promptId !== null) {
           fileOwners.expectOutputs(exchange.promptId, exchange.isolatedAs, Date.now());
@@ -325,6 +326,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
           mayUseClientId: (clientId, subject) => relay.mayUseClientId(clientId, subject),
         }),
         promptQuotaCheck({ limiter, tracker, settings, queuedPromptIds: () => queuedPromptIds(upstream) }),
+        // After the local checks, which may refuse without giving a place back: this one takes it.
+        ...(shared ? [shared.promptDays.check(settings)] : []),
         promptStampCheck(owners),
       ],
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,

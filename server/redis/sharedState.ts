@@ -6,6 +6,7 @@ import { ChangeFeed } from './changeFeed.js';
 import { RedisDocument } from './redisDocument.js';
 import { RedisLink } from './redisLink.js';
 import { sharedSessionSecret } from './sessionSecret.js';
+import { SharedPromptDays } from './sharedPromptDays.js';
 import { SharedRateLimits } from './sharedRateLimits.js';
 import { describeReplica, ReplicaRegistry, type ReplicaReport } from './replicaRegistry.js';
 
@@ -31,6 +32,8 @@ export class SharedState implements DocumentSharing {
   readonly registry: ReplicaRegistry;
   /** Per-minute and per-hour windows, one across the replicas. */
   readonly rateLimits: SharedRateLimits;
+  /** Prompts per day, one count across the replicas. */
+  readonly promptDays: SharedPromptDays;
   readonly #feed: ChangeFeed;
   readonly #documents: Array<RedisDocument<unknown>> = [];
   #self: Omit<ReplicaReport, 'beatAt' | 'live'> | undefined;
@@ -41,6 +44,7 @@ export class SharedState implements DocumentSharing {
     this.link = new RedisLink(options.url, options.logger);
     this.registry = new ReplicaRegistry(this.link.commands);
     this.rateLimits = new SharedRateLimits(this.link);
+    this.promptDays = new SharedPromptDays(this.link);
     this.#feed = new ChangeFeed(this.link.commands, this.link.subscriber, this.replicaId, options.role === 'gate');
     this.link.events.on('up', () => void this.#resync());
   }

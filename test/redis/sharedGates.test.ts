@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
 import { listeningUrl, withCliFixture } from '../helpers/cliFixture.js';
 import { call, sessionCookieOf } from '../helpers/http.js';
+import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
 import { RecordingSocket } from '../helpers/wsClient.js';
 
@@ -165,6 +166,22 @@ describe('two gates sharing Redis', () => {
       expect(refused.status).toBe(429);
       expect(refused.body.error.code).toBe('rate_limit_minute');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+
+  it('prompts per day are one count across both gates', async () => {
+    const { key } = await createKey(0, 'two a day', { promptsPerDay: 2 });
+    const queue = (index: 0 | 1) =>
+      call<{ error?: { code: string } }>(`${url(index)}/api/prompt`, {
+        headers: { 'x-api-key': key },
+        json: { prompt: SMALL_PROMPT, client_id: 'shared-days' },
+      });
+    expect((await queue(0)).status).toBe(200);
+    expect((await queue(1)).status).toBe(200);
+    for (const index of [0, 1] as const) {
+      const third = await queue(index);
+      expect(third.status).toBe(429);
+      expect(third.body.error?.code).toBe('rate_limit_prompts_day');
     }
   });
 
