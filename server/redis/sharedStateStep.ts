@@ -10,7 +10,10 @@ export const OFFLINE_AUTH_BOUND_MS = 10 * 60_000;
  * trusted for OFFLINE_AUTH_BOUND_MS of outage; past it every request is refused until Redis answers again. One
  * comparison per request, and only on gates that run with Redis.
  */
-export function sharedStateStep(link: RedisLink, boundMs = OFFLINE_AUTH_BOUND_MS): RequestStep {
+export function sharedStateStep(
+  link: Pick<RedisLink, 'offlineSince' | 'label'>,
+  boundMs = OFFLINE_AUTH_BOUND_MS
+): RequestStep {
   return function sharedState(): GateError | undefined {
     const since = link.offlineSince;
     if (since === null || Date.now() - since <= boundMs) return undefined;
