@@ -182,7 +182,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const upstreamUrl = await resolveUpstream(config, logger);
   const upstream = new Upstream({ url: upstreamUrl, connectTimeoutMs: config.connectTimeoutMs });
   const tokens = new SessionTokens(secret, signedOut);
-  const lockout = new BruteForceLockout(lockoutOptionsOf(settings.current.lockout));
+  const lockoutOptions = lockoutOptionsOf(settings.current.lockout);
+  const lockout = shared ? shared.lockout(lockoutOptions) : new BruteForceLockout(lockoutOptions);
   const authenticator = new Authenticator(keys, tokens, options.legacyApiKey, lockout);
   const limiter = new RateLimiter();
   const tracker = new PromptTracker();

@@ -6,6 +6,8 @@ import { ChangeFeed } from './changeFeed.js';
 import { RedisDocument } from './redisDocument.js';
 import { RedisLink } from './redisLink.js';
 import { sharedSessionSecret } from './sessionSecret.js';
+import type { LockoutOptions } from '../limits/lockout.js';
+import { SharedLockout } from './sharedLockout.js';
 import { SharedPromptDays } from './sharedPromptDays.js';
 import { SharedRateLimits } from './sharedRateLimits.js';
 import { describeReplica, ReplicaRegistry, type ReplicaReport } from './replicaRegistry.js';
@@ -82,6 +84,15 @@ export class SharedState implements DocumentSharing {
   async sessionSecret(local: Buffer): Promise<Buffer> {
     this.#secret = await sharedSessionSecret(this.link, local);
     return this.#secret;
+  }
+
+  /** The brute-force lockout, one across the replicas (see sharedLockout.ts). */
+  lockout(options: Partial<LockoutOptions>): SharedLockout {
+    const lockout = new SharedLockout(this.link, options);
+    const listen = (): void => void lockout.listen(this.link.subscriber).catch(() => undefined);
+    if (this.link.subscriber.isReady) listen();
+    else this.link.subscriber.once('ready', listen);
+    return lockout;
   }
 
   /** Registers this gate and heartbeats until close(). */

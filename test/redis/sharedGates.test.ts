@@ -217,4 +217,22 @@ describe('two gates sharing Redis', () => {
     }
     for (const gate of gates) expect(gate.child.exitCode).toBeNull();
   }, 30_000);
+
+  // Last: it locks out 127.0.0.1, the address every request of this file comes from.
+  it('wrong keys on both gates add up to one lockout, in force on both', async () => {
+    const { key } = await createKey(0, 'valid but locked out');
+    for (let i = 0; i < 10; i++) {
+      const res = await call(`${url((i % 2) as 0 | 1)}/api/prompt`, { headers: { 'x-api-key': `cgk_wrong-${i}` } });
+      expect(res.status).toBe(401);
+    }
+    for (const index of [0, 1] as const) {
+      const lockedOut = async (): Promise<boolean> => {
+        const res = await call<{ error?: { code: string } }>(`${url(index)}/api/prompt`, {
+          headers: { 'x-api-key': key },
+        });
+        return res.status === 429 && res.body.error?.code === 'locked_out';
+      };
+      expect(await until(lockedOut, 1_000)).toBe(true);
+    }
+  });
 });
