@@ -187,9 +187,14 @@ describe('two gates sharing Redis', () => {
 
   it('a Redis outage crashes neither gate: auth goes on, changes get a clear 503, and state converges after', async () => {
     const { key } = await createKey(0, 'before the outage');
+    const limited = await createKey(0, 'limited through the outage', { perMinute: 3 });
     await redis.kill();
 
     for (const index of [0, 1] as const) expect(await proxiedStatus(index, key)).toBe(200);
+    // Each gate counts in its own windows meanwhile: 3 a minute on each.
+    for (let i = 0; i < 3; i++) expect(await proxiedStatus(0, limited.key)).toBe(200);
+    expect(await proxiedStatus(0, limited.key)).toBe(429);
+    expect(await proxiedStatus(1, limited.key)).toBe(200);
     const refused = await call<{ error: { code: string; message: string } }>(`${url(1)}/gate/api/keys`, {
       headers: { 'x-api-key': adminKey },
       json: { name: 'during the outage' },
