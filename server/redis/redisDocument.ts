@@ -57,10 +57,10 @@ export class RedisDocument<T> implements SharedDocument<T> {
     options.feed.on(options.name, (change) => this.#onChange(change));
   }
 
-  /** Adopts Redis's document if it answers (see sync()); otherwise starts from the local copy, the last known one. */
+  /** Adopts Redis's document if it answers (see #sync()); otherwise starts from the local copy, the last known one. */
   static async open<T>(options: RedisDocumentOptions<T>): Promise<RedisDocument<T>> {
     const document = new RedisDocument(options);
-    if (options.link.online) await document.sync().catch(() => undefined);
+    if (options.link.online) await document.reload().catch(() => undefined);
     return document;
   }
 
@@ -76,15 +76,21 @@ export class RedisDocument<T> implements SharedDocument<T> {
     return this.#enqueue(() => this.#write(mutate));
   }
 
+  /** Adopts what Redis holds, even an older version (a Redis restored from a backup): after an outage, or asked. */
   reload(): Promise<void> {
-    return this.#enqueue(() => this.sync());
+    return this.#enqueue(() => this.#sync(true));
+  }
+
+  /** The periodic check: adopts only a newer version, so a reply that crossed a newer change cannot undo it. */
+  check(): Promise<void> {
+    return this.#enqueue(() => this.#sync(false));
   }
 
   /**
    * Converges with Redis: adopts its version when it differs; when Redis holds nothing (a new Redis, or one restarted
    * without persistence), puts its last known document back (the first process to do so wins; the others adopt).
    */
-  async sync(): Promise<void> {
+  async #sync(force: boolean): Promise<void> {
     const { commands } = this.options.link;
     const version = await commands.hGet(this.#key, 'v');
     if (version !== null && Number(version) === this.#version) return;
@@ -101,7 +107,7 @@ export class RedisDocument<T> implements SharedDocument<T> {
       }
     }
     const [v = null, text = null] = await commands.hmGet(this.#key, ['v', 'text']);
-    if (v !== null && text !== null) this.#adopt(Number(v), text);
+    if (v !== null && text !== null && (force || Number(v) > this.#version)) this.#adopt(Number(v), text);
   }
 
   async close(): Promise<void> {

@@ -101,7 +101,7 @@ export class SharedState implements DocumentSharing {
     const beat = (): void => {
       if (!this.link.online || this.#self === undefined) return;
       this.registry.beat(this.#self).catch(() => undefined);
-      for (const document of this.#documents) document.sync().catch(() => undefined);
+      for (const document of this.#documents) document.check().catch(() => undefined);
     };
     beat();
     this.#heartbeat = setInterval(beat, HEARTBEAT_MS).unref();
