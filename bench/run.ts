@@ -48,6 +48,7 @@ import { measureWs } from './wsLoad.js';
 import { frontendFiles, loadPage, pageLoadPaths, signIn } from './pageLoad.js';
 import { measurePreviewLoad } from './previewLoad.js';
 import { measurePageLoads } from './userFeel.js';
+import { benchRedis, printRedisReport, type RedisBenchResult } from './redisCost.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -211,7 +212,8 @@ async function startGate(
   mode: AuthMode,
   pinning: Pinning,
   cleanup: Cleanup,
-  inspect = false
+  inspect = false,
+  extraArgs: readonly string[] = []
 ): Promise<GateProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), `comfygate-bench-${mode}-`));
   cleanup.add(`data dir ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
@@ -249,6 +251,7 @@ async function startGate(
       '0',
       '--data-dir',
       dataDir,
+      ...extraArgs,
     ],
     cwd: ROOT,
     cpu,
@@ -591,7 +594,24 @@ const INSPECTOR_CHATTER = /^(Debugger (listening|attached|ending)|For help, see:
 
 const notRun: Outcome<never> = { ok: false, error: NOT_RUN_WITH_PROFILE };
 
-async function runAll(pinning: Pinning, cleanup: Cleanup, profile: boolean): Promise<BenchReport> {
+/** Gates with and without `--redis` in front of one fake ComfyUI (see bench/redisCost.ts). */
+async function benchSharedRedis(pinning: Pinning, cleanup: Cleanup): Promise<RedisBenchResult> {
+  const phase = new Cleanup();
+  cleanup.add('Redis phase', () => phase.run());
+  const fake = await startFakeProcess(pinning, phase);
+  const result = await benchRedis({
+    startGate: (extraArgs) => startGate(fake.url, 'required', pinning, phase, false, extraArgs),
+    measure: measureGateRun,
+  });
+  await phase.run();
+  return result;
+}
+
+async function runAll(
+  pinning: Pinning,
+  cleanup: Cleanup,
+  profile: boolean
+): Promise<BenchReport & { redis: Outcome<RedisBenchResult> }> {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = readLoadAverage();
   const cpuModel = readCpuModel();
@@ -653,6 +673,10 @@ async function runAll(pinning: Pinning, cleanup: Cleanup, profile: boolean): Pro
     if (pageLoadProfile.ok) costs.value.profiles.push(pageLoadProfile.value);
   }
 
+  const redis = profile
+    ? notRun
+    : await attempt('Redis: added cost per request, revocation propagation', () => benchSharedRedis(pinning, cleanup));
+
   const measured = {
     smallJson,
     ...userFeel,
@@ -680,6 +704,7 @@ async function runAll(pinning: Pinning, cleanup: Cleanup, profile: boolean): Pro
     loadAverageAtStart,
     cpuModel,
     checks: checksOf(TARGETS, measured),
+    redis,
   };
 }
 
@@ -729,6 +754,7 @@ async function main(): Promise<number> {
     const jsonPath = join(ROOT, 'bench', 'last-run.json');
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
     printReport(report, jsonPath);
+    if (report.redis.ok) printRedisReport(report.redis.value);
     return 0;
   } catch (error) {
     process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

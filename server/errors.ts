@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'shutting_down',
   'paused',
   'data_file_corrupt',
+  'shared_state_unavailable',
   'server_busy',
   'internal',
 ] as const;
@@ -73,6 +74,7 @@ export function statusFor(code: ErrorCode): number {
     case 'shutting_down':
     case 'paused':
     case 'data_file_corrupt':
+    case 'shared_state_unavailable':
     case 'server_busy':
       return 503;
     case 'upstream_timeout':

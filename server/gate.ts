@@ -69,6 +69,8 @@ import { Upstream } from './upstream/upstream.js';
 import { discoverUpstream } from './upstream/upstreamDiscovery.js';
 import type { AuthMode, NotificationSettings } from './settings/settingsSchema.js';
 import { SettingsStore } from './settings/settingsStore.js';
+import { SharedState } from './redis/sharedState.js';
+import { sharedStateStep } from './redis/sharedStateStep.js';
 import { removeStaleFiles } from './store/staleFiles.js';
 import { closeKeylessSocketsWhenRequired, closeSocketsOfEndedKeys } from './ws/endedKeySockets.js';
 import { WsRelay } from './ws/wsRelay.js';
@@ -171,11 +173,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     ? { fingerprint256: tls.fingerprint256, selfSigned: tls.selfSigned, validTo: tls.validTo }
     : null;
   const scheme = tls ? 'https' : 'http';
+  const shared = config.redisUrl ? await SharedState.open({ url: config.redisUrl, logger, role: 'gate' }) : undefined;
   const [keys, settings, secret, signedOut] = await Promise.all([
-    KeyStore.open(config.dataDir),
+    KeyStore.open(config.dataDir, shared),
     SettingsStore.open(config.dataDir),
-    loadOrCreateSecret(config.dataDir, logger),
-    SignedOutSessions.open(config.dataDir),
+    loadOrCreateSecret(config.dataDir, logger).then((local) => shared?.sessionSecret(local) ?? local),
+    SignedOutSessions.open(config.dataDir, shared),
   ]);
   const [requestLog, audit] = await Promise.all([
     RequestLog.open({ dataDir: config.dataDir, logger, retention: logRetentionOf(settings.current.logRetention) }),
@@ -197,7 +200,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     backendRouter?.statuses() ?? [await singleBackendStatus(upstream.pool, upstreamUrl, config.upstreams?.[0])];
   const upstream = new Upstream({ url: upstreamUrl, connectTimeoutMs: config.connectTimeoutMs });
   const tokens = new SessionTokens(secret, signedOut);
-  const lockout = new BruteForceLockout(lockoutOptionsOf(settings.current.lockout));
+  const lockoutOptions = lockoutOptionsOf(settings.current.lockout);
+  const lockout = shared ? shared.lockout(lockoutOptions) : new BruteForceLockout(lockoutOptions);
   const authenticator = new Authenticator(keys, tokens, options.legacyApiKey, lockout);
   const limiter = new RateLimiter();
   const tracker = new PromptTracker();
@@ -369,6 +373,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         fair.settle(exchange, status, exchange.promptId);
         if (status === 200 && exchange.deletedPrompts) for (const id of exchange.deletedPrompts) fair.finish(id);
         meterPrompts(exchange, status);
+        shared?.promptDays.settle(exchange, status);
         ownSpace.onResponse(exchange, status);
         fileOwners.onResponse(exchange, status);
       },
@@ -376,11 +381,12 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   });
   const gateServerParts = {
     steps: [
+      ...(shared ? [sharedStateStep(shared.link)] : []),
       pauseStep(pause),
       originStep(() => sharing.loopbackOnly),
       authStep(authenticator, settings, keys),
       authorizeStep(settings),
-      limitStep(limiter, settings),
+      limitStep(limiter, settings, shared?.rateLimits),
       isolationStep(settings, owners, comfyUsers, files, fileOwners, () => gpuTime.averagePromptSeconds()),
     ],
     inspectBody: bodyInspection({
@@ -397,6 +403,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         generationCapsCheck(settings),
         promptQuotaCheck({ limiter, tracker, settings, queuedPromptIds: () => queuedPromptIds(upstream) }),
         gpuQuotaCheck({ gpu: gpuTime, settings }),
+        // After the local checks, which may refuse without giving a place back: this one takes it.
+        ...(shared ? [shared.promptDays.check(settings)] : []),
         // After queueControlCheck (which drops a non-manager's front/number) and the refusals: only a prompt that goes on takes a place.
         fairOrderCheck({ fair, settings, gpu: gpuTime }),
         promptStampCheck(owners),
@@ -456,6 +464,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   void gpuMeter.checkSoon();
   await runtimeRecord.write();
   sharing.findLocalName();
+  shared?.register(sharing.share().url, GATE_VERSION);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -517,6 +526,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
           audit.close(),
           fileOwners.close(),
         ]);
+        await shared?.close();
       })();
       return stopping;
     },

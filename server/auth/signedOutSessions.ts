@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LockedJsonFile } from '../store/lockedJsonFile.js';
+import type { DocumentSharing, SharedDocument } from '../store/sharedDocument.js';
 import type { SignOutList } from './sessionTokens.js';
 
 export const SIGNED_OUT_FILE = 'signed-out.json';
+/** The sign-outs' name in a DocumentSharing (Redis). */
+export const SIGNED_OUT_DOCUMENT = 'signed-out';
 
 const signedOutFileSchema = z
   .object({
@@ -22,18 +25,19 @@ type SignedOutFile = z.infer<typeof signedOutFileSchema>;
 export class SignedOutSessions implements SignOutList {
   #ids = new Map<string, number>();
 
-  private constructor(private readonly file: LockedJsonFile<SignedOutFile>) {
+  private constructor(private readonly file: SharedDocument<SignedOutFile>) {
     this.#index(file.data);
     file.events.on('change', (data) => this.#index(data));
   }
 
-  static async open(dataDir: string): Promise<SignedOutSessions> {
+  /** With `sharing`, signed-out.json is only the local copy and the shared document (Redis) is the source of truth. */
+  static async open(dataDir: string, sharing?: DocumentSharing): Promise<SignedOutSessions> {
     const file = await LockedJsonFile.open({
       file: join(dataDir, SIGNED_OUT_FILE),
       schema: signedOutFileSchema,
       defaults: (): SignedOutFile => ({ version: 1, sessions: {} }),
     });
-    return new SignedOutSessions(file);
+    return new SignedOutSessions(sharing ? await sharing.share(SIGNED_OUT_DOCUMENT, file, signedOutFileSchema) : file);
   }
 
   /** The hot path: one map lookup. */

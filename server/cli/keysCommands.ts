@@ -10,7 +10,8 @@ import { shareAddress } from '../net/shareAddress.js';
 import { SettingsStore } from '../settings/settingsStore.js';
 import { recordCliAudit } from './cliAudit.js';
 import { applyToRunningGate, findRunningGate } from './runningGate.js';
-import { addDataDirOption, dataDirFlag, resolveDataDir } from './dataDirOption.js';
+import { dataDirFlag, resolveDataDir } from './dataDirOption.js';
+import { addStateOptions, appliedThroughRedis, openSharedState } from './redisOption.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exitCodes.js';
 import { confirmOrRefuse } from './confirm.js';
 import { findKey } from './keyLookup.js';
@@ -47,11 +48,11 @@ const KEY_ARGUMENT = 'the key id (key_…) or its name, as shown by keys list';
 const DEFAULT_GATE_URL = 'http://127.0.0.1:8189';
 
 export function registerKeysCommands(program: Command): void {
-  const keys = addDataDirOption(
+  const keys = addStateOptions(
     program.command('keys').description('create, list, revoke, rotate, sign out and delete API keys')
   );
 
-  const create = addDataDirOption(keys.command('create'))
+  const create = addStateOptions(keys.command('create'))
     .description('create a key; it is printed once and cannot be shown again')
     .requiredOption('--name <name>', 'who or what the key is for')
     .addOption(new Option('--role <role>', 'what the key may do (default: creator)').choices(roleSchema.options))
@@ -66,7 +67,7 @@ export function registerKeysCommands(program: Command): void {
     .option('--note <text>', 'a note for yourself')
     .option('--json', 'print the key and its record as one JSON object')
     .action((flags: CreateFlags, command: Command) =>
-      withKeyStore(command, async (store, dataDir) => {
+      withKeyStore(command, async (store, dataDir, applyChange) => {
         const given = {
           preset: flags.preset,
           name: flags.name,
@@ -85,14 +86,14 @@ export function registerKeysCommands(program: Command): void {
           target: record.id,
           details: { name: record.name, role: record.role },
         });
-        const applied = await applyToRunningGate(dataDir);
+        const applied = await applyChange();
         if (flags.json) return printJsonAndNote(withKey(key, record), applied);
         print(`Created key "${record.name}" (${record.id}), role ${record.role}. ${applied}`);
         print(await secretBlock(key, record, dataDir));
       })
     );
 
-  addDataDirOption(keys.command('list'))
+  addStateOptions(keys.command('list'))
     .description('list every key (never the keys themselves)')
     .option('--json', 'print a JSON array of key records')
     .action((flags: OutputFlags, command: Command) =>
@@ -104,7 +105,7 @@ export function registerKeysCommands(program: Command): void {
       })
     );
 
-  addDataDirOption(keys.command('show'))
+  addStateOptions(keys.command('show'))
     .description('show one key')
     .argument('<key>', KEY_ARGUMENT)
     .option('--json', 'print the key record as JSON')
@@ -116,7 +117,7 @@ export function registerKeysCommands(program: Command): void {
       })
     );
 
-  const update = addDataDirOption(keys.command('update'))
+  const update = addStateOptions(keys.command('update'))
     .description('change the name, role, limits, expiry or note of a key; what is not given stays')
     .argument('<key>', KEY_ARGUMENT)
     .option('--name <name>', 'a new name')
@@ -132,7 +133,7 @@ export function registerKeysCommands(program: Command): void {
     .option('--json', 'print the updated key record as JSON')
     .action((reference: string, flags: UpdateFlags, command: Command) => {
       const patch = updatePatch(flags);
-      return withKeyStore(command, async (store, dataDir) => {
+      return withKeyStore(command, async (store, dataDir, applyChange) => {
         const found = findKey(store, reference);
         // A guest's own scopes would outlive a new role; the role's scopes take over, as in the dashboard.
         const scopes =
@@ -140,36 +141,36 @@ export function registerKeysCommands(program: Command): void {
         const record = await store.update(found.id, scopes === null ? { ...patch, scopes } : patch);
         const fields = Object.keys(patch).map((field) => (field === 'expiresAt' ? 'expiry' : field));
         await recordCliAudit(dataDir, { action: 'key.updated', target: record.id, details: { fields } });
-        const applied = await applyToRunningGate(dataDir);
+        const applied = await applyChange();
         if (flags.json) return printJsonAndNote(record, applied);
         print(`Updated key "${record.name}" (${record.id}): ${fields.join(', ')}. ${applied}`);
         print(describeKey(record, Date.now()));
       });
     });
 
-  addDataDirOption(keys.command('revoke'))
+  addStateOptions(keys.command('revoke'))
     .description('deactivate a key at once (activate brings it back)')
     .argument('<key>', KEY_ARGUMENT)
     .option('--json', 'print the key record as JSON')
     .action((reference: string, flags: OutputFlags, command: Command) =>
-      withKeyStore(command, async (store, dataDir) => {
+      withKeyStore(command, async (store, dataDir, applyChange) => {
         const record = await store.setActive(findKey(store, reference).id, false);
         await recordCliAudit(dataDir, { action: 'key.deactivated', target: record.id });
-        const applied = await applyToRunningGate(dataDir);
+        const applied = await applyChange();
         if (flags.json) return printJsonAndNote(record, applied);
         print(`Revoked key "${record.name}" (${record.id}): it and its sessions stop working. ${applied}`);
       })
     );
 
-  addDataDirOption(keys.command('activate'))
+  addStateOptions(keys.command('activate'))
     .description('re-activate a revoked key')
     .argument('<key>', KEY_ARGUMENT)
     .option('--json', 'print the key record as JSON')
     .action((reference: string, flags: OutputFlags, command: Command) =>
-      withKeyStore(command, async (store, dataDir) => {
+      withKeyStore(command, async (store, dataDir, applyChange) => {
         const record = await store.setActive(findKey(store, reference).id, true);
         await recordCliAudit(dataDir, { action: 'key.activated', target: record.id });
-        const applied = await applyToRunningGate(dataDir);
+        const applied = await applyChange();
         if (flags.json) return printJsonAndNote(record, applied);
         const expired = isExpired(record, Date.now())
           ? `, but it has expired: give it a new expiry (comfygate keys update ${record.id} --expires 30d)`
@@ -178,42 +179,42 @@ export function registerKeysCommands(program: Command): void {
       })
     );
 
-  addDataDirOption(keys.command('sign-out'))
+  addStateOptions(keys.command('sign-out'))
     .description('end every browser session and access token of a key, also after restarts; the key keeps working')
     .argument('<key>', KEY_ARGUMENT)
     .option('--json', 'print the key record as JSON')
     .action((reference: string, flags: OutputFlags, command: Command) =>
-      withKeyStore(command, async (store, dataDir) => {
+      withKeyStore(command, async (store, dataDir, applyChange) => {
         const record = await store.endSessions(findKey(store, reference).id);
         await recordCliAudit(dataDir, { action: 'key.sessions_ended', target: record.id });
-        const applied = await applyToRunningGate(dataDir);
+        const applied = await applyChange();
         if (flags.json) return printJsonAndNote(record, applied);
         print(`Signed key "${record.name}" (${record.id}) out everywhere. ${applied}`);
       })
     );
 
-  addDataDirOption(keys.command('rotate'))
+  addStateOptions(keys.command('rotate'))
     .description('replace the secret of a key: same id, limits and history; the old secret stops working')
     .argument('<key>', KEY_ARGUMENT)
     .option('--json', 'print the new key and its record as one JSON object')
     .action((reference: string, flags: OutputFlags, command: Command) =>
-      withKeyStore(command, async (store, dataDir) => {
+      withKeyStore(command, async (store, dataDir, applyChange) => {
         const { key, record } = await store.rotate(findKey(store, reference).id);
         await recordCliAudit(dataDir, { action: 'key.rotated', target: record.id });
-        const applied = await applyToRunningGate(dataDir);
+        const applied = await applyChange();
         if (flags.json) return printJsonAndNote(withKey(key, record), applied);
         print(`Rotated key "${record.name}" (${record.id}); the old key no longer works. ${applied}`);
         print(await secretBlock(key, record, dataDir));
       })
     );
 
-  addDataDirOption(keys.command('delete'))
+  addStateOptions(keys.command('delete'))
     .description('delete a key for good (revoke keeps it and its history); asks first unless --yes')
     .argument('<key>', KEY_ARGUMENT)
     .option('--yes', 'do not ask for confirmation (needed without a terminal)')
     .option('--json', 'print the deleted key record as JSON')
     .action((reference: string, flags: DeleteFlags, command: Command) =>
-      withKeyStore(command, async (store, dataDir) => {
+      withKeyStore(command, async (store, dataDir, applyChange) => {
         const found = findKey(store, reference);
         await confirmOrRefuse(
           `Delete key "${found.name}" (${found.id}) for good? It stops working at once.`,
@@ -222,7 +223,7 @@ export function registerKeysCommands(program: Command): void {
         );
         const record = await store.delete(found.id);
         await recordCliAudit(dataDir, { action: 'key.deleted', target: record.id });
-        const applied = await applyToRunningGate(dataDir);
+        const applied = await applyChange();
         if (flags.json) return printJsonAndNote(record, applied);
         print(`Deleted key "${record.name}" (${record.id}). ${applied}`);
       })
@@ -230,11 +231,19 @@ export function registerKeysCommands(program: Command): void {
 }
 
 /** Opens the store for one command and always closes it: its file watcher would otherwise hold the process open. */
-async function withKeyStore(command: Command, run: (store: KeyStore, dataDir: string) => unknown): Promise<void> {
+async function withKeyStore(
+  command: Command,
+  run: (store: KeyStore, dataDir: string, applied: () => Promise<string>) => unknown
+): Promise<void> {
   const dataDir = await resolveDataDir(dataDirFlag(command));
-  const store = await KeyStore.open(dataDir);
+  const shared = await openSharedState(command, dataDir);
+  const store = await KeyStore.open(dataDir, shared).catch(async (error: unknown) => {
+    await shared?.close();
+    throw error;
+  });
+  const applied = (): Promise<string> => (shared ? appliedThroughRedis(shared) : applyToRunningGate(dataDir));
   try {
-    await run(store, dataDir);
+    await run(store, dataDir, applied);
   } catch (error) {
     // The key went away between finding it and changing it (another command or the dashboard deleted it).
     if (error instanceof KeyNotFoundError) throw new CliError(`no key with id ${error.id}`, EXIT_FAILURE);
@@ -243,6 +252,7 @@ async function withKeyStore(command: Command, run: (store: KeyStore, dataDir: st
     throw error;
   } finally {
     await store.close();
+    await shared?.close();
   }
 }
 

@@ -30,6 +30,10 @@ function buildProgram(): Command {
     .option('--https', 'serve HTTPS with a self-signed certificate the gate makes and renews')
     .option('--tls-cert <file>', 'serve HTTPS with your own certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .option(
+      '--redis <url>',
+      'share keys, sessions and limits with other gates through this Redis (or COMFYGATE_REDIS_URL)'
+    )
     .action(serve);
 
   registerKeysCommands(program);

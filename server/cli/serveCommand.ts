@@ -21,6 +21,7 @@ export interface ServeFlags {
   https?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  redis?: string;
 }
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -30,10 +31,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const { upstream, ...rest } = flags;
   const upstreamFlags =
     upstream === undefined ? {} : upstream.length === 1 ? { upstream: upstream[0] } : { upstreams: upstream };
-  const config = await loadConfig({ flags: { ...rest, ...upstreamFlags } }).catch((error: unknown) => {
-    if (error instanceof ConfigError) throw new CliError(error.message, EXIT_USAGE);
-    throw error;
-  });
+  const config = await loadConfig({ flags: { ...rest, ...upstreamFlags, redisUrl: flags.redis } }).catch(
+    (error: unknown) => {
+      if (error instanceof ConfigError) throw new CliError(error.message, EXIT_USAGE);
+      throw error;
+    }
+  );
   const mode = flags.auth === undefined ? undefined : authModeSchema.safeParse(flags.auth);
   if (mode && !mode.success)
     throw new CliError(`invalid --auth "${flags.auth}": expected off, optional or required`, EXIT_USAGE);

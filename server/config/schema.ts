@@ -36,6 +36,17 @@ const upstreamsList = z.preprocess(
     .max(64, 'expected at most 64 backends')
     .refine((specs) => new Set(specs.map((spec) => spec.url)).size === specs.length, 'a URL is listed twice')
 );
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'expected a Redis URL, such as redis://10.0.0.5:6379 or rediss://user:password@host:6380/0');
 
 /** true/false from a flag or settings.json, or their spellings in an environment variable. */
 const onOff = z.union([
@@ -83,6 +94,8 @@ export const gateConfigSchema = z.object({
     .min(1)
     .max(64 * 1024)
     .default(256),
+  /** Several gate replicas share keys, sign-outs and limits through this Redis (server/redis/); absent: files only. */
+  redisUrl: redisUrl.optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { GateError } from '../errors.js';
 import { LockedJsonFile } from '../store/lockedJsonFile.js';
+import type { DocumentSharing, SharedDocument } from '../store/sharedDocument.js';
 import { generateKey, hashKey, hasValidKeyFormat, keyHint, newKeyId } from './keyFormat.js';
 import {
   createKeyInputSchema,
@@ -17,6 +18,8 @@ import {
 } from './keySchema.js';
 
 export const KEYS_FILE = 'keys.json';
+/** The keys' name in a DocumentSharing (Redis). */
+export const KEYS_DOCUMENT = 'keys';
 
 export type VerifyResult =
   | { ok: true; record: KeyRecord }
@@ -75,19 +78,20 @@ export class KeyStore {
   /** Expiries up to this time have been announced. */
   private expiryCheckedAt = 0;
 
-  private constructor(private readonly file: LockedJsonFile<KeysFile>) {
+  private constructor(private readonly file: SharedDocument<KeysFile>) {
     this.reindex(file.data);
     file.events.on('change', (data) => this.reindex(data));
     file.events.on('invalid', (error) => this.events.emit('invalid', error));
   }
 
-  static async open(dataDir: string): Promise<KeyStore> {
+  /** With `sharing`, keys.json is only the local copy and the shared document (Redis) is the source of truth. */
+  static async open(dataDir: string, sharing?: DocumentSharing): Promise<KeyStore> {
     const file = await LockedJsonFile.open({
       file: join(dataDir, KEYS_FILE),
       schema: keysFileSchema,
       defaults: (): KeysFile => ({ version: 1, keys: [] }),
     });
-    return new KeyStore(file);
+    return new KeyStore(sharing ? await sharing.share(KEYS_DOCUMENT, file, keysFileSchema) : file);
   }
 
   /** The hot path: sync, one checksum, one SHA-256 and one map lookup. */
@@ -241,12 +245,12 @@ export class KeyStore {
     }
   }
 
-  /** Adopts keys.json as it is on disk now (a CLI change), before resolving. */
+  /** Adopts the keys as the source of truth holds them now (a CLI change to keys.json), before resolving. */
   reload(): Promise<void> {
     return this.file.reload();
   }
 
-  /** Flushes pending usage and stops watching keys.json. */
+  /** Flushes pending usage and stops watching the keys. */
   async close(): Promise<void> {
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;

@@ -124,6 +124,24 @@ export class BruteForceLockout {
     return { lockedUntil: entry.lockedUntil, justLocked: true };
   }
 
+  /** Locks `ip` until `until` (ms) because another gate locked it (server/redis/); announces nothing. */
+  lockUntil(ip: string, until: number): void {
+    const entry = this.#tracked.get(ip);
+    if (entry !== undefined) {
+      entry.lockedUntil = Math.max(entry.lockedUntil, until);
+      entry.count = 0;
+      entry.next = 0;
+      return;
+    }
+    if (this.#tracked.size >= this.options.maxTracked) this.#evictOldest();
+    this.#tracked.set(ip, {
+      failures: new Float64Array(this.options.maxFailures),
+      next: 0,
+      count: 0,
+      lockedUntil: until,
+    });
+  }
+
   /** Lifts a lock and forgets the failures, for an operator who locked themselves out. */
   unlock(ip: string): void {
     this.#tracked.delete(ip);

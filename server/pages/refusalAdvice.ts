@@ -183,6 +183,12 @@ const ADVICE: Readonly<Record<ErrorCode, RefusalAdvice>> = {
     signIn: false,
     retry: false,
   },
+  shared_state_unavailable: {
+    title: 'The gate cannot reach its shared state',
+    todo: `The gates share keys and limits through Redis, which does not answer right now; tell ${ASK}.`,
+    signIn: false,
+    retry: true,
+  },
   internal: {
     title: 'Something went wrong in the gate',
     todo: `Try again; if it keeps happening, tell ${ASK}.`,

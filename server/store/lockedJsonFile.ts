@@ -7,6 +7,7 @@ import { GateError } from '../errors.js';
 import { writeAtomically } from './atomicWrite.js';
 import { keepCorruptCopy } from './corruptCopy.js';
 import { acquireLock, errnoCode } from './fileLock.js';
+import type { SharedDocument, SharedDocumentEvents } from './sharedDocument.js';
 
 export interface LockedJsonFileOptions<T> {
   file: string;
@@ -15,15 +16,7 @@ export interface LockedJsonFileOptions<T> {
   defaults: () => T;
 }
 
-export interface LockedJsonFileEvents<T> {
-  /** The document changed, by this process or another one. Not emitted for rewrites with equal content. */
-  change: [T];
-  /**
-   * Another process (or a person) left the file unreadable or invalid; the last good document stays in use.
-   * Not named 'error' on purpose: an unheard 'error' event would crash the gate over a hand-edited file.
-   */
-  invalid: [Error];
-}
+export type LockedJsonFileEvents<T> = SharedDocumentEvents<T>;
 
 /** The file on disk cannot be used; it is never overwritten, because it may hold the operator's only keys. */
 export class CorruptJsonFileError extends GateError {
@@ -67,7 +60,7 @@ interface Snapshot<T> {
  * One JSON document shared by every ComfyGate process on this machine (the app and the CLI): mutations re-read the
  * file under an inter-process lock and replace it atomically, and changes made elsewhere are picked up by polling.
  */
-export class LockedJsonFile<T> {
+export class LockedJsonFile<T> implements SharedDocument<T> {
   readonly events = new EventEmitter<LockedJsonFileEvents<T>>();
   readonly file: string;
   private readonly options: LockedJsonFileOptions<T>;

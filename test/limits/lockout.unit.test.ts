@@ -121,6 +121,17 @@ describe('BruteForceLockout', () => {
     expect(lockout.size).toBe(0);
   });
 
+  it('lockUntil applies a lock made by another gate, silently, and it ends on time', () => {
+    const lockout = new BruteForceLockout();
+    const locked = vi.fn();
+    lockout.events.on('locked', locked);
+    lockout.lockUntil('1.2.3.4', T0 + MINUTE);
+    expect(lockout.isLocked('1.2.3.4', T0)).toBe(MINUTE);
+    expect(lockout.recordFailure('1.2.3.4', T0).lockedUntil).toBe(T0 + MINUTE);
+    expect(lockout.isLocked('1.2.3.4', T0 + MINUTE)).toBe(0);
+    expect(locked).not.toHaveBeenCalled();
+  });
+
   it.each([{ maxFailures: 0 }, { windowMs: -1 }, { lockoutMs: 1.5 }, { maxTracked: Number.NaN }])(
     'rejects %o',
     (options) => {

@@ -937,6 +937,18 @@ const TROUBLE: TroubleRow[] = [
   },
   {
     status: 503,
+    codes: ['shared_state_unavailable'],
+    meaning: <>Several gates share their keys through Redis, which does not answer right now. Try again later.</>,
+    admin: (
+      <>
+        The gate runs with <code>--redis</code> and Redis is unreachable. Changes to keys are refused until it answers
+        again; signing in and requests keep working from the last known keys for 10 minutes of outage, then are refused
+        with this code too. See README, “Several gates sharing Redis”.
+      </>
+    ),
+  },
+  {
+    status: 503,
     codes: ['server_busy'],
     meaning: (
       <>
