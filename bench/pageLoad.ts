@@ -2,6 +2,7 @@
 // 470 static files and 15 API calls over a browser's six connections, timed whole, directly and through the gate.
 import { performance } from 'node:perf_hooks';
 import { Pool, request } from 'undici';
+import { FIRST_LOAD_API_CALLS } from '../test/helpers/frontendCalls.js';
 
 /**
  * The static files of a first load, shaped like frontend 1.27's: one large entry chunk, hundreds of small ES
@@ -25,24 +26,8 @@ export function frontendFiles(): Record<string, Buffer> {
   return files;
 }
 
-/** What the frontend asks the API for on a first load (§14); some answer 404 on a fresh ComfyUI, as there. */
-const API_CALLS = [
-  '/api/system_stats',
-  '/api/users',
-  '/api/i18n',
-  '/api/settings',
-  '/api/userdata?dir=workflows&recurse=true&split=false&full_info=true',
-  '/api/userdata?dir=subgraphs%2F&recurse=true&split=false&full_info=true',
-  '/api/extensions',
-  '/api/object_info',
-  '/api/queue',
-  '/api/history?max_items=64',
-  '/api/userdata/comfy.templates.json',
-  '/api/userdata/user.css',
-  '/api/experiment/models',
-  '/api/settings/Comfy.InstalledVersion',
-  '/api/embeddings',
-];
+/** The first load's API calls, and two the frontend makes soon after. */
+const API_CALLS = [...FIRST_LOAD_API_CALLS, '/api/settings/Comfy.InstalledVersion', '/api/embeddings'];
 
 /** Every path of one page load: the page, then (as a browser does once it parsed it) everything else. */
 export function pageLoadPaths(files: Record<string, Buffer>): { page: string; rest: string[] } {

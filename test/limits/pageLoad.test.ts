@@ -1,5 +1,6 @@
 // Issue 16 item 4: limits protect the GPU, not punish the page. The web UI's own files and opening
 // the WebSocket do not count toward requests per minute or hour; API calls do.
+import { FIRST_LOAD_API_CALLS } from '../helpers/frontendCalls.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { rawExchange } from '../helpers/raw.js';
@@ -47,21 +48,7 @@ const PAGE_FILES = [
   ...Array.from({ length: 20 }, (_, i) => `/extensions/core/ext-${i}.js`),
   ...Array.from({ length: 8 }, (_, i) => `/assets/images/favicon_progress_16x16/frame_${i}.png`),
 ];
-const API_CALLS = [
-  '/api/system_stats',
-  '/api/users',
-  '/api/i18n',
-  '/api/settings',
-  '/api/userdata?dir=workflows&recurse=true&split=false&full_info=true',
-  '/api/userdata?dir=subgraphs%2F&recurse=true&split=false&full_info=true',
-  '/api/extensions',
-  '/api/object_info',
-  '/api/queue',
-  '/api/history?max_items=64',
-  '/api/userdata/comfy.templates.json',
-  '/api/userdata/user.css',
-  '/api/experiment/models',
-];
+const API_CALLS = FIRST_LOAD_API_CALLS;
 /** Opening the sidebars: templates (their index and thumbnails are files), workflows, queue thumbnails. */
 const SIDEBAR_CALLS = [
   '/api/workflow_templates',
