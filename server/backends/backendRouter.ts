@@ -21,7 +21,7 @@ import { MergedSockets } from './mergedSockets.js';
 import { editQueues, interrupt, placePrompt, toOwner } from './promptRoutes.js';
 import { PromptPlaces } from './promptPlaces.js';
 import type { RouterScope } from './routerScope.js';
-import { sendToAll } from './writesToAll.js';
+import { streamToAll } from './writesToAll.js';
 
 export interface BackendRouterOptions {
   specs: readonly BackendSpec[];
@@ -240,7 +240,7 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
       return editQueues(scope, req, res, raw, headers);
     if (read) return streamFromFirst(scope, req, res, raw, headers);
     // Uploads, settings, user data, /free, the Manager: every backend, so any of them can run what comes next.
-    return sendToAll(scope, res, method, raw, headers, await readBody(req, MAX_BODY_BYTES));
+    return streamToAll(scope, req, res, method, raw, headers);
   }
 
   #placed(backend: Backend): void {
