@@ -601,10 +601,11 @@ const SECTIONS: Section[] = [
           </li>
           <li>
             <code>--upstream</code> given several times (or <code>upstreams</code> in settings.json, each with an
-            optional <code>label</code> and <code>weight</code>) puts several ComfyUIs behind one address, say one per
-            GPU: each new prompt goes to a reachable one that has its nodes and models with the least work ahead, and
-            everything about a prompt follows it. The overview and <code>comfygate status</code> show each backend; the
-            README’s “Scaling out” has the details.
+            optional <code>label</code> and <code>weight</code>; or Settings → Connection → Add a ComfyUI, applied at
+            the next start) puts several ComfyUIs behind one address, say one per GPU: each new prompt goes to a
+            reachable one that has its nodes and models with the least work ahead, and everything about a prompt follows
+            it. The overview and <code>comfygate status</code> show each backend; the README’s “Scaling out” has the
+            details.
           </li>
           <li>
             <code>KEY</code> is the key’s id (<code>key_…</code>) or its name; a name several keys share is refused with
