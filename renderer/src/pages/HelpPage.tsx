@@ -532,9 +532,9 @@ const SECTIONS: Section[] = [
           sign-ins, sign-outs and lockouts, each with who did it and from where (command-line changes are marked).
         </li>
         <li>
-          The desktop app notifies you when ComfyUI stops answering for 20 seconds and when it is back, when a key is
-          used for the first time, when an address is locked out and when a key reaches its prompts per day; switch each
-          under{' '}
+          The desktop app notifies you when ComfyUI stops answering for 20 seconds and when it is back (with several
+          ComfyUIs, each one by its label), when a key is used for the first time, when an address is locked out and
+          when a key reaches its prompts per day; switch each under{' '}
           <a className="link" href={hrefOf('settings')}>
             Settings
           </a>{' '}

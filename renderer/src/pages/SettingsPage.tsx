@@ -1072,7 +1072,7 @@ const NOTIFICATION_SWITCHES: { name: keyof NotificationSwitches; label: string; 
   {
     name: 'comfyDown',
     label: 'ComfyUI stops answering, and when it is back',
-    hint: 'Only after it stayed down for 20 seconds: a restart of ComfyUI is not news.',
+    hint: 'Only after it stayed down for 20 seconds: a restart of ComfyUI is not news. With several ComfyUIs, each one by its label.',
   },
   { name: 'firstUse', label: 'A key is used for the first time', hint: 'You learn that a teammate has started.' },
   { name: 'lockout', label: 'An address is locked out', hint: 'After repeated wrong keys (see Brute-force lockout).' },
