@@ -30,6 +30,7 @@ import { createBypassWatch } from './net/bypassWatch.js';
 import { listenToGate } from './notify/gateListeners.js';
 import { noticeContent, type GateNotice } from './notify/gateNotices.js';
 import { createUpstreamNotices } from './notify/upstreamNotices.js';
+import { createBackendNotices } from './notify/backendNotices.js';
 import { buildDesktopState, type DesktopExtras } from './state/desktopState.js';
 import { isGateCertificate } from './net/gateCertificate.js';
 import { createTrayActions } from './tray/trayActions.js';
@@ -237,6 +238,13 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
     clearTimer: (timer) => clearTimeout(timer),
   });
   if (gate.state.upstream.reachable === true) upstreamNotices.reachability(true);
+  const backendNotices = createBackendNotices({
+    graceMs: COMFY_DOWN_GRACE_MS,
+    notify: notice,
+    setTimer: (run, ms) => setTimeout(run, ms),
+    clearTimer: (timer) => clearTimeout(timer),
+  });
+  for (const backend of gate.state.backends) backendNotices.reachability(backend);
   const stopListening = listenToGate(gate.events, {
     change: () => void tray.refresh(),
     mode: (mode) => notify(`Protection: ${MODE_TITLES[mode]}`, MODE_NOTICES[mode]),
@@ -244,6 +252,7 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
       upstreamNotices.reachability(reachable);
       if (reachable) checkBypass();
     },
+    backend: (backend) => backendNotices.reachability(backend),
     firstUse: (key) => notice({ kind: 'firstUse', key }),
     lockout: (ip, until) => notice({ kind: 'lockout', ip, until }),
     quota: (key) => notice({ kind: 'quota', key }),
@@ -252,6 +261,7 @@ export async function startDesktopApp(options: DesktopOptions): Promise<DesktopA
   shutdown.defer('remove the tray', () => {
     clearInterval(ticker);
     upstreamNotices.dispose();
+    backendNotices.dispose();
     stopListening();
     disposeIpc();
     tray.dispose();

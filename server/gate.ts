@@ -99,6 +99,8 @@ export interface GateState {
   paused: boolean;
   /** With several backends, their URLs separated by commas. */
   upstream: { url: string; reachable: boolean | undefined };
+  /** With several backends, each one as its last health check saw it; empty with one. */
+  backends: BackendStatus[];
   /** The link teammates open (server/net/shareAddress.ts decides it for every screen). */
   share: ShareAddress;
   /** HTTPS: the certificate teammates can check (its SHA-256 fingerprint); null for plain HTTP. */
@@ -120,6 +122,8 @@ export type { OwnerSession, TlsSummary };
 
 export interface GateEvents {
   upstream: [reachable: boolean];
+  /** With several backends: one of them stopped answering, or answers again (the others may still run). */
+  backend: [backend: BackendStatus];
   mode: [mode: AuthMode];
   paused: [paused: boolean];
   /** The listener moved (the sharing switch): true when it is now on the network. */
@@ -446,6 +450,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     events.emit('upstream', reachable);
     events.emit('change');
   });
+  backendRouter?.on('reachability', (backend) => {
+    events.emit('backend', backend.status());
+    events.emit('change');
+  });
   const usageFlush = setInterval(() => {
     keys.flushUsage().catch((error: unknown) => logger.warn({ err: error }, 'could not save key usage'));
   }, USAGE_FLUSH_MS).unref();
@@ -482,6 +490,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         mode: settings.current.mode,
         paused: pause.paused,
         upstream: { url: upstreamName, reachable: upstream.reachable },
+        backends: backendRouter?.statuses() ?? [],
         share: sharing.share(),
         openSockets: relay.openCount,
         keys: keys.list().length,

@@ -4,6 +4,8 @@ import type { KeyNamed, NotificationSettings } from '../../server/contract/deskt
 export type GateNotice =
   | { kind: 'comfyDown'; upstreamUrl: string }
   | { kind: 'comfyUp'; upstreamUrl: string }
+  | { kind: 'backendDown'; label: string; url: string }
+  | { kind: 'backendUp'; label: string; url: string }
   | { kind: 'firstUse'; key: KeyNamed }
   | { kind: 'lockout'; ip: string; until: number }
   | { kind: 'quota'; key: KeyNamed & { limit: number; measure: 'prompts' | 'gpuSeconds' } };
@@ -19,6 +21,8 @@ export interface NoticeContent {
 const SWITCH: Record<GateNotice['kind'], keyof NotificationSettings> = {
   comfyDown: 'comfyDown',
   comfyUp: 'comfyDown',
+  backendDown: 'comfyDown',
+  backendUp: 'comfyDown',
   firstUse: 'firstUse',
   lockout: 'lockout',
   quota: 'quota',
@@ -40,6 +44,18 @@ export function noticeContent(notice: GateNotice, settings: NotificationSettings
       };
     case 'comfyUp':
       return { title: 'ComfyUI is back', body: `${notice.upstreamUrl} answers again.`, route: '' };
+    case 'backendDown':
+      return {
+        title: `ComfyUI backend "${notice.label}" is not answering`,
+        body: `${notice.url} stopped answering. New prompts go to the other backends, and the prompts waiting on it move to them.`,
+        route: '',
+      };
+    case 'backendUp':
+      return {
+        title: `ComfyUI backend "${notice.label}" is back`,
+        body: `${notice.url} answers again and takes new prompts.`,
+        route: '',
+      };
     case 'firstUse':
       return {
         title: `Key "${notice.key.name}" used for the first time`,

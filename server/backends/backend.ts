@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { BackendSpec } from '../config/schema.js';
 import type { BackendStatus } from './backendStatus.js';
@@ -143,12 +144,12 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (info !== undefined) this.noteCatalog(info);
   }
 
-  /** One request, its whole answer read; throws when the backend cannot be reached. */
+  /** One request (its body whole, or streamed), its whole answer read; throws when the backend cannot be reached. */
   async send(
     method: string,
     path: string,
     headers: Record<string, string | string[] | undefined>,
-    body: Buffer | undefined,
+    body: Buffer | Readable | undefined,
     timeoutMs: number
   ): Promise<BackendAnswer> {
     const res = await this.pool.request({

@@ -15,6 +15,9 @@ const HOP_BY_HOP = new Set([
   'content-length',
 ]);
 
+/** Bodies the router reads whole: prompts, queue edits, interrupts. */
+export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
+
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
 /** The request's own headers for a backend: Host is the backend's, set by its client. */

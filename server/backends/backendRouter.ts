@@ -1,23 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../appLog/logger.js';
 import type { BackendSpec, GateConfig } from '../config/schema.js';
-import { Backend, isObject } from './backend.js';
-import {
-  BodyTooLarge,
-  parseJsonObject,
-  readBody,
-  requestHeaders,
-  sendAnswer,
-  sendJson,
-  sendUnreachable,
-  type HeaderMap,
-} from './backendHttp.js';
+import { Backend } from './backend.js';
+import { BodyTooLarge, MAX_BODY_BYTES, readBody, requestHeaders, sendJson, sendUnreachable } from './backendHttp.js';
 import type { BackendStatus } from './backendStatus.js';
 import { failOver } from './failover.js';
+import { streamFromFirst } from './firstBackend.js';
 import {
   mergeExecInfo,
   mergeHistories,
@@ -26,9 +16,12 @@ import {
   mergeQueues,
   mergeSystemStats,
 } from './mergedAnswers.js';
+import { firstFound, mergedRead } from './mergedReads.js';
 import { MergedSockets } from './mergedSockets.js';
-import { graphNeeds, pickBackend } from './placement.js';
+import { editQueues, interrupt, placePrompt, toOwner } from './promptRoutes.js';
 import { PromptPlaces } from './promptPlaces.js';
+import type { RouterScope } from './routerScope.js';
+import { streamToAll } from './writesToAll.js';
 
 export interface BackendRouterOptions {
   specs: readonly BackendSpec[];
@@ -46,8 +39,6 @@ export interface BackendRouterEvents {
   reachability: [backend: Backend, reachable: boolean];
 }
 
-/** Bodies the router reads whole: prompts, queue edits, and uploads it sends to every backend. */
-const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 const CHECK_INTERVAL_MS = 1_000;
 
 /**
@@ -64,6 +55,7 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
   readonly #options: BackendRouterOptions;
   readonly #places = new PromptPlaces();
   readonly #sockets: MergedSockets;
+  readonly #scope: RouterScope;
   readonly #server: Server;
   readonly #timer: NodeJS.Timeout;
   /** `127.0.0.1:port`, as the gate names the router in Host. */
@@ -75,6 +67,14 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
     super();
     this.#options = options;
     this.backends = options.specs.map((spec, index) => new Backend(spec, index, options.connectTimeoutMs));
+    this.#scope = {
+      backends: this.backends,
+      places: this.#places,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+      reachable: () => this.backends.filter((backend) => backend.reachable),
+      placed: (backend) => this.#placed(backend),
+    };
     this.#sockets = new MergedSockets({
       backends: this.backends,
       places: this.#places,
@@ -205,271 +205,46 @@ export class BackendRouter extends EventEmitter<BackendRouterEvents> {
     const method = req.method ?? 'GET';
     const headers = requestHeaders(req.headers);
     const read = method === 'GET' || method === 'HEAD';
+    const scope = this.#scope;
     let match: RegExpExecArray | null;
 
-    if (method === 'POST' && path === '/prompt') return this.#placePrompt(req, res, raw, headers);
-    if (read && path === '/prompt') return this.#merged(res, raw, headers, mergeExecInfo);
-    if (read && path === '/queue') return this.#merged(res, raw, headers, mergeQueues);
+    if (method === 'POST' && path === '/prompt') return placePrompt(scope, req, res, raw, headers);
+    if (read && path === '/prompt') return mergedRead(scope, res, raw, headers, mergeExecInfo);
+    if (read && path === '/queue') return mergedRead(scope, res, raw, headers, mergeQueues);
     if (read && path === '/history') {
       const maxItems = Number(new URL(raw, 'http://backends').searchParams.get('max_items'));
-      const learn = (json: Record<string, unknown>, backend: Backend) => this.#noteHistory(json, backend);
-      return this.#merged(
+      return mergedRead(
+        scope,
         res,
         raw,
         headers,
         (answers) => mergeHistories(answers, Number.isInteger(maxItems) && maxItems > 0 ? maxItems : undefined),
-        learn
+        (json, backend) => this.#places.noteHistory(json, backend)
       );
     }
     if (read && (match = /^\/history\/([^/]+)$/.exec(path))) {
-      return this.#toOwner(res, decodeURIComponent(match[1] ?? ''), method, raw, headers, undefined);
+      return toOwner(scope, res, decodeURIComponent(match[1] ?? ''), method, raw, headers, undefined);
     }
     if (read && path === '/object_info') {
-      return this.#merged(res, raw, headers, mergeObjectInfo, (json, backend) => backend.noteCatalog(json));
+      return mergedRead(scope, res, raw, headers, mergeObjectInfo, (json, backend) => backend.noteCatalog(json));
     }
-    if (read && path === '/system_stats') return this.#merged(res, raw, headers, mergeSystemStats);
-    if (read && path === '/jobs') return this.#merged(res, raw, headers, mergeJobs);
+    if (read && path === '/system_stats') return mergedRead(scope, res, raw, headers, mergeSystemStats);
+    if (read && path === '/jobs') return mergedRead(scope, res, raw, headers, mergeJobs);
     if ((match = /^\/jobs\/([^/]+)(\/cancel)?$/.exec(path)) && (read || (method === 'POST' && match[2]))) {
       const body = read ? undefined : await readBody(req, MAX_BODY_BYTES);
-      return this.#toOwner(res, decodeURIComponent(match[1] ?? ''), method, raw, headers, body);
+      return toOwner(scope, res, decodeURIComponent(match[1] ?? ''), method, raw, headers, body);
     }
-    if (read && (path === '/view' || path.startsWith('/object_info/'))) return this.#firstFound(res, raw, headers);
-    if (method === 'POST' && path === '/interrupt') return this.#interrupt(req, res, raw, headers);
-    if (method === 'POST' && (path === '/queue' || path === '/history')) {
-      const body = await readBody(req, MAX_BODY_BYTES);
-      this.#forgetDeleted(body);
-      return this.#toAll(res, method, raw, headers, body);
-    }
-    if (read) return this.#toFirst(req, res, raw, headers);
+    if (read && (path === '/view' || path.startsWith('/object_info/'))) return firstFound(scope, res, raw, headers);
+    if (method === 'POST' && path === '/interrupt') return interrupt(scope, req, res, raw, headers);
+    if (method === 'POST' && (path === '/queue' || path === '/history'))
+      return editQueues(scope, req, res, raw, headers);
+    if (read) return streamFromFirst(scope, req, res, raw, headers);
     // Uploads, settings, user data, /free, the Manager: every backend, so any of them can run what comes next.
-    return this.#toAll(res, method, raw, headers, await readBody(req, MAX_BODY_BYTES));
-  }
-
-  #reachable(): Backend[] {
-    return this.backends.filter((backend) => backend.reachable);
+    return streamToAll(scope, req, res, method, raw, headers);
   }
 
   #placed(backend: Backend): void {
     backend.notePlaced();
     this.emit('placed', backend);
   }
-
-  async #placePrompt(req: IncomingMessage, res: ServerResponse, raw: string, headers: HeaderMap): Promise<void> {
-    let body = await readBody(req, MAX_BODY_BYTES);
-    const parsed = parseJsonObject(body);
-    if (parsed === undefined) return this.#toFirstWith(res, 'POST', raw, headers, body);
-    // The prompt's id is how the gate finds it again on whichever backend, so it always has one.
-    if (typeof parsed['prompt_id'] !== 'string') {
-      parsed['prompt_id'] = randomUUID();
-      body = Buffer.from(JSON.stringify(parsed));
-    }
-    const promptId = parsed['prompt_id'] as string;
-    const needs = graphNeeds(parsed['prompt']);
-    const tried = new Set<Backend>();
-    for (;;) {
-      const backend = pickBackend(
-        this.backends.filter((candidate) => !tried.has(candidate)),
-        needs
-      );
-      if (backend === undefined) return sendUnreachable(res, 'No ComfyUI backend is reachable.');
-      tried.add(backend);
-      let answer;
-      try {
-        answer = await backend.send('POST', raw, headers, body, this.#options.timeoutMs);
-      } catch {
-        void backend.check();
-        continue;
-      }
-      if (answer.status === 200) {
-        this.#places.set(promptId, {
-          backend,
-          clientId: typeof parsed['client_id'] === 'string' ? parsed['client_id'] : null,
-          state: 'placed',
-          stranded: false,
-          body,
-          node: null,
-          classes: classesOf(parsed['prompt']),
-        });
-        this.#placed(backend);
-      }
-      return sendAnswer(res, answer);
-    }
-  }
-
-  /** A read spanning every backend: their JSON answers merged; the first one's error when none answered 200. */
-  async #merged(
-    res: ServerResponse,
-    raw: string,
-    headers: HeaderMap,
-    merge: (answers: Array<Record<string, unknown>>) => unknown,
-    learn?: (answer: Record<string, unknown>, backend: Backend) => void
-  ): Promise<void> {
-    const reachable = this.#reachable();
-    const answers = await Promise.all(
-      reachable.map((backend) =>
-        backend.send('GET', raw, headers, undefined, this.#options.timeoutMs).then(
-          (answer) => ({ backend, answer }),
-          () => undefined
-        )
-      )
-    );
-    const ok: Array<Record<string, unknown>> = [];
-    for (const result of answers) {
-      if (result === undefined || result.answer.status !== 200) continue;
-      const json = parseJsonObject(result.answer.body);
-      if (json === undefined) continue;
-      ok.push(json);
-      learn?.(json, result.backend);
-    }
-    if (ok.length > 0) return sendJson(res, 200, merge(ok));
-    const failed = answers.find((result) => result !== undefined);
-    if (failed !== undefined) return sendAnswer(res, failed.answer);
-    sendUnreachable(res, 'No ComfyUI backend is reachable.');
-  }
-
-  /** Everything about one prompt goes to the backend that has it; asked of all when the gate does not know. */
-  async #toOwner(
-    res: ServerResponse,
-    promptId: string,
-    method: string,
-    raw: string,
-    headers: HeaderMap,
-    body: Buffer | undefined
-  ): Promise<void> {
-    const owner = this.#places.get(promptId)?.backend ?? (await this.#findOwner(promptId));
-    if (owner === undefined) return this.#toFirstWith(res, method, raw, headers, body);
-    const answer = await owner.send(method, raw, headers, body, this.#options.timeoutMs);
-    if (raw.includes('/history/')) {
-      const json = parseJsonObject(answer.body);
-      if (json !== undefined) this.#noteHistory(json, owner);
-    }
-    sendAnswer(res, answer);
-  }
-
-  async #findOwner(promptId: string): Promise<Backend | undefined> {
-    const queued = this.backends.find(
-      (backend) => backend.runningIds.includes(promptId) || backend.pendingIds.includes(promptId)
-    );
-    if (queued !== undefined) return queued;
-    const path = `/history/${encodeURIComponent(promptId)}`;
-    const found = await Promise.all(
-      this.#reachable().map(async (backend) => ((await backend.getJson(path))?.[promptId] ? backend : undefined))
-    );
-    const owner = found.find((backend) => backend !== undefined);
-    if (owner !== undefined) this.#places.remember(promptId, owner);
-    return owner;
-  }
-
-  /** `/interrupt` stops whatever runs: with a prompt id only where that prompt is, without one everywhere. */
-  async #interrupt(req: IncomingMessage, res: ServerResponse, raw: string, headers: HeaderMap): Promise<void> {
-    const body = await readBody(req, MAX_BODY_BYTES);
-    const promptId = parseJsonObject(body)?.['prompt_id'];
-    if (typeof promptId !== 'string') return this.#toAll(res, 'POST', raw, headers, body);
-    const owner = this.#places.get(promptId)?.backend ?? (await this.#findOwner(promptId));
-    if (owner === undefined) {
-      res.writeHead(200, { 'content-length': 0 }).end();
-      return;
-    }
-    sendAnswer(res, await owner.send('POST', raw, headers, body, this.#options.timeoutMs));
-  }
-
-  /** A deleted prompt is not queued again elsewhere should its backend go down. */
-  #forgetDeleted(body: Buffer): void {
-    const ids = parseJsonObject(body)?.['delete'];
-    if (!Array.isArray(ids)) return;
-    for (const id of ids) {
-      const place = typeof id === 'string' ? this.#places.get(id) : undefined;
-      if (place !== undefined) {
-        place.state = 'done';
-        place.body = undefined;
-      }
-    }
-  }
-
-  /** `/view` and one node class: the backend known to have it, else each in turn until one has it. */
-  async #firstFound(res: ServerResponse, raw: string, headers: HeaderMap): Promise<void> {
-    const query = new URL(raw, 'http://backends').searchParams;
-    const known = this.#places.fileOwner(
-      query.get('type') ?? 'output',
-      query.get('subfolder') ?? '',
-      query.get('filename') ?? ''
-    );
-    const order = [...(known?.reachable ? [known] : []), ...this.#reachable().filter((backend) => backend !== known)];
-    let last;
-    for (const backend of order) {
-      try {
-        last = await backend.send('GET', raw, headers, undefined, this.#options.timeoutMs);
-      } catch {
-        continue;
-      }
-      const empty = last.status === 200 && raw.includes('/object_info/') && last.body.toString() === '{}';
-      if (last.status !== 404 && !empty) return sendAnswer(res, last);
-    }
-    if (last !== undefined) return sendAnswer(res, last);
-    sendUnreachable(res, 'No ComfyUI backend is reachable.');
-  }
-
-  /** A change every backend must see; the client gets the first one's answer. */
-  async #toAll(res: ServerResponse, method: string, raw: string, headers: HeaderMap, body: Buffer): Promise<void> {
-    const reachable = this.#reachable();
-    const answers = await Promise.all(
-      reachable.map((backend) =>
-        backend.send(method, raw, headers, body, this.#options.timeoutMs).catch((error: unknown) => {
-          this.#options.logger.warn({ err: error, backend: backend.url }, `${method} ${raw} did not reach a backend`);
-          return undefined;
-        })
-      )
-    );
-    const first = answers.find((answer) => answer !== undefined);
-    if (first === undefined) return sendUnreachable(res, 'No ComfyUI backend is reachable.');
-    sendAnswer(res, first);
-  }
-
-  async #toFirstWith(
-    res: ServerResponse,
-    method: string,
-    raw: string,
-    headers: HeaderMap,
-    body: Buffer | undefined
-  ): Promise<void> {
-    const [first] = this.#reachable();
-    if (first === undefined) return sendUnreachable(res, 'No ComfyUI backend is reachable.');
-    sendAnswer(res, await first.send(method, raw, headers, body, this.#options.timeoutMs));
-  }
-
-  /** Reads of anything else (the frontend, user data, models): streamed from the first reachable backend. */
-  async #toFirst(req: IncomingMessage, res: ServerResponse, raw: string, headers: HeaderMap): Promise<void> {
-    const [first] = this.#reachable();
-    if (first === undefined) return sendUnreachable(res, 'No ComfyUI backend is reachable.');
-    const answer = await first.pool.request({
-      path: raw,
-      method: req.method ?? 'GET',
-      headers,
-      headersTimeout: this.#options.timeoutMs,
-      bodyTimeout: 0,
-    });
-    const out: HeaderMap = {};
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (name !== 'connection' && name !== 'keep-alive' && name !== 'transfer-encoding') out[name] = value;
-    }
-    res.writeHead(answer.statusCode, out);
-    await pipeline(answer.body, res);
-  }
-
-  #noteHistory(history: Record<string, unknown>, backend: Backend): void {
-    for (const [promptId, entry] of Object.entries(history)) {
-      this.#places.remember(promptId, backend);
-      if (!isObject(entry) || !isObject(entry['outputs'])) continue;
-      for (const output of Object.values(entry['outputs'])) this.#places.noteFiles(output, backend);
-    }
-  }
-}
-
-function classesOf(prompt: unknown): Record<string, string> {
-  const classes: Record<string, string> = {};
-  if (!isObject(prompt)) return classes;
-  for (const [id, node] of Object.entries(prompt)) {
-    if (isObject(node) && typeof node['class_type'] === 'string') classes[id] = node['class_type'];
-  }
-  return classes;
 }

@@ -73,6 +73,16 @@ export class PromptPlaces {
     }
   }
 
+  /** A history answer (`/history` or `/history/{id}`) of `backend`: its prompts and their output files are there. */
+  noteHistory(history: Record<string, unknown>, backend: Backend): void {
+    for (const [promptId, entry] of Object.entries(history)) {
+      this.remember(promptId, backend);
+      if (isRecord(entry) && isRecord(entry['outputs'])) {
+        for (const output of Object.values(entry['outputs'])) this.noteFiles(output, backend);
+      }
+    }
+  }
+
   fileOwner(type: string, subfolder: string, filename: string): Backend | undefined {
     return this.#files.get(fileKey(type, subfolder, filename));
   }

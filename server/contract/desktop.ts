@@ -3,6 +3,7 @@
  * it). A move inside server/ changes this file and nothing in electron/.
  */
 export type { AuthMode, NotificationSettings, ShareAddress } from './api.js';
+export type { BackendStatus } from '../backends/backendStatus.js';
 export {
   startGate,
   type GateEvents,

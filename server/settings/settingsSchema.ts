@@ -197,7 +197,11 @@ export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 export const startupSettingsSchema = z.object({
   upstream: gateConfigSchema.shape.upstream.unwrap(),
   /** Several ComfyUIs (server/backends/); saving one of upstream and upstreams drops the other. */
-  upstreams: z.array(backendSpecSchema).min(1).max(64),
+  upstreams: z
+    .array(backendSpecSchema)
+    .min(1)
+    .max(64)
+    .refine((specs) => new Set(specs.map((spec) => spec.url)).size === specs.length, 'a URL is listed twice'),
   host: gateConfigSchema.shape.host.unwrap(),
   port: z.number().int().min(1).max(65535),
   /** HTTPS with the gate's self-signed certificate (the operator's own comes from --tls-cert/--tls-key). */

@@ -197,6 +197,12 @@ describe('who may use the admin API', () => {
       restartNeeded: true,
     });
     expect((await admin('PATCH', '/gate/api/settings/startup', { upstreams: [{ url: 'ftp://x' }] })).status).toBe(400);
+    // The same ComfyUI twice would stop the next start: refused now, by field.
+    const twice = await admin<{ error: { fields: Record<string, string> } }>('PATCH', '/gate/api/settings/startup', {
+      upstreams: [{ url: fake.url }, { url: `${fake.url}/` }],
+    });
+    expect(twice.status).toBe(400);
+    expect(twice.body.error.fields).toEqual({ upstreams: 'a URL is listed twice' });
     // Saving one ComfyUI replaces the list: the next start uses what was saved last.
     const single = await admin<{ saved: Record<string, unknown> }>('PATCH', '/gate/api/settings/startup', {
       upstream: fake.url,

@@ -238,6 +238,12 @@ describe('a backend killed and restarted mid-run', () => {
 
   it('fails the running prompt in ComfyUI’s shape, queues the waiting one elsewhere, and uses it again on return', async () => {
     const socket = await RecordingSocket.open(`${gate.url.replace('http', 'ws')}/ws?clientId=survivor`);
+    const backendEvents: Array<[string, boolean]> = [];
+    gate.events.on('backend', (backend) => backendEvents.push([backend.label, backend.reachable]));
+    expect(gate.state.backends.map((backend) => [backend.label, backend.reachable])).toEqual([
+      ['steady', true],
+      ['victim', true],
+    ]);
     const running = await queuePrompt(gate, 'survivor', 'running');
     const waiting = await queuePrompt(gate, 'survivor', 'waiting');
     expect(promptPosts(victim)).toBe(2);
@@ -265,6 +271,9 @@ describe('a backend killed and restarted mid-run', () => {
       headers: { 'x-api-key': gate.adminKey },
     });
     expect(down.body.backends.find((backend) => backend.label === 'victim')?.reachable).toBe(false);
+    // The gate as a whole still answers; the tray hears which backend stopped.
+    expect(backendEvents).toEqual([['victim', false]]);
+    expect(gate.state.upstream.reachable).toBe(true);
     const meanwhile = await queuePrompt(gate, 'survivor', 'meanwhile');
     await until(() => finished(socket, meanwhile), 'a new prompt ran on the steady backend');
 
@@ -276,6 +285,10 @@ describe('a backend killed and restarted mid-run', () => {
       );
       return status.body.backends.every((backend) => backend.reachable);
     }, 'the victim is reachable again');
+    expect(backendEvents).toEqual([
+      ['victim', false],
+      ['victim', true],
+    ]);
     const after = await queuePrompt(gate, 'survivor', 'after');
     expect(promptPosts(victim)).toBe(1);
     await until(() => finished(socket, after), 'the returned backend runs prompts and the socket hears them');

@@ -41,6 +41,7 @@ export function gateState(overrides: Partial<GateState> = {}): GateState {
     mode: 'required',
     paused: false,
     upstream: { url: 'http://127.0.0.1:8188', reachable: true },
+    backends: [],
     share: {
       url: 'http://127.0.0.1:8189/',
       urls: ['http://127.0.0.1:8189/'],

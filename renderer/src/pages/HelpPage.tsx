@@ -532,9 +532,9 @@ const SECTIONS: Section[] = [
           sign-ins, sign-outs and lockouts, each with who did it and from where (command-line changes are marked).
         </li>
         <li>
-          The desktop app notifies you when ComfyUI stops answering for 20 seconds and when it is back, when a key is
-          used for the first time, when an address is locked out and when a key reaches its prompts per day; switch each
-          under{' '}
+          The desktop app notifies you when ComfyUI stops answering for 20 seconds and when it is back (with several
+          ComfyUIs, each one by its label), when a key is used for the first time, when an address is locked out and
+          when a key reaches its prompts per day; switch each under{' '}
           <a className="link" href={hrefOf('settings')}>
             Settings
           </a>{' '}
@@ -601,10 +601,11 @@ const SECTIONS: Section[] = [
           </li>
           <li>
             <code>--upstream</code> given several times (or <code>upstreams</code> in settings.json, each with an
-            optional <code>label</code> and <code>weight</code>) puts several ComfyUIs behind one address, say one per
-            GPU: each new prompt goes to a reachable one that has its nodes and models with the least work ahead, and
-            everything about a prompt follows it. The overview and <code>comfygate status</code> show each backend; the
-            README’s “Scaling out” has the details.
+            optional <code>label</code> and <code>weight</code>; or Settings → Connection → Add a ComfyUI, applied at
+            the next start) puts several ComfyUIs behind one address, say one per GPU: each new prompt goes to a
+            reachable one that has its nodes and models with the least work ahead, and everything about a prompt follows
+            it. The overview and <code>comfygate status</code> show each backend; the README’s “Scaling out” has the
+            details.
           </li>
           <li>
             <code>KEY</code> is the key’s id (<code>key_…</code>) or its name; a name several keys share is refused with

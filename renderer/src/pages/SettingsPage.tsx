@@ -10,6 +10,16 @@ import { ModeSwitch } from '../components/ModeSwitch.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { ErrorState, Loading, StatusDot } from '../components/States.js';
 import { useToast } from '../components/Toast.js';
+import { BackendsFields } from '../components/BackendsFields.js';
+import {
+  backendErrorsFrom,
+  backendsDraft,
+  hasErrors,
+  parseBackends,
+  sameBackends,
+  type BackendDraft,
+  type BackendErrors,
+} from '../lib/backendsDraft.js';
 import { limitErrorsFrom, limitsDraft, parseLimits } from '../lib/limitsDraft.js';
 import { MODE_INFO, ROLE_INFO, ROLES } from '../lib/roles.js';
 import {
@@ -190,7 +200,8 @@ function ConnectionSection({
 }) {
   const toast = useToast();
   const sharing = useResource((signal) => gate.sharing.get(signal), []);
-  const [upstream, setUpstream] = useState(report.saved.upstream ?? '');
+  const [backends, setBackends] = useState<BackendDraft[]>(() => backendsDraft(report.saved));
+  const [backendErrors, setBackendErrors] = useState<BackendErrors>([]);
   const [host, setHost] = useState(report.saved.host ?? report.running.host);
   const [port, setPort] = useState(String(report.saved.port ?? report.running.port));
   const [https, setHttps] = useState(report.saved.https ?? report.running.https);
@@ -200,7 +211,7 @@ function ConnectionSection({
   });
   const saver = useSaver();
   const dirty =
-    upstream !== (report.saved.upstream ?? '') ||
+    !sameBackends(backends, backendsDraft(report.saved)) ||
     host !== (report.saved.host ?? report.running.host) ||
     port !== String(report.saved.port ?? report.running.port) ||
     https !== (report.saved.https ?? report.running.https);
@@ -211,15 +222,23 @@ function ConnectionSection({
       : undefined;
 
   const testUpstream = (): void => {
-    const url = upstream.trim() || report.running.upstream;
+    const typed = backends.map((row) => row.url.trim()).filter((url) => url !== '');
+    const urls = typed.length > 0 ? typed : [report.running.upstream];
     setTest({ state: 'testing' });
-    gate.settings.testUpstream(url).then(
-      (result) =>
-        setTest(
-          result.reachable
-            ? { state: 'ok', message: `ComfyUI answers at ${result.url}` }
-            : { state: 'failed', message: `Nothing answers like ComfyUI at ${result.url}` }
-        ),
+    Promise.all(urls.map((url) => gate.settings.testUpstream(url))).then(
+      (results) => {
+        const silent = results.filter((result) => !result.reachable).map((result) => result.url);
+        if (silent.length > 0) {
+          setTest({ state: 'failed', message: `Nothing answers like ComfyUI at ${silent.join(', ')}` });
+        } else {
+          const [only] = results;
+          setTest({
+            state: 'ok',
+            message:
+              results.length === 1 && only ? `ComfyUI answers at ${only.url}` : `All ${results.length} ComfyUIs answer`,
+          });
+        }
+      },
       (e: unknown) => {
         const fields = e instanceof ApiError ? e.fields : {};
         setTest({ state: 'failed', message: fields['url'] ?? errorMessage(e) });
@@ -227,12 +246,20 @@ function ConnectionSection({
     );
   };
 
+  const editBackends = (rows: BackendDraft[]): void => {
+    setBackends(rows);
+    setBackendErrors([]);
+    setTest({ state: 'idle' });
+  };
+
   const submit = (): void => {
-    if (portError) return;
+    const parsed = parseBackends(backends);
+    setBackendErrors(parsed.errors);
+    if (portError || hasErrors(parsed.errors)) return;
     saver.run(
       async () => {
         const next = await gate.settings.updateStartup({
-          upstream: upstream.trim() || null,
+          ...parsed.patch,
           host: host.trim() || null,
           port: port.trim() ? portNumber : null,
           https,
@@ -240,7 +267,7 @@ function ConnectionSection({
         onSaved(next);
         toast(next.restartNeeded ? 'Saved: restart the gate to apply' : 'Saved');
       },
-      (field) => ['upstream', 'host', 'port', 'https'].includes(field)
+      (field) => ['upstream', 'host', 'port', 'https'].includes(field) || field.startsWith('upstreams')
     );
   };
 
@@ -265,41 +292,37 @@ function ConnectionSection({
         />
       )}
       {sharing.resource.state === 'error' && <ErrorState error={sharing.resource.error} onRetry={sharing.reload} />}
-      <Field
-        label="ComfyUI address"
-        error={saver.fields['upstream']}
+      <BackendsFields
+        rows={backends}
+        errors={hasErrors(backendErrors) ? backendErrors : backendErrorsFrom(saver.fields, backends.length)}
+        listError={saver.fields['upstreams']}
         hint={
           <>
-            Empty finds ComfyUI automatically. Running now: <code>{report.running.upstream}</code>
+            {backends.length > 1
+              ? 'Several ComfyUIs look like one to teammates.'
+              : 'Empty finds ComfyUI automatically.'}{' '}
+            Running now: <code>{report.running.upstream}</code>.
           </>
         }
-      >
-        <input
-          type="url"
-          placeholder="http://127.0.0.1:8188"
-          value={upstream}
-          spellCheck={false}
-          onChange={(event) => {
-            setUpstream(event.target.value);
-            setTest({ state: 'idle' });
-          }}
-        />
-      </Field>
-      <div className="inline-actions">
-        <button
-          type="button"
-          className="button button-small"
-          onClick={testUpstream}
-          disabled={test.state === 'testing'}
-        >
-          {test.state === 'testing' ? 'Testing…' : 'Test connection'}
-        </button>
-        {(test.state === 'ok' || test.state === 'failed') && (
-          <span role="status">
-            <StatusDot tone={test.state === 'ok' ? 'ok' : 'danger'} label={test.message ?? ''} />
-          </span>
-        )}
-      </div>
+        actions={
+          <>
+            <button
+              type="button"
+              className="button button-small"
+              onClick={testUpstream}
+              disabled={test.state === 'testing'}
+            >
+              {test.state === 'testing' ? 'Testing…' : 'Test connection'}
+            </button>
+            {(test.state === 'ok' || test.state === 'failed') && (
+              <span role="status">
+                <StatusDot tone={test.state === 'ok' ? 'ok' : 'danger'} label={test.message ?? ''} />
+              </span>
+            )}
+          </>
+        }
+        onChange={editBackends}
+      />
       <div className="form-row">
         <Field
           label="Listen on"
@@ -1049,7 +1072,7 @@ const NOTIFICATION_SWITCHES: { name: keyof NotificationSwitches; label: string; 
   {
     name: 'comfyDown',
     label: 'ComfyUI stops answering, and when it is back',
-    hint: 'Only after it stayed down for 20 seconds: a restart of ComfyUI is not news.',
+    hint: 'Only after it stayed down for 20 seconds: a restart of ComfyUI is not news. With several ComfyUIs, each one by its label.',
   },
   { name: 'firstUse', label: 'A key is used for the first time', hint: 'You learn that a teammate has started.' },
   { name: 'lockout', label: 'An address is locked out', hint: 'After repeated wrong keys (see Brute-force lockout).' },
