@@ -12,6 +12,7 @@ import { InspectorProfiler, inspectorUrlIn, summarizeProfile, type ProfileSummar
 import { runCostPhase, type CostServer, type CostServers } from './costPhase.js';
 import { fetchBody, measureLoad, runDownloadLoad, uploadImage, type MeasuredLoad } from './httpLoad.js';
 import { measureCapInspection } from './capInspection.js';
+import { measureFairOrder } from './fairOrderCost.js';
 import { measureKeyVerify } from './keyVerify.js';
 import { detectRequestLog, EventLoopProbe } from './metricsScrape.js';
 import {
@@ -73,6 +74,7 @@ const CONFIG: BenchConfig = {
   },
   keyVerify: { warmupCalls: 50_000, calls: 200_000, rounds: 5 },
   capInspection: { warmupCalls: 20_000, calls: 100_000, rounds: 5 },
+  fairOrder: { warmupCalls: 20_000, calls: 100_000, rounds: 5 },
   promptMemory: [
     { label: 'one 50 MiB body', bodies: 1, bodyBytes: 50 * MIB },
     { label: 'four 95 MiB bodies at once', bodies: 4, bodyBytes: 95 * MIB },
@@ -96,6 +98,7 @@ const TARGETS: BenchTargets = {
   keyOverFloorUs: 10,
   keyVerifyUs: 5,
   capInspectionUs: 10,
+  fairOrderUs: 10,
   smallJsonRpsRatio: 0.55,
   viewThroughputRatio: 0.3,
   wsMessagesRatio: 0.6,
@@ -624,6 +627,9 @@ async function runAll(
     : await attempt('generation caps check micro-benchmark', () =>
         Promise.resolve(measureCapInspection(CONFIG.capInspection))
       );
+  const fairOrder = profile
+    ? notRun
+    : await attempt('fair order micro-benchmark', () => measureFairOrder(CONFIG.fairOrder));
 
   const httpCleanup = new Cleanup();
   cleanup.add('HTTP phase', () => httpCleanup.run());
@@ -683,6 +689,7 @@ async function runAll(
     costs,
     keyVerify,
     capInspection,
+    fairOrder,
     view,
     ws,
     promptMemory,
