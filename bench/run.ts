@@ -574,6 +574,7 @@ async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCa
 
 /** The floor, the `--auth off` gate and the main gate as the cost phase reads them. */
 function costServers(
+  fakeUrl: string,
   floor: ChildHandle & { inspectorUrl?: string },
   offGate: GateProcess,
   gate: GateProcess,
@@ -588,6 +589,7 @@ function costServers(
     floor: server(floor, () => sampleCpu(floor.pid, pinning.enabled ? pinning.gateCpu : undefined)),
     authOff: server(offGate, offGate.sampleCpu),
     gate: server(gate, gate.sampleCpu),
+    fakeUrl,
     keys: { creator: gate.auth, limited: gate.limitedAuth, shared: gate.sharedAuth },
   };
 }
@@ -646,7 +648,7 @@ async function runAll(
     ? notRun
     : await attempt('small JSON GET (--auth required + key)', () => benchSmallJson(fake.url, gate));
   const costs = await attempt('cost comparisons', () =>
-    runCostPhase(costServers(referenceProxy, offGate, gate, pinning), CONFIG.costs, profile)
+    runCostPhase(costServers(fake.url, referenceProxy, offGate, gate, pinning), CONFIG.costs, profile)
   );
   const offStderr = offGate.stderrTail();
   await offGate.stop();
