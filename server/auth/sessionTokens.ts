@@ -109,5 +109,9 @@ export class SessionTokens {
 
 /** Cheap shape test so that only JWT-looking strings are handed to jsonwebtoken. */
 export function looksLikeJwt(value: string): boolean {
-  return value.startsWith('eyJ') && value.split('.', 4).length === 3;
+  if (!value.startsWith('eyJ')) return false;
+  // Exactly two dots, found without splitting: a session cookie is checked on every request of a page load.
+  const first = value.indexOf('.');
+  const second = first === -1 ? -1 : value.indexOf('.', first + 1);
+  return second !== -1 && value.indexOf('.', second + 1) === -1;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SessionTokens } from '../../server/auth/sessionTokens.js';
+import { looksLikeJwt, SessionTokens } from '../../server/auth/sessionTokens.js';
 import { memorySignOuts } from '../helpers/signOuts.js';
 
 afterEach(() => vi.restoreAllMocks());
@@ -51,5 +51,19 @@ describe('SessionTokens.verify', () => {
     const own = tokens.sign('session', 'key_a', 'v1', 60).token;
     expect(tokens.verify(other)).toBeUndefined();
     expect(tokens.verify(`${own.slice(0, -2)}xx`)).toBeUndefined();
+  });
+});
+
+describe('looksLikeJwt', () => {
+  it.each([
+    ['eyJa.b.c', true],
+    ['eyJ..', true],
+    ['eyJa.b', false],
+    ['eyJa.b.c.d', false],
+    ['eyJabc', false],
+    ['xeyJa.b.c', false],
+    ['cgk_a.b.c', false],
+  ])('%s → %s', (value, expected) => {
+    expect(looksLikeJwt(value)).toBe(expected);
   });
 });
