@@ -20,6 +20,8 @@ export interface CostServers {
   floor: CostServer;
   authOff: CostServer;
   gate: CostServer;
+  /** The fake ComfyUI every server forwards to. */
+  fakeUrl: string;
   /** Headers of the gate's keys: a creator key without limits, with rate limits, with share limits. */
   keys: { creator: Record<string, string>; limited: Record<string, string>; shared: Record<string, string> };
 }
@@ -53,8 +55,22 @@ interface Comparison {
 const PROMPT_BODY = JSON.stringify({ client_id: 'bench', prompt: SMALL_PROMPT });
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+/**
+ * Empties the fake's queue: it runs far fewer prompts a second than the POST /prompt rows queue, and a row must not
+ * pay for the queue an earlier row left (the gate reads ComfyUI's queue for the fair order and the GPU meter).
+ */
+async function clearQueue(fakeUrl: string): Promise<void> {
+  const res = await request(`${fakeUrl}/queue`, {
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ clear: true }),
+  });
+  await res.body.dump();
+  if (res.statusCode !== 200) throw new Error(`clearing the fake's queue answered ${res.statusCode}`);
+}
+
 function comparisons(servers: CostServers, config: CostConfig): Comparison[] {
-  const { floor, authOff, gate, keys } = servers;
+  const { floor, authOff, gate, keys, fakeUrl } = servers;
   const row = (
     label: string,
     server: CostServer,
@@ -67,7 +83,7 @@ function comparisons(servers: CostServers, config: CostConfig): Comparison[] {
     url: server.url + path,
     headers: post ? { ...headers, ...JSON_HEADERS } : headers,
     sampleCpu: server.sampleCpu,
-    ...(post ? { method: 'POST' as const, body: PROMPT_BODY } : {}),
+    ...(post ? { method: 'POST' as const, body: PROMPT_BODY, before: () => clearQueue(fakeUrl) } : {}),
   });
   const connections = config.rounds.connections;
   return [
@@ -142,6 +158,7 @@ async function profileTarget(
   if (inspectorUrl === undefined) return undefined;
   const profiler = await InspectorProfiler.connect(inspectorUrl);
   try {
+    await target.before?.();
     await profiler.start();
     const load = await runLoad({ ...target, connections, durationSec: config.profileSec });
     const label = `${title}: ${target.label}`;

@@ -23,6 +23,8 @@ export interface BenchConfig {
   keyVerify: KeyVerifyOptions;
   /** The generation-caps check of one small POST /prompt, timed like KeyStore.verify(). */
   capInspection: KeyVerifyOptions;
+  /** The fair order of one small POST /prompt (its place and its admission), timed the same way. */
+  fairOrder: KeyVerifyOptions;
   /** Large `POST /prompt` bodies, each case against a fresh gate: how many at once and how large. */
   promptMemory: { label: string; bodies: number; bodyBytes: number }[];
   /** Idle WebSockets held open through a fresh gate per variant; `limitMs` bounds each variant. */
@@ -40,6 +42,8 @@ export interface BenchTargets extends CostTargets {
   keyVerifyUs: number;
   /** The generation-caps check of one small POST /prompt (its graph parsed and scanned), in µs. */
   capInspectionUs: number;
+  /** The fair order of one small POST /prompt (fairOrderCheck, FairQueue.reserve, the admission), in µs. */
+  fairOrderUs: number;
   /** The rest are gate/direct ratios that must be reached. */
   smallJsonRpsRatio: number;
   viewThroughputRatio: number;
@@ -119,6 +123,8 @@ export interface BenchReport {
   keyVerify: Outcome<KeyVerifyCase[]>;
   /** The generation-caps check timed in the bench process, before any server starts. */
   capInspection: Outcome<CapInspectionCase[]>;
+  /** The fair order timed in the bench process, before any server starts. */
+  fairOrder: Outcome<CapInspectionCase[]>;
   view: Outcome<HttpSection & { gateCpuMsPerDownload: number }>;
   ws: Outcome<WsCase[]>;
   promptMemory: Outcome<PromptMemoryCase[]>;
@@ -139,6 +145,7 @@ const MIB = 1024 * 1024;
 const promptMemoryCheck = (label: string): string => `POST /prompt, ${label}: gate peak RSS growth`;
 const keyVerifyCheck = (label: string): string => `KeyStore.verify(), ${label}`;
 const capInspectionCheck = (label: string): string => `generation caps check, ${label}`;
+const fairOrderCheck = (label: string): string => `fair order, ${label}`;
 const WS_DEFLATE_CPU_CHECK = 'WebSocket gate CPU per message, deflate offered ÷ plain frames';
 const idleWsCheck = (label: string): string => `idle WebSocket, ${label}: gate RSS per socket`;
 
@@ -158,7 +165,15 @@ export function checksOf(
   targets: BenchTargets,
   report: Pick<
     BenchReport,
-    'smallJson' | 'costs' | 'keyVerify' | 'capInspection' | 'view' | 'ws' | 'promptMemory' | 'idleWsMemory'
+    | 'smallJson'
+    | 'costs'
+    | 'keyVerify'
+    | 'capInspection'
+    | 'fairOrder'
+    | 'view'
+    | 'ws'
+    | 'promptMemory'
+    | 'idleWsMemory'
   >
 ): Check[] {
   const { smallJson, view, ws } = report;
@@ -183,6 +198,11 @@ export function checksOf(
   if (report.capInspection.ok) {
     for (const { label, usPerPrompt } of report.capInspection.value) {
       atMost(capInspectionCheck(label), usPerPrompt, targets.capInspectionUs, 'µs');
+    }
+  }
+  if (report.fairOrder.ok) {
+    for (const { label, usPerPrompt } of report.fairOrder.value) {
+      atMost(fairOrderCheck(label), usPerPrompt, targets.fairOrderUs, 'µs');
     }
   }
   if (view.ok) {
@@ -273,7 +293,7 @@ function variantRows(report: BenchReport): string[][] {
   if (report.capInspection.ok) {
     for (const { label, usPerPrompt } of report.capInspection.value) {
       rows.push([
-        `generation caps check in the bench process, ${label}: µs`,
+        `generation caps check in the bench process, ${label}: µs per prompt`,
         '—',
         formatNumber(usPerPrompt, 2),
         '—',
@@ -283,6 +303,20 @@ function variantRows(report: BenchReport): string[][] {
     }
   } else {
     rows.push(['generation caps check in the bench process', '', '', '', '', errorCell(report.capInspection.error)]);
+  }
+  if (report.fairOrder.ok) {
+    for (const { label, usPerPrompt } of report.fairOrder.value) {
+      rows.push([
+        `fair order of a small POST /prompt in the bench process, ${label}: µs per prompt`,
+        '—',
+        formatNumber(usPerPrompt, 2),
+        '—',
+        `≤ ${targets.fairOrderUs} µs`,
+        verdict(report, fairOrderCheck(label)),
+      ]);
+    }
+  } else {
+    rows.push(['fair order in the bench process', '', '', '', '', errorCell(report.fairOrder.error)]);
   }
   return rows;
 }
@@ -577,6 +611,14 @@ function costNotes(report: BenchReport): string[] {
         'every prompt), the graph within every cap.'
     );
   }
+  if (report.fairOrder.ok) {
+    const { calls } = report.fairOrder.value[0] ?? { calls: 0 };
+    notes.push(
+      `Fair order: median of ${report.config.fairOrder.rounds} rounds, ${formatNumber(calls)} small POST /prompt ` +
+        "bodies per case through fairOrderCheck (the key's weight, FairQueue.reserve, the `number` edit) and the " +
+        "admission of ComfyUI's 200, three keys taking turns and ten prompts queued at once."
+    );
+  }
   return notes;
 }
 
@@ -634,6 +676,7 @@ export function printReport(report: BenchReport, jsonPath: string): void {
     report.previews,
     report.keyVerify,
     report.capInspection,
+    report.fairOrder,
     report.view,
     report.ws,
     report.promptMemory,

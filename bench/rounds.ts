@@ -12,6 +12,8 @@ export interface RoundTarget {
   method?: 'GET' | 'POST';
   body?: string;
   sampleCpu: () => CpuSample;
+  /** Run before each of the row's runs, outside the measured window (e.g. emptying the fake's queue). */
+  before?: () => Promise<void>;
 }
 
 export interface RoundsOptions {
@@ -59,6 +61,7 @@ interface RoundSample {
 }
 
 async function measureOnce(target: RoundTarget, options: RoundsOptions, durationSec: number): Promise<RoundSample> {
+  await target.before?.();
   const before = target.sampleCpu();
   const load = await runLoad({
     url: target.url,

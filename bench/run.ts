@@ -12,6 +12,7 @@ import { InspectorProfiler, inspectorUrlIn, summarizeProfile, type ProfileSummar
 import { runCostPhase, type CostServer, type CostServers } from './costPhase.js';
 import { fetchBody, measureLoad, runDownloadLoad, uploadImage, type MeasuredLoad } from './httpLoad.js';
 import { measureCapInspection } from './capInspection.js';
+import { measureFairOrder } from './fairOrderCost.js';
 import { measureKeyVerify } from './keyVerify.js';
 import { detectRequestLog, EventLoopProbe } from './metricsScrape.js';
 import {
@@ -73,6 +74,7 @@ const CONFIG: BenchConfig = {
   },
   keyVerify: { warmupCalls: 50_000, calls: 200_000, rounds: 5 },
   capInspection: { warmupCalls: 20_000, calls: 100_000, rounds: 5 },
+  fairOrder: { warmupCalls: 20_000, calls: 100_000, rounds: 5 },
   promptMemory: [
     { label: 'one 50 MiB body', bodies: 1, bodyBytes: 50 * MIB },
     { label: 'four 95 MiB bodies at once', bodies: 4, bodyBytes: 95 * MIB },
@@ -96,6 +98,7 @@ const TARGETS: BenchTargets = {
   keyOverFloorUs: 10,
   keyVerifyUs: 5,
   capInspectionUs: 10,
+  fairOrderUs: 10,
   smallJsonRpsRatio: 0.55,
   viewThroughputRatio: 0.3,
   wsMessagesRatio: 0.6,
@@ -571,6 +574,7 @@ async function benchIdleWs(pinning: Pinning, cleanup: Cleanup): Promise<IdleWsCa
 
 /** The floor, the `--auth off` gate and the main gate as the cost phase reads them. */
 function costServers(
+  fakeUrl: string,
   floor: ChildHandle & { inspectorUrl?: string },
   offGate: GateProcess,
   gate: GateProcess,
@@ -585,6 +589,7 @@ function costServers(
     floor: server(floor, () => sampleCpu(floor.pid, pinning.enabled ? pinning.gateCpu : undefined)),
     authOff: server(offGate, offGate.sampleCpu),
     gate: server(gate, gate.sampleCpu),
+    fakeUrl,
     keys: { creator: gate.auth, limited: gate.limitedAuth, shared: gate.sharedAuth },
   };
 }
@@ -624,6 +629,9 @@ async function runAll(
     : await attempt('generation caps check micro-benchmark', () =>
         Promise.resolve(measureCapInspection(CONFIG.capInspection))
       );
+  const fairOrder = profile
+    ? notRun
+    : await attempt('fair order micro-benchmark', () => measureFairOrder(CONFIG.fairOrder));
 
   const httpCleanup = new Cleanup();
   cleanup.add('HTTP phase', () => httpCleanup.run());
@@ -640,7 +648,7 @@ async function runAll(
     ? notRun
     : await attempt('small JSON GET (--auth required + key)', () => benchSmallJson(fake.url, gate));
   const costs = await attempt('cost comparisons', () =>
-    runCostPhase(costServers(referenceProxy, offGate, gate, pinning), CONFIG.costs, profile)
+    runCostPhase(costServers(fake.url, referenceProxy, offGate, gate, pinning), CONFIG.costs, profile)
   );
   const offStderr = offGate.stderrTail();
   await offGate.stop();
@@ -683,6 +691,7 @@ async function runAll(
     costs,
     keyVerify,
     capInspection,
+    fairOrder,
     view,
     ws,
     promptMemory,

@@ -22,8 +22,11 @@ const claimsSchema = z.object({
 });
 
 const ISSUER = 'comfygate';
-/** Verified tokens are remembered so the hot path does one HMAC per token, not per request. */
-const CACHE_LIMIT = 2_000;
+/**
+ * Verified tokens are remembered so the hot path does one HMAC and one claims parse per token, not per request: a
+ * browser's page load sends its session cookie with hundreds of requests. Least recently used go first.
+ */
+export const TOKEN_CACHE_LIMIT = 2_000;
 
 /**
  * Signs and checks the gate's JWTs (HS256 only: `algorithms` is pinned, so a token cannot pick
@@ -31,12 +34,15 @@ const CACHE_LIMIT = 2_000;
  */
 export class SessionTokens {
   readonly #secret: Buffer;
+  /** Token → its verified claims, in the order of last use (a Map iterates in insertion order). */
   readonly #cache = new Map<string, TokenClaims>();
+  readonly #cacheLimit: number;
   readonly #signedOut: SignOutList;
 
-  constructor(secret: Buffer, signedOut: SignOutList) {
+  constructor(secret: Buffer, signedOut: SignOutList, cacheLimit = TOKEN_CACHE_LIMIT) {
     this.#secret = secret;
     this.#signedOut = signedOut;
+    this.#cacheLimit = cacheLimit;
   }
 
   sign(kind: TokenKind, keyId: string, keyVersion: string, ttlSeconds: number): { token: string; claims: TokenClaims } {
@@ -55,19 +61,22 @@ export class SessionTokens {
     return { token, claims: { keyId, keyVersion, jti, kind, issuedAtMs, exp } };
   }
 
-  /** The claims of a valid, unexpired, not logged-out token; undefined otherwise. */
+  /**
+   * The claims of a valid, unexpired, not logged-out token; undefined otherwise. Expiry and sign-out are checked on
+   * every call, cached or not, so both take effect at once (a session ended for its whole key is the
+   * authenticator's check, against the key store).
+   */
   verify(token: string, nowMs = Date.now()): TokenClaims | undefined {
     let claims = this.#cache.get(token);
-    if (!claims) {
+    if (claims) {
+      this.#cache.delete(token);
+    } else {
       claims = this.#verifySignature(token);
       if (!claims) return undefined;
-      if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-      this.#cache.set(token, claims);
+      if (this.#cache.size >= this.#cacheLimit) this.#forgetLeastRecent();
     }
-    if (claims.exp * 1000 <= nowMs) {
-      this.#cache.delete(token);
-      return undefined;
-    }
+    if (claims.exp * 1000 <= nowMs) return undefined;
+    this.#cache.set(token, claims);
     if (this.#signedOut.has(claims.jti)) return undefined;
     return claims;
   }
@@ -75,6 +84,13 @@ export class SessionTokens {
   /** Ends one token for good: refused at once, and on disk (so after any restart) before this resolves. */
   revoke(claims: TokenClaims): Promise<void> {
     return this.#signedOut.add(claims.jti, claims.exp);
+  }
+
+  #forgetLeastRecent(): void {
+    for (const oldest of this.#cache.keys()) {
+      this.#cache.delete(oldest);
+      return;
+    }
   }
 
   #verifySignature(token: string): TokenClaims | undefined {
@@ -93,5 +109,9 @@ export class SessionTokens {
 
 /** Cheap shape test so that only JWT-looking strings are handed to jsonwebtoken. */
 export function looksLikeJwt(value: string): boolean {
-  return value.startsWith('eyJ') && value.split('.', 4).length === 3;
+  if (!value.startsWith('eyJ')) return false;
+  // Exactly two dots, found without splitting: a session cookie is checked on every request of a page load.
+  const first = value.indexOf('.');
+  const second = first === -1 ? -1 : value.indexOf('.', first + 1);
+  return second !== -1 && value.indexOf('.', second + 1) === -1;
 }

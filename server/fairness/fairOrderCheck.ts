@@ -7,7 +7,7 @@ import type { GpuUse } from './gpuUse.js';
 
 export interface FairOrderDeps {
   fair: FairQueue;
-  settings: SettingsStore;
+  settings: Pick<SettingsStore, 'current'>;
   gpu: GpuUse;
 }
 

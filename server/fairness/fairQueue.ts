@@ -68,6 +68,12 @@ export interface FairQueueDeps {
  */
 export class FairQueue {
   readonly #entries = new Map<string, Entry>();
+  /**
+   * The entries by start tag, lowest first (a binary heap), so the virtual time is found without walking the
+   * whole queue on every prompt: a script may hold thousands. An entry that finished stays in the heap until it
+   * reaches the top, where `virtualTime` drops it.
+   */
+  readonly #byStart = new StartHeap();
   readonly #finish = new Map<string, number>();
   /** After a rebuild, the latest start tag of a subject whose finish tag was not known (its weight was). */
   readonly #rebuiltStart = new Map<string, number>();
@@ -89,7 +95,15 @@ export class FairQueue {
   /** The virtual time, moved on to the start tag of what ComfyUI runs now (or would run next). */
   virtualTime(): number {
     let lowest = Number.POSITIVE_INFINITY;
-    for (const entry of this.#entries.values()) if (entry.start < lowest) lowest = entry.start;
+    for (;;) {
+      const top = this.#byStart.peek();
+      if (top === undefined) break;
+      if (this.#entries.get(top.id) === top.entry) {
+        lowest = top.entry.start;
+        break;
+      }
+      this.#byStart.pop();
+    }
     if (lowest !== Number.POSITIVE_INFINITY && lowest > this.#virtual) {
       this.#virtual = lowest;
       for (const tag of this.#ties.keys()) if (tag < lowest) this.#ties.delete(tag);
@@ -150,7 +164,7 @@ export class FairQueue {
   }
 
   admit(promptId: string, ticket: FairTicket): void {
-    this.#entries.set(promptId, { subject: ticket.subject, start: ticket.start, seenFrom: this.#syncs });
+    this.#enter(promptId, { subject: ticket.subject, start: ticket.start, seenFrom: this.#syncs });
   }
 
   /** A refused prompt takes nothing of its subject's share, unless a later prompt already built on it. */
@@ -175,7 +189,7 @@ export class FairQueue {
         const number = item.number;
         if (this.#entries.has(item.id) || item.owner === undefined || number === undefined || number < FIRST_TAG)
           continue;
-        this.#entries.set(item.id, { subject: item.owner, start: number, seenFrom: askedAt });
+        this.#enter(item.id, { subject: item.owner, start: number, seenFrom: askedAt });
         const highest = this.#ties.get(number);
         if (highest === undefined || highest < number) this.#ties.set(number, number);
         if (!this.#finish.has(item.owner)) {
@@ -187,11 +201,72 @@ export class FairQueue {
     for (const [id, entry] of this.#entries) if (entry.seenFrom < askedAt && !live.has(id)) this.#entries.delete(id);
   }
 
+  #enter(promptId: string, entry: Entry): void {
+    this.#entries.set(promptId, entry);
+    this.#byStart.push(promptId, entry);
+    // Finished entries wait in the heap for the top; a queue that keeps moving without one rising would grow it.
+    if (this.#byStart.size > 2 * this.#entries.size + 64) this.#byStart.rebuild(this.#entries);
+  }
+
   async #syncOnce(): Promise<void> {
     const askedAt = ++this.#syncs;
     const queue = await this.#readQueue();
     if (queue === undefined) return;
     this.apply(queue, askedAt);
     this.#syncedAt = this.#now();
+  }
+}
+
+interface HeapItem {
+  id: string;
+  entry: Entry;
+}
+
+/** A binary min-heap of entries by start tag. */
+class StartHeap {
+  #items: HeapItem[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  peek(): HeapItem | undefined {
+    return this.#items[0];
+  }
+
+  push(id: string, entry: Entry): void {
+    const items = this.#items;
+    items.push({ id, entry });
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (items[parent]!.entry.start <= items[i]!.entry.start) break;
+      [items[parent], items[i]] = [items[i]!, items[parent]!];
+      i = parent;
+    }
+  }
+
+  pop(): void {
+    const items = this.#items;
+    const last = items.pop();
+    if (last === undefined || items.length === 0) return;
+    items[0] = last;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let lowest = i;
+      if (left < items.length && items[left]!.entry.start < items[lowest]!.entry.start) lowest = left;
+      if (right < items.length && items[right]!.entry.start < items[lowest]!.entry.start) lowest = right;
+      if (lowest === i) return;
+      [items[lowest], items[i]] = [items[i]!, items[lowest]!];
+      i = lowest;
+    }
+  }
+
+  /** Only the entries still in the queue. */
+  rebuild(entries: ReadonlyMap<string, Entry>): void {
+    this.#items = [];
+    for (const [id, entry] of entries) this.push(id, entry);
   }
 }

@@ -196,8 +196,8 @@ function redactErrorMessage(message: unknown): unknown {
 let lastArgv: { text: string; redacted: string } | undefined;
 
 /**
- * The answer as ComfyUI wrote it with only `system.argv` replaced by its flag names: the rest (RAM and VRAM
- * figures that change on every call) is passed on without being parsed and written again.
+ * The answer as ComfyUI wrote it, byte for byte, with only the value of `system.argv` replaced by its flag names:
+ * the rest (RAM and VRAM figures that change on every call) is passed on without being parsed and written again.
  */
 function filterSystemStats(json: string): string | undefined {
   const members = objectMembers(json);
@@ -210,8 +210,7 @@ function filterSystemStats(json: string): string | undefined {
   if (!argv) return json;
   const text = json.slice(argv.valueStart, argv.valueEnd);
   if (lastArgv?.text !== text) lastArgv = { text, redacted: JSON.stringify(redactArgv(JSON.parse(text))) };
-  const redactedSystem = withMemberValue(json, systemMembers, argv, lastArgv.redacted);
-  return withMemberValue(json, members, system, redactedSystem);
+  return json.slice(0, argv.valueStart) + lastArgv.redacted + json.slice(argv.valueEnd);
 }
 
 /**

@@ -215,6 +215,16 @@ export class JsonlLogFile {
     return this.#position;
   }
 
+  /**
+   * Queues one line already serialized by the caller (one JSON object and its line break), as `append` does for a
+   * record: for a log with one fixed shape, whose own serializer is cheaper than pino's generic one.
+   */
+  appendSerialized(line: string): LogPosition | undefined {
+    if (this.#closed) return undefined;
+    this.#writeLine(line);
+    return this.#position;
+  }
+
   /** Resolves when everything appended so far is on disk. */
   async flush(): Promise<void> {
     await Promise.all([...this.#pending]);

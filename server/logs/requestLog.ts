@@ -14,7 +14,7 @@ import {
   type LogPosition,
   type Page,
 } from './logQuery.js';
-import { isRequestLogLine, toLogLine, type RequestLogLine } from './requestLogLine.js';
+import { isRequestLogLine, serializeRequestLogLine, toLogLine, type RequestLogLine } from './requestLogLine.js';
 import { beforeSince, matchesRequest, queryRequestFiles, type RequestQuery } from './requestQuery.js';
 
 export const REQUEST_LOG_PREFIX = 'requests';
@@ -147,7 +147,7 @@ export class RequestLog {
   readonly observe: RequestObserver = (finished) => {
     try {
       const line = toLogLine(finished);
-      const position = this.#file.append(line);
+      const position = this.#file.appendSerialized(serializeRequestLogLine(line));
       if (position) this.#push({ line, position });
       this.#oldestTime ??= line.time;
     } catch (error) {

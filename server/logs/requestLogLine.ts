@@ -75,6 +75,41 @@ export function toLogLine(finished: FinishedRequest): RequestLogLine {
   return line;
 }
 
+/** Characters JSON.stringify escapes in a string: quote, backslash, controls, and (lone) surrogates. */
+// eslint-disable-next-line no-control-regex -- the control characters are exactly what must be found
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function jsonNullableString(value: string | null): string {
+  return value === null ? 'null' : jsonString(value);
+}
+
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? `${value}` : 'null';
+}
+
+/**
+ * `JSON.stringify(line)` and a line break, built for the one fixed shape of a request line: the generic serializer
+ * walks the object's keys and checks every value's type on each of the gate's requests.
+ */
+export function serializeRequestLogLine(line: RequestLogLine): string {
+  let text =
+    `{"time":${jsonString(line.time)},"requestId":${jsonString(line.requestId)},` +
+    `"keyId":${jsonNullableString(line.keyId)},"keyName":${jsonNullableString(line.keyName)},` +
+    `"clientIp":${jsonString(line.clientIp)},"method":${jsonString(line.method)},"path":${jsonString(line.path)},` +
+    `"status":${jsonNumber(line.status)},"durationMs":${jsonNumber(line.durationMs)},` +
+    `"upstreamMs":${line.upstreamMs === null ? 'null' : jsonNumber(line.upstreamMs)},` +
+    `"bytesIn":${jsonNumber(line.bytesIn)},"bytesOut":${jsonNumber(line.bytesOut)},` +
+    // Route class and kind are names from closed sets, with nothing to escape.
+    `"routeClass":${line.routeClass === null ? 'null' : `"${line.routeClass}"`},"kind":"${line.kind}"`;
+  if (line.refusal !== undefined) text += `,"refusal":${jsonString(line.refusal)}`;
+  if (line.promptId !== undefined) text += `,"promptId":${jsonString(line.promptId)}`;
+  return `${text}}\n`;
+}
+
 export function isRequestLogLine(value: unknown): value is RequestLogLine {
   if (typeof value !== 'object' || value === null) return false;
   const line = value as Partial<Record<keyof RequestLogLine, unknown>>;

@@ -1,4 +1,12 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type Aggregator,
+  type HistogramConfiguration,
+} from 'prom-client';
 import type { ErrorCode } from '../errors.js';
 import { scopeSchema } from '../keys/keySchema.js';
 import type { FinishedRequest, RequestObserver } from '../observe/finishedRequest.js';
@@ -42,6 +50,67 @@ interface CounterChild {
   inc(value?: number): void;
 }
 
+/** The shape prom-client's registry formats a histogram from (Histogram#getForPromString; its typings omit it). */
+interface HistogramValues {
+  name: string;
+  help: string;
+  type: 'histogram';
+  aggregator: Aggregator;
+  values: Array<{
+    labels: Record<string, string | number>;
+    sharedLabels: Record<string, string>;
+    value: number;
+    metricName: string;
+  }>;
+}
+
+/**
+ * A histogram without labels counted in a typed array: prom-client's own `observe` builds a value object and a label
+ * hash and checks the labels on every call, on every request of the gate. prom-client still formats it at scrape
+ * time (its `get` and the registry's text both read `getForPromString`).
+ */
+class CountedHistogram extends Histogram {
+  readonly #name: string;
+  readonly #help: string;
+  readonly #bounds: readonly number[];
+  /** Observations per bucket (not cumulative); the last slot is above every bound (+Inf). */
+  readonly #counts: Float64Array;
+  #sum = 0;
+  #count = 0;
+
+  constructor(config: HistogramConfiguration<string> & { buckets: number[] }) {
+    super(config);
+    this.#name = config.name;
+    this.#help = config.help;
+    this.#bounds = config.buckets;
+    this.#counts = new Float64Array(config.buckets.length + 1);
+  }
+
+  record(value: number): void {
+    let bucket = 0;
+    while (bucket < this.#bounds.length && value > this.#bounds[bucket]!) bucket++;
+    this.#counts[bucket]!++;
+    this.#sum += value;
+    this.#count++;
+  }
+
+  getForPromString(): Promise<HistogramValues> {
+    const bucketName = `${this.#name}_bucket`;
+    const values: HistogramValues['values'] = [];
+    let cumulative = 0;
+    this.#bounds.forEach((bound, i) => {
+      cumulative += this.#counts[i]!;
+      values.push({ labels: { le: bound }, sharedLabels: {}, value: cumulative, metricName: bucketName });
+    });
+    values.push(
+      { labels: { le: '+Inf' }, sharedLabels: {}, value: this.#count, metricName: bucketName },
+      { labels: {}, sharedLabels: {}, value: this.#sum, metricName: `${this.#name}_sum` },
+      { labels: {}, sharedLabels: {}, value: this.#count, metricName: `${this.#name}_count` }
+    );
+    return Promise.resolve({ name: this.#name, help: this.#help, type: 'histogram', aggregator: 'sum', values });
+  }
+}
+
 /**
  * The gate's Prometheus metrics, in a registry of its own: a second gate in the same process (tests,
  * the desktop app restarting its gate) or a library using prom-client's global registry cannot clash.
@@ -51,7 +120,7 @@ export class GateMetrics {
   readonly contentType: string = this.registry.contentType;
 
   readonly #requests: Counter<'status_class' | 'route_class'>;
-  readonly #duration: Histogram;
+  readonly #duration: CountedHistogram;
   readonly #upstreamReachable: Gauge;
   readonly #openWebSockets: Gauge;
   readonly #queuedPrompts: Gauge<'key'>;
@@ -60,9 +129,15 @@ export class GateMetrics {
   readonly #gpuSeconds: Counter<'key'>;
   readonly #readOpenWebSockets: (() => number) | undefined;
 
-  /** [statusClassIndex][routeClass] → bound child: the hot path only indexes, it never builds label objects. */
-  readonly #requestChildren: ReadonlyArray<ReadonlyMap<string, CounterChild>>;
-  readonly #durationChild: { observe(value: number): void };
+  /** Route class → its column in the request counts. */
+  readonly #routeColumns: ReadonlyMap<string, number>;
+  /**
+   * Finished requests per [status class × route class], counted here and handed to the counter's children at
+   * scrape time: a child's `inc` hashes its labels on every call, and the hot path should only add one.
+   */
+  readonly #requestCounts: Float64Array;
+  readonly #requestCountsShown: Float64Array;
+  readonly #requestChildren: readonly CounterChild[];
   readonly #refusalChildren = new Map<string, CounterChild>();
 
   constructor(options: GateMetricsOptions = {}) {
@@ -70,13 +145,22 @@ export class GateMetrics {
     this.#readOpenWebSockets = options.openWebSockets;
     const readOpenWebSockets = options.openWebSockets;
 
+    const routeClasses: ReadonlyArray<RouteClass | typeof NO_ROUTE_CLASS> = [...scopeSchema.options, NO_ROUTE_CLASS];
+    this.#routeColumns = new Map(routeClasses.map((routeClass, column) => [routeClass, column]));
+    this.#requestCounts = new Float64Array(STATUS_CLASSES.length * routeClasses.length);
+    this.#requestCountsShown = new Float64Array(this.#requestCounts.length);
+    const showRequestCounts = (): void => this.#showRequestCounts();
     this.#requests = new Counter({
       name: 'comfygate_requests_total',
       help: 'Proxied requests and WebSocket sessions that finished, by status class and ComfyUI route class',
       labelNames: ['status_class', 'route_class'] as const,
       registers,
+      collect: showRequestCounts,
     });
-    this.#duration = new Histogram({
+    this.#requestChildren = STATUS_CLASSES.flatMap((statusClass) =>
+      routeClasses.map((routeClass) => this.#requests.labels({ status_class: statusClass, route_class: routeClass }))
+    );
+    this.#duration = new CountedHistogram({
       name: 'comfygate_request_duration_seconds',
       help: 'Time from request to the end of the response for proxied HTTP requests (WebSocket sessions excluded)',
       buckets: [...DURATION_BUCKETS_SECONDS],
@@ -155,18 +239,6 @@ export class GateMetrics {
       registers,
     });
 
-    const routeClasses: ReadonlyArray<RouteClass | typeof NO_ROUTE_CLASS> = [...scopeSchema.options, NO_ROUTE_CLASS];
-    this.#requestChildren = STATUS_CLASSES.map(
-      (statusClass) =>
-        new Map(
-          routeClasses.map((routeClass) => [
-            routeClass,
-            this.#requests.labels({ status_class: statusClass, route_class: routeClass }),
-          ])
-        )
-    );
-    this.#durationChild = this.#duration.labels({});
-
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'comfygate_' });
   }
 
@@ -177,13 +249,26 @@ export class GateMetrics {
    */
   readonly observe: RequestObserver = (finished: FinishedRequest): void => {
     const statusIndex = Math.floor(finished.status / 100);
-    const children = this.#requestChildren[statusIndex >= 1 && statusIndex <= 5 ? statusIndex : 0];
-    children?.get(finished.routeClass ?? NO_ROUTE_CLASS)?.inc();
-    // A clock step can make a duration negative; prom-client would throw on NaN, and observers must not throw.
+    const row = statusIndex >= 1 && statusIndex <= 5 ? statusIndex : 0;
+    const column = this.#routeColumns.get(finished.routeClass ?? NO_ROUTE_CLASS);
+    if (column !== undefined) this.#requestCounts[row * this.#routeColumns.size + column]!++;
+    // A clock step can make a duration negative, and a NaN would spoil the sum for good.
     if (finished.kind === 'http' && finished.durationMs >= 0 && Number.isFinite(finished.durationMs)) {
-      this.#durationChild.observe(finished.durationMs / 1000);
+      this.#duration.record(finished.durationMs / 1000);
     }
   };
+
+  /** Hands the counter's children what was counted since the last scrape. */
+  #showRequestCounts(): void {
+    const counts = this.#requestCounts;
+    const shown = this.#requestCountsShown;
+    for (let cell = 0; cell < counts.length; cell++) {
+      const added = counts[cell]! - shown[cell]!;
+      if (added === 0) continue;
+      this.#requestChildren[cell]?.inc(added);
+      shown[cell] = counts[cell]!;
+    }
+  }
 
   setUpstreamReachable(reachable: boolean): void {
     this.#upstreamReachable.set(reachable ? 1 : 0);

@@ -32,7 +32,7 @@ export function objectMembers(json: JsonText, from = 0, to = json.length): JsonM
     if (codeAt(json, i) !== QUOTE) return undefined;
     const keyEnd = skipString(json, i);
     if (keyEnd === -1) return undefined;
-    const key = JSON.parse(textOf(json, i, keyEnd)) as string;
+    const key = keyOf(json, i, keyEnd);
     i = skipSpace(json, keyEnd);
     if (codeAt(json, i) !== COLON) return undefined;
     const valueStart = skipSpace(json, i + 1);
@@ -177,6 +177,18 @@ function codeAt(text: JsonText, i: number): number {
 /** The text between `start` and `end`, decoded when `text` is bytes. */
 function textOf(text: JsonText, start: number, end: number): string {
   return typeof text === 'string' ? text.slice(start, end) : text.toString('utf8', start, end);
+}
+
+/**
+ * The key whose quoted text lies in `[start, end)`. Keys are nearly always plain (no escape, no control character),
+ * and then their text between the quotes is the key: JSON.parse only for the rest (it also refuses what is invalid).
+ */
+function keyOf(text: JsonText, start: number, end: number): string {
+  for (let j = start + 1; j < end - 1; j++) {
+    const code = codeAt(text, j);
+    if (code === BACKSLASH || code < 0x20) return JSON.parse(textOf(text, start, end)) as string;
+  }
+  return textOf(text, start + 1, end - 1);
 }
 
 function isSpace(code: number): boolean {

@@ -37,8 +37,8 @@ describe('filterResponse', () => {
       ' "--output-directory=/home/ann/out"], "python_version": "3.12"}, "devices": [{"name": "cpu", "vram_free": 1.0}]}';
     const filtered = filterResponse('system_stats', stats, 'k1', owners, null)!;
     expect(filtered).toBe(
-      '{"system":{"os": "posix","ram_free": 12345678901234567890,"argv":["--listen","--output-directory"],' +
-        '"python_version": "3.12"},"devices": [{"name": "cpu", "vram_free": 1.0}]}'
+      '{"system": {"os": "posix", "ram_free": 12345678901234567890, "argv": ["--listen","--output-directory"],' +
+        ' "python_version": "3.12"}, "devices": [{"name": "cpu", "vram_free": 1.0}]}'
     );
     // The same argv with other figures around it: redacted again, not served from the previous answer.
     const later = stats.replace('12345678901234567890', '5').replace('"posix"', '"nt"');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoTime } from '../../server/logs/requestLogLine.js';
+import { isoTime, serializeRequestLogLine, type RequestLogLine } from '../../server/logs/requestLogLine.js';
 
 describe('isoTime', () => {
   it('writes what toISOString writes, for times in one second, across seconds, days and years', () => {
@@ -23,5 +23,37 @@ describe('isoTime', () => {
     const written = Date.parse(isoTime(Number.NaN));
     expect(written).toBeGreaterThanOrEqual(before);
     expect(written).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+describe('serializeRequestLogLine', () => {
+  const base: RequestLogLine = {
+    time: '2026-12-06T07:30:00.007Z',
+    requestId: 'req-1',
+    keyId: 'key_1',
+    keyName: 'Teammate 1',
+    clientIp: '192.168.1.20',
+    method: 'GET',
+    path: '/prompt',
+    status: 200,
+    durationMs: 1.2,
+    upstreamMs: 0.9,
+    bytesIn: 0,
+    bytesOut: 512,
+    routeClass: 'read',
+    kind: 'http',
+  };
+
+  it('writes exactly what JSON.stringify writes, one line per record', () => {
+    const lines: RequestLogLine[] = [
+      base,
+      { ...base, keyId: null, keyName: null, upstreamMs: null, routeClass: null, kind: 'ws', status: 101 },
+      { ...base, refusal: 'rate_limit_minute' },
+      { ...base, promptId: 'p-1' },
+      { ...base, refusal: 'scope', promptId: 'p-2' },
+      { ...base, keyName: 'Ünïcödé "quoted" \\ back\nslash\t\u0001 😀', path: '/a\ud800b\udc00' },
+      { ...base, durationMs: Number.NaN, upstreamMs: Number.POSITIVE_INFINITY, bytesOut: 1e21, bytesIn: -0 },
+    ];
+    for (const line of lines) expect(serializeRequestLogLine(line)).toBe(`${JSON.stringify(line)}\n`);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editTopLevelMembers } from '../../server/pipeline/jsonMembers.js';
+import { editTopLevelMembers, objectMembers } from '../../server/pipeline/jsonMembers.js';
 
 const NONE = new Set<string>();
 
@@ -24,5 +24,18 @@ describe('editTopLevelMembers', () => {
 
   it.each(['[1]', '{"a":}', '{"a":1,}', '{"a":1} x', '"str"', '{"a" 1}'])('gives up on %s', (text) => {
     expect(editTopLevelMembers(text, NONE, {})).toBeUndefined();
+  });
+});
+
+describe('objectMembers', () => {
+  it('reads each key as JSON.parse does, in text and in bytes', () => {
+    const text = '{"plain": 1, "a\\"b": 2, "\\u0061rgv": 3, "ünï😀": 4, "": 5}';
+    for (const json of [text, Buffer.from(text)]) {
+      expect(objectMembers(json)?.map((m) => m.key)).toEqual(Object.keys(JSON.parse(text) as object));
+    }
+  });
+
+  it('refuses a key with a raw control character, as JSON.parse does', () => {
+    expect(() => objectMembers('{"a\tb": 1}')).toThrow(SyntaxError);
   });
 });
