@@ -212,6 +212,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   }
   const fair = new FairQueue({ readQueue: () => fetchQueue(upstream) });
   const owners = new PromptOwners();
+  const sharedOwnership = await shared?.ownership({ owners, files: fileOwners, tracker });
   const comfyUsers = new ComfyUsers(upstream);
   const files = new FileAccess(fileOwners, upstream, settings);
   let openSockets = (): number => 0;
@@ -255,6 +256,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     upstream,
     logger,
     handshakeTimeoutMs: config.connectTimeoutMs,
+    ...(sharedOwnership ? { mayAdopt: (promptId: string) => sharedOwnership.mayMeasure(promptId) } : {}),
     onMeasured: gpuAccounting({
       ledger: gpuTime,
       usage,
@@ -374,6 +376,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         if (status === 200 && exchange.deletedPrompts) for (const id of exchange.deletedPrompts) fair.finish(id);
         meterPrompts(exchange, status);
         shared?.promptDays.settle(exchange, status);
+        sharedOwnership?.settle(exchange, status);
         ownSpace.onResponse(exchange, status);
         fileOwners.onResponse(exchange, status);
       },

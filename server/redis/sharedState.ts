@@ -10,6 +10,8 @@ import type { LockoutOptions } from '../limits/lockout.js';
 import { SharedLockout } from './sharedLockout.js';
 import { SharedPromptDays } from './sharedPromptDays.js';
 import { SharedRateLimits } from './sharedRateLimits.js';
+import { GateFeed } from './gateFeed.js';
+import { SharedOwnership, type OwnershipParts } from './sharedOwnership.js';
 import { describeReplica, ReplicaRegistry, type ReplicaReport } from './replicaRegistry.js';
 
 /** How often a gate tells the registry it lives and checks that its documents match Redis's. */
@@ -41,6 +43,7 @@ export class SharedState implements DocumentSharing {
   #self: Omit<ReplicaReport, 'beatAt' | 'live'> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #secret: Buffer | undefined;
+  #events: GateFeed | undefined;
 
   private constructor(private readonly options: SharedStateOptions) {
     this.link = new RedisLink(options.url, options.logger);
@@ -93,6 +96,23 @@ export class SharedState implements DocumentSharing {
     if (this.link.subscriber.isReady) listen();
     else this.link.subscriber.once('ready', listen);
     return lockout;
+  }
+
+  /** The channel of what gates learn and adopt from each other; made for the gate's first use (the CLI has none). */
+  get events(): GateFeed {
+    this.#events ??= new GateFeed(this.link, this.replicaId);
+    return this.#events;
+  }
+
+  /** Prompt and output owners and queued prompts, one across the replicas (see sharedOwnership.ts). */
+  async ownership(parts: OwnershipParts): Promise<SharedOwnership> {
+    const ownership = new SharedOwnership(this.events, this.link.commands, parts);
+    if (this.link.online) {
+      await ownership
+        .load()
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not read the owners from Redis'));
+    }
+    return ownership;
   }
 
   /** Registers this gate and heartbeats until close(). */

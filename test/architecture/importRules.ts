@@ -200,6 +200,7 @@ export const SERVER_ARROWS: readonly string[] = [
   'proxy -> upstream',
   'redis -> appLog',
   'redis -> errors.ts',
+  'redis -> isolation',
   'redis -> limits',
   'redis -> pipeline',
   'redis -> settings',
