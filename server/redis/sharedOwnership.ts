@@ -1,7 +1,8 @@
 import type { FileOwners } from '../isolation/fileOwners.js';
 import type { PromptOwners } from '../isolation/promptOwners.js';
 import type { PromptTracker } from '../limits/promptTracker.js';
-import type { Exchange } from '../pipeline/exchange.js';
+import type { BodyCheck } from '../pipeline/steps.js';
+import type { SettingsStore } from '../settings/settingsStore.js';
 import { subjectAndRest, type GateFeed, type RedisMulti } from './gateFeed.js';
 import type { RedisClient } from './redisLink.js';
 
@@ -62,12 +63,18 @@ export class SharedOwnership {
     feed.onUp(() => this.load());
   }
 
-  /** On ComfyUI's answer: a prompt it accepted holds a queue slot on every gate until ComfyUI no longer lists it. */
-  settle(exchange: Exchange, status: number): void {
-    const subject = exchange.limitSubject;
-    if (status === 200 && subject !== null && exchange.promptId !== null) {
-      void this.feed.send('q', `${subject} ${exchange.promptId}`);
-    }
+  /**
+   * After the prompt checks, for callers with a `maxQueued`: the prompt takes its queue slot on every gate before it
+   * is sent on. One ComfyUI refuses gives it back at the next look at ComfyUI's /queue (promptQuotaCheck.ts).
+   */
+  queueSlotCheck(settings: SettingsStore): BodyCheck {
+    return (exchange) => {
+      const subject = exchange.limitSubject;
+      if (exchange.bodyCheck !== 'prompt' || subject === null || exchange.promptId === null) return undefined;
+      const limits = exchange.principal?.limits ?? settings.current.anonymous.limits;
+      if (limits.maxQueued === null) return undefined;
+      return this.feed.send('q', `${subject} ${exchange.promptId}`).then(() => undefined);
+    };
   }
 
   /** False for a prompt queued through another gate: that gate measures its GPU time. */

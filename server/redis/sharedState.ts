@@ -10,7 +10,11 @@ import type { LockoutOptions } from '../limits/lockout.js';
 import { SharedLockout } from './sharedLockout.js';
 import { SharedPromptDays } from './sharedPromptDays.js';
 import { SharedRateLimits } from './sharedRateLimits.js';
+import type { GpuLedger } from '../gpu/gpuLedger.js';
 import { GateFeed } from './gateFeed.js';
+import { SharedGpuTime } from './sharedGpuTime.js';
+import type { UsageAggregator } from '../usage/usageAggregator.js';
+import { SharedUsage } from './sharedUsage.js';
 import { SharedOwnership, type OwnershipParts } from './sharedOwnership.js';
 import { describeReplica, ReplicaRegistry, type ReplicaReport } from './replicaRegistry.js';
 
@@ -44,6 +48,7 @@ export class SharedState implements DocumentSharing {
   #heartbeat: NodeJS.Timeout | undefined;
   #secret: Buffer | undefined;
   #events: GateFeed | undefined;
+  #usage: SharedUsage | undefined;
 
   private constructor(private readonly options: SharedStateOptions) {
     this.link = new RedisLink(options.url, options.logger);
@@ -115,6 +120,19 @@ export class SharedState implements DocumentSharing {
     return ownership;
   }
 
+  /** GPU seconds per subject today, one across the replicas (see sharedGpuTime.ts). */
+  gpuTime(ledger: GpuLedger): SharedGpuTime {
+    return new SharedGpuTime(this.events, ledger);
+  }
+
+  /** Usage as the sum of every replica's (see sharedUsage.ts); resolves once the sums were read, if Redis answers. */
+  async usage(aggregator: UsageAggregator, retentionDays: () => number): Promise<SharedUsage> {
+    this.#usage = new SharedUsage(this.link, retentionDays, this.options.logger);
+    aggregator.shareWith(this.#usage);
+    await this.#usage.start();
+    return this.#usage;
+  }
+
   /** Registers this gate and heartbeats until close(). */
   register(url: string, version: string): void {
     this.#self = describeReplica(this.replicaId, url, version);
@@ -138,6 +156,7 @@ export class SharedState implements DocumentSharing {
 
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.#usage?.close();
     if (this.#self !== undefined && this.link.online) await this.registry.leave(this.replicaId).catch(() => undefined);
     await this.link.close();
   }

@@ -154,3 +154,49 @@ describe('prompt and output ownership across gates', () => {
     expect(interrupted.status.messages.map(([type]) => type)).toContain('execution_interrupted');
   }, 30_000);
 });
+
+describe('usage, GPU time and queued prompts across gates', () => {
+  interface UsageAnswer {
+    days: Array<{ keyId: string; requests: number; gpuSeconds: number }>;
+  }
+  const usageOf = async (gate: Gate, keyId: string) => {
+    const res = await as<UsageAnswer>(gate, adminKey, '/gate/api/usage/all');
+    expect(res.status).toBe(200);
+    const rows = res.body.days.filter((row) => row.keyId === keyId);
+    return {
+      requests: rows.reduce((sum, row) => sum + row.requests, 0),
+      gpuSeconds: rows.reduce((sum, row) => sum + row.gpuSeconds, 0),
+    };
+  };
+
+  it("the dashboard's usage on either gate is the sum of both", async () => {
+    const { id, key } = await createKey('counted', 'creator');
+    for (const gate of [0, 0, 0, 1, 1] as const) expect((await as(gate, key, '/api/queue')).status).toBe(200);
+    for (const gate of [0, 1] as const) {
+      expect(await until(async () => (await usageOf(gate, id)).requests === 5, 20_000)).toBe(true);
+    }
+  }, 30_000);
+
+  it('GPU seconds measured by either gate count against one daily GPU quota', async () => {
+    const { id, key } = await createKey('gpu bound', 'creator', { gpuSecondsPerDay: 1 });
+    await finished(await queuePrompt(0, key));
+    await finished(await queuePrompt(1, key));
+    // Both measured (each by the gate that queued it) once every gate's usage shows both.
+    expect(await until(async () => (await usageOf(0, id)).gpuSeconds >= 1, 20_000)).toBe(true);
+    for (const gate of [0, 1] as const) {
+      const refused = await as<{ error: { code: string } }>(gate, key, '/api/prompt', { prompt: SMALL_PROMPT });
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.code).toBe('gpu_quota');
+    }
+  }, 30_000);
+
+  it('a prompt queued through one gate holds a maxQueued slot on the other', async () => {
+    const { key } = await createKey('one at a time', 'creator', { maxQueued: 1 });
+    const first = await queuePrompt(0, key);
+    const refused = await as<{ error: { code: string } }>(1, key, '/api/prompt', { prompt: SMALL_PROMPT });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('queue_limit');
+    await finished(first);
+    await queuePrompt(1, key);
+  }, 30_000);
+});
