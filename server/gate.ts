@@ -350,6 +350,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     openSockets: () => relay.openCount,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
+    ...(shared ? { replicas: () => shared.replicaStatuses() } : {}),
     queuePlace: async (subject) => {
       const queue = await fetchQueue(upstream);
       return queue && queuePlace(queue, subject, gpuTime.averagePromptSeconds());

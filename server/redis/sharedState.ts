@@ -17,6 +17,7 @@ import type { UsageAggregator } from '../usage/usageAggregator.js';
 import { SharedUsage } from './sharedUsage.js';
 import { SharedOwnership, type OwnershipParts } from './sharedOwnership.js';
 import { describeReplica, ReplicaRegistry, type ReplicaReport } from './replicaRegistry.js';
+import type { ReplicaStatus } from './replicaStatus.js';
 
 /** How often a gate tells the registry it lives and checks that its documents match Redis's. */
 const HEARTBEAT_MS = 3_000;
@@ -152,6 +153,24 @@ export class SharedState implements DocumentSharing {
 
   replicas(): Promise<ReplicaReport[]> {
     return this.registry.list();
+  }
+
+  /** The replicas for the dashboard; refuses with a clear message while Redis does not answer. */
+  async replicaStatuses(): Promise<ReplicaStatus[]> {
+    if (!this.link.online) throw this.link.unavailable();
+    const replicas = await this.registry.list().catch(() => {
+      throw this.link.unavailable();
+    });
+    return replicas.map(({ id, url, host, pid, version, startedAt, live }) => ({
+      id,
+      url,
+      host,
+      pid,
+      version,
+      startedAt,
+      live,
+      self: id === this.replicaId,
+    }));
   }
 
   async close(): Promise<void> {

@@ -200,3 +200,37 @@ describe('usage, GPU time and queued prompts across gates', () => {
     await queuePrompt(1, key);
   }, 30_000);
 });
+
+describe('the replicas in the status API', () => {
+  interface StatusAnswer {
+    replicas?: Array<{
+      id: string;
+      url: string;
+      host: string;
+      pid: number;
+      startedAt: string;
+      live: boolean;
+      self: boolean;
+    }>;
+  }
+
+  it('lists both gates, live, each marking itself, and the OpenAPI document describes them', async () => {
+    for (const gate of [0, 1] as const) {
+      const res = await as<StatusAnswer>(gate, adminKey, '/gate/api/status');
+      expect(res.status).toBe(200);
+      const replicas = res.body.replicas ?? [];
+      expect(replicas.map((replica) => replica.pid).sort()).toEqual(gates.map((g) => g.child.pid).sort());
+      expect(
+        replicas.every((replica) => replica.live && replica.host !== '' && !Number.isNaN(Date.parse(replica.startedAt)))
+      ).toBe(true);
+      expect(replicas.filter((replica) => replica.self).map((replica) => replica.pid)).toEqual([
+        gates[gate]!.child.pid,
+      ]);
+      expect(replicas.find((replica) => replica.self)?.url).toMatch(/^http:\/\//);
+    }
+    const doc = await call(`${gates[0]!.url}/gate/openapi.json`);
+    expect(doc.status).toBe(200);
+    expect(doc.text).toContain('the gate replicas sharing it');
+    expect(doc.text).toContain('The gate that answered');
+  });
+});
