@@ -104,6 +104,19 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs: num
   }
 }
 
+interface UsageAnswer {
+  days: Array<{ keyId: string; requests: number; gpuSeconds: number }>;
+}
+async function usageOf(gate: Gate, keyId: string): Promise<{ requests: number; gpuSeconds: number }> {
+  const res = await as<UsageAnswer>(gate, adminKey, '/gate/api/usage/all');
+  expect(res.status).toBe(200);
+  const rows = res.body.days.filter((row) => row.keyId === keyId);
+  return {
+    requests: rows.reduce((sum, row) => sum + row.requests, 0),
+    gpuSeconds: rows.reduce((sum, row) => sum + row.gpuSeconds, 0),
+  };
+}
+
 beforeAll(async () => {
   redis = await startRedisServer();
   const first = await startGate();
@@ -156,19 +169,6 @@ describe('prompt and output ownership across gates', () => {
 });
 
 describe('usage, GPU time and queued prompts across gates', () => {
-  interface UsageAnswer {
-    days: Array<{ keyId: string; requests: number; gpuSeconds: number }>;
-  }
-  const usageOf = async (gate: Gate, keyId: string) => {
-    const res = await as<UsageAnswer>(gate, adminKey, '/gate/api/usage/all');
-    expect(res.status).toBe(200);
-    const rows = res.body.days.filter((row) => row.keyId === keyId);
-    return {
-      requests: rows.reduce((sum, row) => sum + row.requests, 0),
-      gpuSeconds: rows.reduce((sum, row) => sum + row.gpuSeconds, 0),
-    };
-  };
-
   it("the dashboard's usage on either gate is the sum of both", async () => {
     const { id, key } = await createKey('counted', 'creator');
     for (const gate of [0, 0, 0, 1, 1] as const) expect((await as(gate, key, '/api/queue')).status).toBe(200);
@@ -233,4 +233,24 @@ describe('the replicas in the status API', () => {
     expect(doc.text).toContain('the gate replicas sharing it');
     expect(doc.text).toContain('The gate that answered');
   });
+});
+
+// Last: it kills Redis.
+describe('a Redis outage', () => {
+  it('each gate goes on alone, and what one learned meanwhile reaches the other once Redis is back', async () => {
+    const { id, key } = await createKey('through the outage', 'creator');
+    await redis.kill();
+    for (let i = 0; i < 3; i++) expect((await as(0, key, '/api/queue')).status).toBe(200);
+    const entry = await finished(await queuePrompt(0, key));
+    const filename = entry.outputs['2']?.images?.[0]?.filename;
+    expect(filename).toBeDefined();
+    expect(await view(0, key, filename!)).toBe(200);
+
+    // Back, empty: gate 1 learns the owner of the output and gate 0's usage from what gate 0 kept.
+    await redis.restart();
+    expect(await until(async () => (await view(1, key, filename!)) === 200, 15_000)).toBe(true);
+    expect(await view(1, bob, filename!)).toBe(404);
+    expect(await until(async () => (await usageOf(1, id)).requests >= 4, 20_000)).toBe(true);
+    for (const gate of gates) expect(gate.child.exitCode).toBeNull();
+  }, 45_000);
 });
