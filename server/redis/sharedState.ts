@@ -155,11 +155,15 @@ export class SharedState implements DocumentSharing {
     return this.registry.list();
   }
 
-  /** The replicas for the dashboard; refuses with a clear message while Redis does not answer. */
+  /** The replicas for the dashboard; rejects with the status warning to show while Redis does not answer. */
   async replicaStatuses(): Promise<ReplicaStatus[]> {
-    if (!this.link.online) throw this.link.unavailable();
+    const unlisted = new Error(
+      `Redis at ${this.link.label} does not answer: the other gate replicas cannot be listed, and each gate goes on ` +
+        'alone (key changes are refused) until it is back.'
+    );
+    if (!this.link.online) throw unlisted;
     const replicas = await this.registry.list().catch(() => {
-      throw this.link.unavailable();
+      throw unlisted;
     });
     return replicas.map(({ id, url, host, pid, version, startedAt, live }) => ({
       id,
