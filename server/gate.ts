@@ -194,6 +194,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     retentionDays: settings.current.retentionDays,
     onFlushError: (error) => logger.warn({ err: error }, 'could not save usage'),
   });
+  // Before the GPU ledger is seeded from today's usage: with Redis, today's usage of every gate.
+  await shared?.usage(usage, () => settings.current.retentionDays);
   if (options.mode && options.mode !== settings.current.mode) await settings.update({ mode: options.mode });
 
   // Several backends: the gate talks to the backend router as to one ComfyUI; with one, it is never built.
@@ -214,8 +216,10 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   for (const row of usage.query({ from: localDate(Date.now()), to: localDate(Date.now()) }).days) {
     if (row.keyId !== ANONYMOUS && row.gpuSeconds > 0) gpuTime.seed(row.keyId, row.gpuSeconds);
   }
+  const sharedGpuTime = shared?.gpuTime(gpuTime);
   const fair = new FairQueue({ readQueue: () => fetchQueue(upstream) });
   const owners = new PromptOwners();
+  const sharedOwnership = await shared?.ownership({ owners, files: fileOwners, tracker });
   const comfyUsers = new ComfyUsers(upstream);
   const files = new FileAccess(fileOwners, upstream, settings);
   let openSockets = (): number => 0;
@@ -255,25 +259,30 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
       fair.finish(promptId);
     },
   });
+  const accountGpu = gpuAccounting({
+    ledger: gpuTime,
+    usage,
+    metrics,
+    quotaOf: (subject) => {
+      const record = keys.get(subject);
+      if (record === undefined || isOwnerKey(record)) return undefined;
+      return {
+        id: record.id,
+        name: record.name,
+        limit: effectiveShareLimits(record, settings.current).gpuSecondsPerDay,
+      };
+    },
+    onQuotaReached: (reached) => events.emit('quota', { ...reached, measure: 'gpuSeconds' }),
+  });
   const gpuMeter = new GpuMeter({
     upstream,
     logger,
     handshakeTimeoutMs: config.connectTimeoutMs,
-    onMeasured: gpuAccounting({
-      ledger: gpuTime,
-      usage,
-      metrics,
-      quotaOf: (subject) => {
-        const record = keys.get(subject);
-        if (record === undefined || isOwnerKey(record)) return undefined;
-        return {
-          id: record.id,
-          name: record.name,
-          limit: effectiveShareLimits(record, settings.current).gpuSecondsPerDay,
-        };
-      },
-      onQuotaReached: (reached) => events.emit('quota', { ...reached, measure: 'gpuSeconds' }),
-    }),
+    ...(sharedOwnership ? { mayAdopt: (promptId: string) => sharedOwnership.mayMeasure(promptId) } : {}),
+    onMeasured: (measurement) => {
+      accountGpu(measurement);
+      sharedGpuTime?.measured(measurement);
+    },
   });
   const relay = new WsRelay({
     upstreamUrl,
@@ -345,6 +354,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     openSockets: () => relay.openCount,
     endSession: (claims) => relay.closeWhere((s) => s.principal?.token?.jti === claims.jti, 'Signed out'),
     dashboardDir,
+    ...(shared ? { replicas: () => shared.replicaStatuses() } : {}),
     queuePlace: async (subject) => {
       const queue = await fetchQueue(upstream);
       return queue && queuePlace(queue, subject, gpuTime.averagePromptSeconds());
@@ -412,6 +422,8 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         // After queueControlCheck (which drops a non-manager's front/number) and the refusals: only a prompt that goes on takes a place.
         fairOrderCheck({ fair, settings, gpu: gpuTime }),
         promptStampCheck(owners),
+        // Last: only a prompt that goes on takes a queue slot on the other gates.
+        ...(sharedOwnership ? [sharedOwnership.queueSlotCheck(settings)] : []),
       ],
       maxBodyBytes: MAX_INSPECTED_BODY_BYTES,
       budget: bodyBudget,

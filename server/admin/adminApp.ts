@@ -38,6 +38,7 @@ import { keysRouter } from './routes/keysRouter.js';
 import { loginRouter } from './routes/loginRouter.js';
 import { sessionsRouter } from './routes/sessionsRouter.js';
 import { settingsRouter } from './routes/settingsRouter.js';
+import type { ReplicaStatus } from '../redis/replicaStatus.js';
 import { runtimeRouter, type RuntimeControl } from './routes/runtimeRouter.js';
 import { sharingRouter } from './routes/sharingRouter.js';
 import { statusRouter } from './routes/statusRouter.js';
@@ -76,6 +77,8 @@ export interface AdminAppOptions {
   runtime: RuntimeControl;
   /** Where a caller's next prompt stands in ComfyUI's queue (the teammate page). */
   queuePlace: QueueRouterDeps['place'];
+  /** With Redis: the gate replicas sharing it, for the status. */
+  replicas?: () => Promise<ReplicaStatus[]>;
 }
 
 /** Everything under /gate/: express is fine here, this is not the proxy's hot path. */
@@ -166,6 +169,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
       tls: options.tls,
       openSockets: options.openSockets,
       backends: options.runtime.backends,
+      ...(options.replicas ? { replicas: options.replicas } : {}),
     })
   );
   api.use(

@@ -29,3 +29,4 @@ export type { ShareAddress } from '../net/shareAddress.js';
 export type { SharingReport } from '../net/sharingSchema.js';
 export type { TlsSummary } from '../tls/tlsSummary.js';
 export type { BackendStatus } from '../backends/backendStatus.js';
+export type { ReplicaStatus } from '../redis/replicaStatus.js';

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HealthReport } from '../upstream/healthReport.js';
 import { backendStatusSchema } from '../backends/backendStatus.js';
+import { replicaStatusSchema } from '../redis/replicaStatus.js';
 import { ERROR_CODES, type ErrorBody } from '../errors.js';
 import { SESSION_COOKIE } from '../pipeline/credentials.js';
 import type { FinishedRequest } from '../observe/finishedRequest.js';
@@ -117,6 +118,12 @@ const statusSchema = z.object({
   backends: z
     .array(backendStatusSchema)
     .describe('Each ComfyUI backend (one when the gate fronts one ComfyUI): health, queue and GPUs'),
+  replicas: z
+    .array(replicaStatusSchema)
+    .optional()
+    .describe(
+      'Only with Redis (redisUrl): the gate replicas sharing it, heard of in the last hour; empty while Redis does not answer (a warning says so)'
+    ),
 });
 
 const sharingSchema = z.object({

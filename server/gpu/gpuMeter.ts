@@ -19,6 +19,8 @@ export interface GpuMeterOptions {
   /** The fallback look at ComfyUI's queue while prompts are outstanding, should the monitor socket miss a change. */
   pollIntervalMs?: number;
   handshakeTimeoutMs: number;
+  /** Whether a stamped prompt in ComfyUI's queue is this gate's to measure (with Redis: not one another gate queued). */
+  mayAdopt?: (promptId: string) => boolean;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 3_000;
@@ -126,7 +128,12 @@ export class GpuMeter {
     const live = new Set<string>();
     for (const prompt of [...queue.running, ...queue.pending]) {
       live.add(prompt.id);
-      if (prompt.owner !== undefined && !this.#outstanding.has(prompt.id) && !this.#measured.has(prompt.id)) {
+      if (
+        prompt.owner !== undefined &&
+        !this.#outstanding.has(prompt.id) &&
+        !this.#measured.has(prompt.id) &&
+        this.#options.mayAdopt?.(prompt.id) !== false
+      ) {
         this.#outstanding.set(prompt.id, { subject: prompt.owner, misses: 0 });
       }
     }

@@ -31,6 +31,13 @@ const indexSchema = z.object({
 });
 type Index = z.infer<typeof indexSchema>;
 
+/** Where this gate's changes go with several gates (redis/sharedOwnership.ts); the others adopt them. */
+export interface FileOwnershipFeed {
+  recorded(key: string, subject: string): void;
+  expected(promptId: string, subject: string, at: number): void;
+  settled(promptId: string, subject: string): void;
+}
+
 /**
  * Who owns which file of ComfyUI's input, output and temp folders, for team isolation: isolated
  * callers' uploads and their prompts' outputs. ComfyUI keeps no owner of a file and forgets its
@@ -45,6 +52,7 @@ export class FileOwners {
   #timer: NodeJS.Timeout | undefined;
   #delayMs = WRITE_DELAY_MS;
   #writing: Promise<void> = Promise.resolve();
+  #feed: FileOwnershipFeed | undefined;
 
   private constructor(file: string, index: Index, logger: Logger) {
     this.#file = file;
@@ -67,25 +75,42 @@ export class FileOwners {
     return new FileOwners(file, index, logger);
   }
 
+  /** With several gates: this gate's changes are told to the others. */
+  shareWith(feed: FileOwnershipFeed): void {
+    this.#feed = feed;
+  }
+
   ownersOf(key: string): readonly string[] | undefined {
     return this.#files.get(key);
   }
 
   /** `subject` owns the file (again); a file owned by nobody yet becomes theirs alone. */
   record(key: string, subject: string): void {
+    if (this.adoptFile(key, subject)) this.#feed?.recorded(key, subject);
+  }
+
+  /** Another gate's record (or this one's); false when it was known. */
+  adoptFile(key: string, subject: string): boolean {
     const owners = this.#files.get(key);
-    if (owners?.includes(subject)) return;
+    if (owners?.includes(subject)) return false;
     if (owners) owners.push(subject);
     else {
       this.#files.set(key, [subject]);
       if (this.#files.size > MAX_FILES) this.#files.delete(this.#files.keys().next().value!);
     }
     this.#changed();
+    return true;
   }
 
   /** An isolated caller's prompt was queued: its outputs are theirs once the gate sees them. */
   expectOutputs(promptId: string, subject: string, now: number): void {
-    this.#pending.set(promptId, [subject, now]);
+    this.adoptPending(promptId, subject, now);
+    this.#feed?.expected(promptId, subject, now);
+  }
+
+  adoptPending(promptId: string, subject: string, at: number): void {
+    if (this.#pending.get(promptId)?.[0] === subject) return;
+    this.#pending.set(promptId, [subject, at]);
     if (this.#pending.size > MAX_PENDING) this.#pending.delete(this.#pending.keys().next().value!);
     this.#changed();
   }
@@ -108,14 +133,22 @@ export class FileOwners {
 
   /** The outputs of a prompt were recorded (or never will be). */
   settle(promptId: string): void {
-    if (this.#pending.delete(promptId)) this.#changed();
+    const owner = this.#pending.get(promptId)?.[0];
+    if (owner !== undefined && this.adoptSettled(promptId)) this.#feed?.settled(promptId, owner);
+  }
+
+  adoptSettled(promptId: string): boolean {
+    if (!this.#pending.delete(promptId)) return false;
+    this.#changed();
+    return true;
   }
 
   /** The subject's prompts whose outputs the gate has not seen, newest first. */
   pendingOf(subject: string, now: number, max: number): string[] {
     const ids: string[] = [];
     for (const [id, [owner, queuedAt]] of this.#pending) {
-      if (now - queuedAt > PENDING_FOR_MS) this.settle(id);
+      // Every gate gives up on its own clock: nothing to tell the others.
+      if (now - queuedAt > PENDING_FOR_MS) this.adoptSettled(id);
       else if (owner === subject) ids.push(id);
     }
     return ids.reverse().slice(0, max);

@@ -62,7 +62,6 @@ export function promptStampCheck(owners: PromptOwners): BodyCheck {
         : stampOwner(body.bytes, members, subject, body.remove, add, body.addRaw);
     if (edited !== undefined) exchange.body = body.asBuffers(edited);
     exchange.promptId = promptId;
-    if (subject !== null) owners.record(promptId, subject);
-    return undefined;
+    return subject === null ? undefined : owners.claim(promptId, subject);
   };
 }

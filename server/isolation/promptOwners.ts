@@ -1,3 +1,6 @@
+/** Tells the other gates (with Redis) who queued a prompt; resolves once they can hear it. */
+export type ShareClaim = (promptId: string, subject: string) => Promise<void>;
+
 /** ComfyUI keeps at most this many history entries; the gate remembers owners for as many prompts. */
 const REMEMBERED_PROMPTS = 10_000;
 
@@ -8,6 +11,21 @@ const REMEMBERED_PROMPTS = 10_000;
  */
 export class PromptOwners {
   readonly #owners = new Map<string, string>();
+  #share: ShareClaim | undefined;
+
+  /** With several gates: the prompts this gate queues are told to the others (redis/sharedOwnership.ts). */
+  shareWith(share: ShareClaim): void {
+    this.#share = share;
+  }
+
+  /**
+   * A prompt this gate sends on for `subject`: recorded, and with several gates told to the others before it is
+   * forwarded, so a socket of the owner's on another gate gets its first frames.
+   */
+  claim(promptId: string, subject: string): Promise<undefined> | undefined {
+    this.record(promptId, subject);
+    return this.#share?.(promptId, subject).then(() => undefined);
+  }
 
   record(promptId: string, subject: string): void {
     this.#owners.delete(promptId);

@@ -10,7 +10,14 @@ import type { LockoutOptions } from '../limits/lockout.js';
 import { SharedLockout } from './sharedLockout.js';
 import { SharedPromptDays } from './sharedPromptDays.js';
 import { SharedRateLimits } from './sharedRateLimits.js';
+import type { GpuLedger } from '../gpu/gpuLedger.js';
+import { GateFeed } from './gateFeed.js';
+import { SharedGpuTime } from './sharedGpuTime.js';
+import type { UsageAggregator } from '../usage/usageAggregator.js';
+import { SharedUsage } from './sharedUsage.js';
+import { SharedOwnership, type OwnershipParts } from './sharedOwnership.js';
 import { describeReplica, ReplicaRegistry, type ReplicaReport } from './replicaRegistry.js';
+import type { ReplicaStatus } from './replicaStatus.js';
 
 /** How often a gate tells the registry it lives and checks that its documents match Redis's. */
 const HEARTBEAT_MS = 3_000;
@@ -41,6 +48,8 @@ export class SharedState implements DocumentSharing {
   #self: Omit<ReplicaReport, 'beatAt' | 'live'> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #secret: Buffer | undefined;
+  #events: GateFeed | undefined;
+  #usage: SharedUsage | undefined;
 
   private constructor(private readonly options: SharedStateOptions) {
     this.link = new RedisLink(options.url, options.logger);
@@ -95,6 +104,36 @@ export class SharedState implements DocumentSharing {
     return lockout;
   }
 
+  /** The channel of what gates learn and adopt from each other; made for the gate's first use (the CLI has none). */
+  get events(): GateFeed {
+    this.#events ??= new GateFeed(this.link, this.replicaId);
+    return this.#events;
+  }
+
+  /** Prompt and output owners and queued prompts, one across the replicas (see sharedOwnership.ts). */
+  async ownership(parts: OwnershipParts): Promise<SharedOwnership> {
+    const ownership = new SharedOwnership(this.events, this.link.commands, parts);
+    if (this.link.online) {
+      await ownership
+        .load()
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not read the owners from Redis'));
+    }
+    return ownership;
+  }
+
+  /** GPU seconds per subject today, one across the replicas (see sharedGpuTime.ts). */
+  gpuTime(ledger: GpuLedger): SharedGpuTime {
+    return new SharedGpuTime(this.events, ledger);
+  }
+
+  /** Usage as the sum of every replica's (see sharedUsage.ts); resolves once the sums were read, if Redis answers. */
+  async usage(aggregator: UsageAggregator, retentionDays: () => number): Promise<SharedUsage> {
+    this.#usage = new SharedUsage(this.link, retentionDays, this.options.logger);
+    aggregator.shareWith(this.#usage);
+    await this.#usage.start();
+    return this.#usage;
+  }
+
   /** Registers this gate and heartbeats until close(). */
   register(url: string, version: string): void {
     this.#self = describeReplica(this.replicaId, url, version);
@@ -116,8 +155,31 @@ export class SharedState implements DocumentSharing {
     return this.registry.list();
   }
 
+  /** The replicas for the dashboard; rejects with the status warning to show while Redis does not answer. */
+  async replicaStatuses(): Promise<ReplicaStatus[]> {
+    const unlisted = new Error(
+      `Redis at ${this.link.label} does not answer: the other gate replicas cannot be listed, and each gate goes on ` +
+        'alone (key changes are refused) until it is back.'
+    );
+    if (!this.link.online) throw unlisted;
+    const replicas = await this.registry.list().catch(() => {
+      throw unlisted;
+    });
+    return replicas.map(({ id, url, host, pid, version, startedAt, live }) => ({
+      id,
+      url,
+      host,
+      pid,
+      version,
+      startedAt,
+      live,
+      self: id === this.replicaId,
+    }));
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.#usage?.close();
     if (this.#self !== undefined && this.link.online) await this.registry.leave(this.replicaId).catch(() => undefined);
     await this.link.close();
   }

@@ -25,6 +25,14 @@ export interface UsageAggregatorOptions {
   onFlushError?: (error: unknown) => void;
 }
 
+/** With several gates (redis/sharedUsage.ts): where flushed counts go, and the sums of every gate a query shows. */
+export interface UsageSharing {
+  /** What one flush added to usage.json. */
+  added(rows: readonly UsageRow[]): void;
+  /** Every gate's flushed counts per day and key, as last known. */
+  sums(): ReadonlyMap<string, ReadonlyMap<string, DayUsage>>;
+}
+
 export const DEFAULT_QUERY_DAYS = 30;
 export const DEFAULT_RETENTION_DAYS = 90;
 export const DEFAULT_FLUSH_INTERVAL_MS = 5_000;
@@ -60,6 +68,7 @@ export class UsageAggregator {
   private flushesQueued = 0;
   private closing: Promise<void> | undefined;
   private closed = false;
+  private sharing: UsageSharing | undefined;
 
   private constructor(
     private readonly file: LockedJsonFile<UsageFile>,
@@ -153,12 +162,20 @@ export class UsageAggregator {
     return this.closing;
   }
 
+  /** With several gates: flushed counts are told to `sharing`, and queries show its sums. */
+  shareWith(sharing: UsageSharing): void {
+    this.sharing = sharing;
+  }
+
   /** A settings change: applies from the next flush. */
   setRetentionDays(days: number): void {
     this.retentionDays = checkRetention(days);
   }
 
-  /** What usage.json holds plus what is still pending, so the numbers are live. */
+  /**
+   * What usage.json holds plus what is still pending, so the numbers are live. With several gates a day and key
+   * shows every gate's sum instead of this gate's file, unless the sum holds less (a Redis that lost its data).
+   */
   query(query: UsageQuery = {}): UsageReport {
     const to = query.to ?? localDate(this.now());
     const from = query.from ?? shiftDate(to, -(DEFAULT_QUERY_DAYS - 1));
@@ -175,8 +192,20 @@ export class UsageAggregator {
       }
       addInto(row, usage);
     };
+    const sums = this.sharing?.sums();
     for (const [date, byKey] of Object.entries(this.file.data.days)) {
-      for (const [keyId, usage] of Object.entries(byKey)) add(date, keyId, usage);
+      const shared = sums?.get(date);
+      for (const [keyId, usage] of Object.entries(byKey)) {
+        const sum = shared?.get(keyId);
+        if (sum === undefined || !covers(sum, usage)) add(date, keyId, usage);
+      }
+    }
+    for (const [date, byKey] of sums ?? []) {
+      const own = this.file.data.days[date];
+      for (const [keyId, sum] of byKey) {
+        const usage = own?.[keyId];
+        if (usage === undefined || covers(sum, usage)) add(date, keyId, sum);
+      }
     }
     for (const [date, byKey] of this.pending) {
       for (const [keyId, usage] of byKey) if (!isEmpty(usage)) add(date, keyId, usage);
@@ -252,6 +281,7 @@ export class UsageAggregator {
         subtractFrom(live, delta);
         this.pendingRequests -= delta.requests;
       }
+      if (batch.length > 0) this.sharing?.added(batch.map(({ date, keyId, delta }) => ({ date, keyId, ...delta })));
     }
     this.dropSpentRecords();
   }
@@ -327,6 +357,11 @@ function roundDurations(usage: DayUsage): void {
   usage.totalDurationMs = Math.round(usage.totalDurationMs * 1000) / 1000;
   usage.maxDurationMs = Math.round(usage.maxDurationMs * 1000) / 1000;
   usage.gpuSeconds = Math.round(usage.gpuSeconds * 1000) / 1000;
+}
+
+/** A sum of every gate holds at least what this gate counted (less only when Redis lost its data). */
+function covers(sum: DayUsage, own: DayUsage): boolean {
+  return sum.requests >= own.requests && sum.gpuSeconds + 1e-6 >= own.gpuSeconds;
 }
 
 /** Nothing counted: no request and no GPU time (a key's prompt may end on a day it sent no request). */

@@ -375,3 +375,57 @@ describe('UsageAggregator retention and queries', () => {
     expect(usage.query({ keyId: 'key_nobody' })).toMatchObject({ days: [], totals: emptyDayUsage() });
   });
 });
+
+describe('with several gates (shareWith)', () => {
+  function sharing(sums: Map<string, Map<string, DayUsage>>) {
+    const added: Array<{ date: string; keyId: string; requests: number }> = [];
+    return {
+      added,
+      sharing: {
+        added: (rows: ReadonlyArray<{ date: string; keyId: string; requests: number }>) => added.push(...rows),
+        sums: () => sums,
+      },
+    };
+  }
+  const withRequests = (requests: number): DayUsage => ({ ...emptyDayUsage(), requests });
+
+  it('tells each flush to the sharing, and shows every gate sum plus what is still pending', async () => {
+    const usage = await openUsage();
+    const sums = new Map([[TODAY, new Map([['key_alice', withRequests(7)]])]]);
+    const shared = sharing(sums);
+    usage.shareWith(shared.sharing);
+    usage.observe(request());
+    usage.observe(request());
+    await usage.flush();
+    expect(shared.added.map(({ date, keyId, requests }) => ({ date, keyId, requests }))).toEqual([
+      { date: TODAY, keyId: 'key_alice', requests: 2 },
+    ]);
+    usage.observe(request());
+    // The sum (7, this gate's 2 included) instead of usage.json's 2, plus the 1 not flushed yet.
+    expect(usage.query({ from: TODAY, to: TODAY }).totals.requests).toBe(8);
+  });
+
+  it("shows this gate's own count where the sum holds less (a Redis that lost its data)", async () => {
+    const usage = await openUsage();
+    for (let i = 0; i < 3; i++) usage.observe(request());
+    await usage.flush();
+    usage.shareWith(
+      sharing(
+        new Map([
+          [
+            TODAY,
+            new Map([
+              ['key_alice', withRequests(1)],
+              ['key_bob', withRequests(4)],
+            ]),
+          ],
+        ])
+      ).sharing
+    );
+    const report = usage.query({ from: TODAY, to: TODAY });
+    expect(report.days.map((row) => [row.keyId, row.requests])).toEqual([
+      ['key_alice', 3],
+      ['key_bob', 4],
+    ]);
+  });
+});

@@ -13,6 +13,7 @@ import type {
   Page,
   Preset,
   PublicKeyRecord,
+  ReplicaStatus,
   RequestLogLine,
   Role,
   Scope,
@@ -74,6 +75,8 @@ export interface StatusReport {
   openSockets: number;
   /** Each ComfyUI backend and its health; one entry when the gate fronts one ComfyUI. */
   backends: BackendStatus[];
+  /** Only with Redis: the gate replicas sharing it (empty while Redis does not answer). */
+  replicas?: ReplicaStatus[];
   warnings: string[];
 }
 

@@ -608,6 +608,12 @@ const SECTIONS: Section[] = [
             details.
           </li>
           <li>
+            <code>--redis URL</code> on several gates (behind one load balancer) makes them one: keys, sessions, limits,
+            lockouts, who owns which prompt and output, usage and GPU time are shared, so a teammate may land on any
+            gate. The overview lists the gates (“Gate replicas”), live or not; while Redis is away each gate goes on
+            alone and catches up when it is back (README, “Several gates sharing Redis”).
+          </li>
+          <li>
             <code>KEY</code> is the key’s id (<code>key_…</code>) or its name; a name several keys share is refused with
             their ids. <code>update</code> changes only what you give; <code>none</code> lifts a limit.{' '}
             <code>delete</code> asks on a terminal and, in a script, needs <code>--yes</code>.

@@ -57,6 +57,7 @@ export function OverviewPage() {
             <TodayCard status={data} />
             <TeamCard status={data} />
           </div>
+          {data.replicas !== undefined && <ReplicasCard replicas={data.replicas} />}
           <div className="grid grid-2-1">
             <Card id="protection" title="Protection" actions={<ListenBadge status={data} />}>
               <ModeSwitch
@@ -149,6 +150,54 @@ function ComfyCard({ status }: { status: StatusReport }) {
           </div>
         )}
       </dl>
+    </Card>
+  );
+}
+
+/** Several gates sharing Redis (`--redis`): each replica, whether it still beats, and which one answered. */
+function ReplicasCard({ replicas }: { replicas: NonNullable<StatusReport['replicas']> }) {
+  const live = replicas.filter((replica) => replica.live).length;
+  return (
+    <Card id="replicas" title="Gate replicas">
+      <div className="metric-head">
+        <StatusDot
+          tone={replicas.length === 0 ? 'danger' : live === replicas.length ? 'ok' : 'warn'}
+          label={replicas.length === 0 ? 'Redis does not answer' : `${live} of ${replicas.length} live`}
+        />
+      </div>
+      {replicas.length > 0 && (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Replica</th>
+                <th>Address</th>
+                <th>State</th>
+                <th>Started</th>
+              </tr>
+            </thead>
+            <tbody>
+              {replicas.map((replica) => (
+                <tr key={replica.id}>
+                  <td>
+                    {replica.host} · pid {replica.pid}
+                    {replica.self ? ' (this gate)' : ''}
+                  </td>
+                  <td>
+                    <code>{replica.url}</code>
+                  </td>
+                  <td>
+                    <StatusDot tone={replica.live ? 'ok' : 'danger'} label={replica.live ? 'Live' : 'Not beating'} />
+                  </td>
+                  <td>
+                    <time dateTime={replica.startedAt}>{formatRelative(replica.startedAt)}</time>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </Card>
   );
 }

@@ -3,6 +3,7 @@ import { isLoopbackBind } from '../../pipeline/hostNames.js';
 import type { KeyStore } from '../../keys/keyStore.js';
 import type { BackendStatus } from '../../backends/backendStatus.js';
 import type { ShareAddress } from '../../net/shareAddress.js';
+import type { ReplicaStatus } from '../../redis/replicaStatus.js';
 import type { TlsSummary } from '../../tls/tlsSummary.js';
 import type { Upstream } from '../../upstream/upstream.js';
 import type { SettingsStore } from '../../settings/settingsStore.js';
@@ -21,6 +22,8 @@ export interface StatusSources {
   openSockets: () => number;
   /** Each ComfyUI backend's health (one entry when there is one backend). */
   backends: () => Promise<BackendStatus[]>;
+  /** With Redis: the gate replicas sharing it (rejects while Redis does not answer). */
+  replicas?: () => Promise<ReplicaStatus[]>;
 }
 
 /** A teammate counts as active when their key was used this recently. */
@@ -43,12 +46,17 @@ export function statusRouter({
   tls,
   openSockets,
   backends,
+  replicas,
 }: StatusSources): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const all = keys.list();
     const now = Date.now();
-    const [reachable, backendList] = await Promise.all([upstream.check(), backends()]);
+    const [reachable, backendList, replicaList] = await Promise.all([
+      upstream.check(),
+      backends(),
+      replicas?.().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+    ]);
     const mode = settings.current.mode;
     const today = localDate(now);
     const warnings: string[] = [];
@@ -62,6 +70,13 @@ export function statusRouter({
         if (!backend.reachable) warnings.push(`ComfyUI backend ${backend.label} is not reachable at ${backend.url}.`);
       }
     } else if (!reachable) warnings.push(`ComfyUI is not reachable at ${upstream.url}.`);
+    if (replicaList instanceof Error) warnings.push(replicaList.message);
+    else if (replicaList?.some((replica) => !replica.live)) {
+      const gone = replicaList.filter((replica) => !replica.live).map((replica) => `${replica.host} (${replica.pid})`);
+      warnings.push(
+        `Gate replica${gone.length > 1 ? 's' : ''} ${gone.join(', ')} stopped beating; changes no longer wait for ${gone.length > 1 ? 'them' : 'it'}.`
+      );
+    }
     res.set('cache-control', 'no-store').json({
       upstream: {
         url: backendList.length > 1 ? backendList.map((backend) => backend.url).join(', ') : upstream.url,
@@ -82,6 +97,7 @@ export function statusRouter({
       today: usage.query({ from: today, to: today }).totals,
       openSockets: openSockets(),
       backends: backendList,
+      ...(replicas ? { replicas: replicaList instanceof Error ? [] : (replicaList ?? []) } : {}),
       warnings,
     });
   });
