@@ -65,7 +65,8 @@ export class PromptPlaces {
         place.state = 'running';
         place.body = undefined;
       } else if (pending.has(id)) {
-        place.state = 'pending';
+        // A queue read before the prompt started can arrive after its execution_start frame: never back to waiting.
+        if (place.state !== 'running') place.state = 'pending';
       } else if (place.state !== 'placed' && !place.stranded) {
         place.state = 'done';
         place.body = undefined;
