@@ -27,7 +27,6 @@ import { promptAccounting } from './limits/promptAccounting.js';
 import { PromptTracker, watchForFinishedPrompts } from './limits/promptTracker.js';
 import { RateLimiter } from './limits/rateLimiter.js';
 import type { FinishedRequest } from './observe/finishedRequest.js';
-import type { Exchange } from './pipeline/exchange.js';
 import { authorizeStep } from './policy/authorizeStep.js';
 import { BodyBudget } from './pipeline/bodyBudget.js';
 import { bodyInspection } from './pipeline/bodyInspection.js';
@@ -46,7 +45,6 @@ import { interruptCheck, jobCancelCheck, queueDeleteCheck } from './isolation/ow
 import { promptIdCheck, promptStampCheck } from './isolation/promptIdentity.js';
 import { generationCapsCheck } from './limits/generationCapsCheck.js';
 import { promptQuotaCheck } from './limits/promptQuotaCheck.js';
-import { anonymousSubject } from './limits/limitStep.js';
 import { effectiveShareLimits } from './limits/shareLimits.js';
 import { GpuLedger } from './gpu/gpuLedger.js';
 import { gpuAccounting } from './gpu/gpuAccounting.js';
@@ -57,7 +55,6 @@ import { isLoopbackAddress, pauseStep, type PauseState } from './pipeline/pauseS
 import { announceFirstUse, isOwnerKey, ownerSession, type OwnerSession } from './auth/ownerSession.js';
 import { localDate } from './usage/usageAggregator.js';
 import { UsageAggregator } from './usage/usageAggregator.js';
-import { ANONYMOUS } from './usage/usageSchema.js';
 import { AuditLog } from './logs/auditLog.js';
 import { LogStream } from './logs/logStream.js';
 import { logRetentionOf, RequestLog } from './logs/requestLog.js';
@@ -213,9 +210,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
   const tracker = new PromptTracker();
   // GPU time per subject today: read by the GPU quota, and by the fair order (its cost and start estimates).
   const gpuTime = new GpuLedger();
-  for (const row of usage.query({ from: localDate(Date.now()), to: localDate(Date.now()) }).days) {
-    if (row.keyId !== ANONYMOUS && row.gpuSeconds > 0) gpuTime.seed(row.keyId, row.gpuSeconds);
-  }
+  gpuTime.seedFromUsage(usage);
   const sharedGpuTime = shared?.gpuTime(gpuTime);
   const fair = new FairQueue({ readQueue: () => fetchQueue(upstream) });
   const owners = new PromptOwners();
@@ -367,13 +362,6 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
     tracker,
     onQuotaReached: (reached) => events.emit('quota', { ...reached, measure: 'prompts' }),
   });
-  const meterPrompts = (exchange: Exchange, status: number): void => {
-    if (status !== 200) return;
-    if (exchange.promptId !== null) {
-      gpuMeter.track(exchange.promptId, exchange.limitSubject ?? anonymousSubject(exchange.clientIp));
-    }
-    if (exchange.deletedPrompts) for (const id of exchange.deletedPrompts) gpuMeter.forget(id);
-  };
   const ownSpace = createOwnSpaceAnswers({
     spaces,
     upstream,
@@ -386,7 +374,7 @@ export async function startGate(options: StartGateOptions): Promise<GateHandle> 
         accountPrompts(exchange, status);
         fair.settle(exchange, status, exchange.promptId);
         if (status === 200 && exchange.deletedPrompts) for (const id of exchange.deletedPrompts) fair.finish(id);
-        meterPrompts(exchange, status);
+        gpuMeter.onResponse(exchange, status);
         shared?.promptDays.settle(exchange, status);
         ownSpace.onResponse(exchange, status);
         fileOwners.onResponse(exchange, status);

@@ -1,4 +1,6 @@
 import { nextLocalMidnight } from '../limits/rateLimiter.js';
+import { localDate, type UsageAggregator } from '../usage/usageAggregator.js';
+import { ANONYMOUS } from '../usage/usageSchema.js';
 
 /** What the fair scheduler and the quota read of GPU time: subjects are key ids or `anon:<ip>`. */
 export interface GpuTime {
@@ -41,6 +43,14 @@ export class GpuLedger implements GpuTime {
   /** Seconds counted before this process started (usage.json); not a prompt of its own, so not in the average. */
   seed(subject: string, seconds: number): void {
     this.#addToDay(subject, seconds, this.now());
+  }
+
+  /** Today's GPU seconds per key from usage (with Redis, every gate's), so a restart keeps the quota's count. */
+  seedFromUsage(usage: Pick<UsageAggregator, 'query'>): void {
+    const today = localDate(this.now());
+    for (const row of usage.query({ from: today, to: today }).days) {
+      if (row.keyId !== ANONYMOUS && row.gpuSeconds > 0) this.seed(row.keyId, row.gpuSeconds);
+    }
   }
 
   secondsToday(subject: string): number {

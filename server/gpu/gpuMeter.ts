@@ -1,4 +1,6 @@
 import type { Logger } from '../appLog/logger.js';
+import { anonymousSubject } from '../limits/limitStep.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import { fetchQueue } from '../isolation/comfyQueue.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { executionSpan, type ExecutionOutcome } from './executionSpan.js';
@@ -65,6 +67,15 @@ export class GpuMeter {
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       onQueueChange: () => void this.checkSoon(),
     });
+  }
+
+  /** ComfyUI's answer: a prompt it accepted is measured for whoever queued it; prompts it deleted are not. */
+  onResponse(exchange: Exchange, status: number): void {
+    if (status !== 200) return;
+    if (exchange.promptId !== null) {
+      this.track(exchange.promptId, exchange.limitSubject ?? anonymousSubject(exchange.clientIp));
+    }
+    if (exchange.deletedPrompts) for (const id of exchange.deletedPrompts) this.forget(id);
   }
 
   /** A prompt ComfyUI accepted; `subject` is whom its GPU time counts for. */
