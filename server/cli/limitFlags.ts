@@ -117,7 +117,8 @@ export type LimitFlagValues = Partial<Record<keyof Limits, LimitValue>>;
 export function addLimitOptions(command: Command, mode: 'create' | 'update'): Command {
   for (const { flag, help, fraction, unset } of LIMIT_FLAGS) {
     const parse = fraction ? positiveNumber : positiveInteger;
-    if (mode === 'create') command.option(`${flag} <n>`, `${help} (default: ${unset})`, parse);
+    if (mode === 'create')
+      command.option(`${flag} <n>`, `${help} (default: Settings' default limits, else ${unset})`, parse);
     else command.option(`${flag} <n>`, `${help}, or none for ${unset}`, (value: string) => orNone(value, parse, unset));
   }
   return command;
