@@ -1,7 +1,7 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
-import { listeningUrl, withCliFixture } from '../helpers/cliFixture.js';
+import { runCli, stopProcess, waitForLine } from '../helpers/cli.js';
+import { withCliFixture } from '../helpers/cliFixture.js';
+import { spawnRedisGate, type RedisGate } from '../helpers/redisGate.js';
 import { call, sessionCookieOf } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
@@ -13,25 +13,11 @@ import { RecordingSocket } from '../helpers/wsClient.js';
  */
 const fixture = withCliFixture('redis');
 let redis: RedisServer;
-const gates: Array<{ child: ChildProcessWithoutNullStreams; url: string; dataDir: string }> = [];
+const gates: RedisGate[] = [];
 let adminKey: string;
 
-async function startGate(): Promise<{ child: ChildProcessWithoutNullStreams; url: string; dataDir: string }> {
-  const dataDir = await fixture.freshDir();
-  const child = spawnCli([
-    'serve',
-    '--upstream',
-    fixture.fake.url,
-    '--port',
-    '0',
-    '--data-dir',
-    dataDir,
-    '--redis',
-    redis.url,
-    '--auth',
-    'required',
-  ]);
-  const gate = { child, url: await listeningUrl(child), dataDir };
+async function startGate(): Promise<RedisGate> {
+  const gate = await spawnRedisGate(await fixture.freshDir(), redis.url, [fixture.fake.url]);
   gates.push(gate);
   return gate;
 }

@@ -1,8 +1,8 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
-import { listeningUrl, withCliFixture } from '../helpers/cliFixture.js';
+import { stopProcess, waitForLine } from '../helpers/cli.js';
+import { withCliFixture } from '../helpers/cliFixture.js';
+import { spawnRedisGate, type RedisGate } from '../helpers/redisGate.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
@@ -14,7 +14,7 @@ import { RecordingSocket } from '../helpers/wsClient.js';
  */
 const fixture = withCliFixture('redis-team', { nodeDelayMs: 300 });
 let redis: RedisServer;
-const gates: Array<{ child: ChildProcessWithoutNullStreams; url: string }> = [];
+const gates: RedisGate[] = [];
 let adminKey: string;
 let alice: string;
 let bob: string;
@@ -27,22 +27,8 @@ interface HistoryEntry {
   outputs: Record<string, { images?: Array<{ filename: string }> }>;
 }
 
-async function startGate(): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  const dataDir = await fixture.freshDir();
-  const child = spawnCli([
-    'serve',
-    '--upstream',
-    fixture.fake.url,
-    '--port',
-    '0',
-    '--data-dir',
-    dataDir,
-    '--redis',
-    redis.url,
-    '--auth',
-    'required',
-  ]);
-  const gate = { child, url: await listeningUrl(child) };
+async function startGate(): Promise<RedisGate> {
+  const gate = await spawnRedisGate(await fixture.freshDir(), redis.url, [fixture.fake.url]);
   gates.push(gate);
   return gate;
 }

@@ -2,11 +2,11 @@
 // ComfyUIs behind each gate. Prompts queued through either gate spread over the backends, each teammate's socket
 // gets exactly their own prompts' frames, a prompt's history and outputs are found through the other gate, and a
 // revoke on one gate ends the key's socket on the other.
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fixtures/fakeComfy/index.js';
-import { spawnCli, stopProcess, waitForLine } from '../helpers/cli.js';
-import { listeningUrl, withCliFixture } from '../helpers/cliFixture.js';
+import { stopProcess, waitForLine } from '../helpers/cli.js';
+import { withCliFixture } from '../helpers/cliFixture.js';
+import { spawnRedisGate, type RedisGate } from '../helpers/redisGate.js';
 import { call } from '../helpers/http.js';
 import { SMALL_PROMPT } from '../helpers/prompts.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
@@ -20,25 +20,15 @@ interface Frame {
 const fixture = withCliFixture('scale');
 let redis: RedisServer;
 let fakes: FakeComfy[] = [];
-const gates: Array<{ child: ChildProcessWithoutNullStreams; url: string }> = [];
+const gates: RedisGate[] = [];
 let adminKey: string;
 
-async function startGate(): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  const dataDir = await fixture.freshDir();
-  const upstreams = fakes.flatMap((fake) => ['--upstream', fake.url]);
-  const child = spawnCli([
-    'serve',
-    ...upstreams,
-    '--port',
-    '0',
-    '--data-dir',
-    dataDir,
-    '--redis',
+async function startGate(): Promise<RedisGate> {
+  const gate = await spawnRedisGate(
+    await fixture.freshDir(),
     redis.url,
-    '--auth',
-    'required',
-  ]);
-  const gate = { child, url: await listeningUrl(child) };
+    fakes.map((fake) => fake.url)
+  );
   gates.push(gate);
   return gate;
 }
